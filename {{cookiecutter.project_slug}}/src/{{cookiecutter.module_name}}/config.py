@@ -1,0 +1,225 @@
+"""The typed schema of params.yaml, which Hydra composes from conf/.
+
+Stages never read raw dictionaries: they call `load_params()` and get these
+models, so a typo or a missing business number fails at once, naming the key.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from . import paths
+from .errors import ConfigError
+
+Task = Literal["binary_classification", "multiclass_classification", "regression"]
+
+# ML metrics a problem spec may put a floor on, per task (higher is better for all).
+FLOOR_METRICS: dict[str, tuple[str, ...]] = {
+    "binary_classification": ("roc_auc", "average_precision", "accuracy", "f1"),
+    "multiclass_classification": ("roc_auc_ovr", "accuracy", "f1_macro"),
+    "regression": ("r2",),
+}
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SuccessCriteria(Strict):
+    min_uplift_per_1000: float
+    min_value_per_1000: float | None = None
+    metric_floors: dict[str, float] = Field(default_factory=dict)
+
+
+class Constraints(Strict):
+    p99_latency_ms: float = Field(gt=0)
+    min_rows: int = Field(ge=1)
+    explainable: bool = False
+
+
+class ProblemSpec(Strict):
+    """Step 1: the decision being automated and what counts as success."""
+
+    name: str = Field(min_length=1)
+    task: Task
+    decision: str = Field(min_length=20)
+    target: str = Field(min_length=1)
+    classes: list[str | int] | None = None
+    value_matrix: dict[str, dict[str, float]] | None = None
+    under_cost_per_unit: float | None = Field(default=None, ge=0)
+    over_cost_per_unit: float | None = Field(default=None, ge=0)
+    success_criteria: SuccessCriteria
+    constraints: Constraints
+
+    @property
+    def is_classification(self) -> bool:
+        return self.task != "regression"
+
+    @property
+    def labels(self) -> list[str]:
+        """Class labels as strings, the keys of value_matrix."""
+        return [str(c) for c in self.classes or []]
+
+    @model_validator(mode="after")
+    def _business_terms_match_task(self) -> ProblemSpec:
+        if self.is_classification:
+            self._check_classification()
+        else:
+            self._check_regression()
+        unknown = set(self.success_criteria.metric_floors) - set(FLOOR_METRICS[self.task])
+        if unknown:
+            raise ValueError(
+                f"success_criteria.metric_floors: {sorted(unknown)} are not metrics of a "
+                f"{self.task} task; choose from {list(FLOOR_METRICS[self.task])}"
+            )
+        return self
+
+    def _check_classification(self) -> None:
+        labels = self.labels
+        expected = 2 if self.task == "binary_classification" else 3
+        if len(labels) < expected or len(set(labels)) != len(labels):
+            raise ValueError(f"classes: a {self.task} task needs {expected}+ distinct classes")
+        if self.task == "binary_classification" and len(labels) != 2:
+            raise ValueError("classes: a binary task has exactly two classes")
+        if self.value_matrix is None:
+            raise ValueError(
+                "value_matrix: a classification problem needs the value of each outcome"
+            )
+        for actual in labels:
+            row = self.value_matrix.get(actual)
+            if row is None or set(row) != set(labels):
+                raise ValueError(
+                    f"value_matrix[{actual!r}] must give a value for deciding each of {labels}"
+                )
+        if set(self.value_matrix) != set(labels):
+            raise ValueError(f"value_matrix rows must be exactly the classes {labels}")
+
+    def _check_regression(self) -> None:
+        if self.classes is not None or self.value_matrix is not None:
+            raise ValueError("classes and value_matrix must be null for a regression problem")
+        if self.under_cost_per_unit is None or self.over_cost_per_unit is None:
+            raise ValueError(
+                "under_cost_per_unit and over_cost_per_unit are required for regression"
+            )
+
+
+class DemoConfig(Strict):
+    n_rows: int = Field(ge=500)
+    n_production_rows: int = Field(ge=0)
+    seed: int
+
+
+class SplitConfig(Strict):
+    valid_fraction: float = Field(gt=0, lt=0.5)
+    test_fraction: float = Field(gt=0, lt=0.5)
+    seed: int
+
+
+class DataConfig(Strict):
+    """Step 2: where the data comes from and what its columns are."""
+
+    source: Literal["demo", "file"]
+    path: str | None = None
+    production_path: str | None = None
+    demo: DemoConfig
+    id_column: str | None = None
+    time_column: str | None = None
+    numeric: list[str]
+    categorical: list[str]
+    split: SplitConfig
+
+    @property
+    def features(self) -> list[str]:
+        return [*self.numeric, *self.categorical]
+
+    @model_validator(mode="after")
+    def _columns_are_consistent(self) -> DataConfig:
+        if self.source == "file" and not self.path:
+            raise ValueError("path: required when source is 'file'")
+        if not self.features:
+            raise ValueError("numeric/categorical: name at least one feature column")
+        overlap = set(self.numeric) & set(self.categorical)
+        if overlap:
+            raise ValueError(f"columns {sorted(overlap)} are listed as numeric and categorical")
+        keys = {c for c in (self.id_column, self.time_column) if c}
+        if keys & set(self.features):
+            raise ValueError(f"id/time columns {sorted(keys & set(self.features))} are features")
+        return self
+
+
+class FeaturesConfig(Strict):
+    """Step 3: the preprocessing pipeline."""
+
+    numeric_imputer: Literal["median", "mean"]
+    add_missing_indicators: bool
+    scale_numeric: bool
+    categorical_imputer_value: str
+    min_category_frequency: int = Field(ge=1)
+
+
+class ModelConfig(BaseModel):
+    """Step 4: a candidate from conf/model/; every other key is a hyperparameter."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    name: Literal["dummy", "linear", "lightgbm"]
+
+    @property
+    def hyperparameters(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class EvaluateConfig(Strict):
+    slice_columns: list[str]
+    min_slice_rows: int = Field(ge=1)
+
+
+class MonitorConfig(Strict):
+    large_sample_rows: int = Field(ge=1)
+    p_value_threshold: float = Field(gt=0, lt=1)
+    wasserstein_threshold: float = Field(gt=0)
+    jensenshannon_threshold: float = Field(gt=0, le=1)
+    drift_share: float = Field(gt=0, le=1)
+    max_value_drop: float = Field(ge=0)
+
+
+class Params(Strict):
+    problem: ProblemSpec
+    data: DataConfig
+    features: FeaturesConfig
+    model: ModelConfig
+    evaluate: EvaluateConfig
+    monitor: MonitorConfig
+
+    @model_validator(mode="after")
+    def _target_is_not_a_feature(self) -> Params:
+        if self.problem.target in self.data.features:
+            raise ValueError(f"target {self.problem.target!r} is also listed as a feature")
+        unknown = set(self.evaluate.slice_columns) - set(self.data.categorical)
+        if unknown:
+            raise ValueError(
+                f"evaluate.slice_columns {sorted(unknown)} are not categorical features"
+            )
+        return self
+
+
+def parse_params(raw: dict[str, Any], source: str = str(paths.PARAMS)) -> Params:
+    try:
+        return Params.model_validate(raw)
+    except ValidationError as err:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in e['loc']) or '<root>'}: {e['msg']}"
+            for e in err.errors()
+        )
+        raise ConfigError(f"{source} (composed from conf/): {problems}") from err
+
+
+def load_params(path: Path = paths.PARAMS) -> Params:
+    if not path.exists():
+        raise ConfigError(f"{path} is missing: run `make params` to compose it from conf/")
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return parse_params(raw, str(path))

@@ -1,0 +1,1 @@
+"""Step 2: data collection, cleaning and the split."""

@@ -1,0 +1,154 @@
+"""A synthetic customer base that behaves like a real subscription business.
+
+Monthly snapshots over two years, numeric and categorical columns with gaps,
+and targets for all three tasks driven by thresholds and interactions (a tree
+model finds them, a linear model only partly). The production batch comes
+three months later with a price rise, lower usage and a new regional mix, and
+carries labels, as if they had arrived late. Same seed, same data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..config import ProblemSpec
+from ..errors import DataError
+
+HISTORY_START = pd.Timestamp("2023-01-01")
+HISTORY_DAYS = 730
+PRODUCTION_START = HISTORY_START + pd.Timedelta(days=HISTORY_DAYS)
+PRODUCTION_DAYS = 90
+
+PLANS = ("basic", "standard", "premium")
+REGIONS = ("north", "south", "east", "west")
+PAYMENTS = ("card", "bank_transfer", "invoice")
+
+
+@dataclass(frozen=True)
+class Population:
+    """How customers are drawn; the production batch uses a shifted one."""
+
+    charge_shift: float = 0.0
+    usage_scale: float = 1.0
+    region_mix: tuple[float, ...] = (0.30, 0.25, 0.25, 0.20)
+
+
+REFERENCE = Population()
+SHIFTED = Population(charge_shift=18.0, usage_scale=0.7, region_mix=(0.15, 0.20, 0.25, 0.40))
+
+
+def generate(
+    problem: ProblemSpec, n_rows: int, n_production_rows: int, seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return (history, production) for the problem's task and target name."""
+    if problem.task == "multiclass_classification" and len(problem.labels) != 3:
+        raise DataError("the demo data has three plan-change classes: (down, stay, up)")
+    rng = np.random.default_rng(seed)
+    history = _customers(rng, n_rows, HISTORY_START, HISTORY_DAYS, REFERENCE, first_id=1)
+    production = _customers(
+        rng, n_production_rows, PRODUCTION_START, PRODUCTION_DAYS, SHIFTED, first_id=n_rows + 1
+    )
+    for frame in (history, production):
+        frame[problem.target] = _target(rng, frame, problem)
+    return history, production
+
+
+def _customers(
+    rng: np.random.Generator,
+    n: int,
+    start: pd.Timestamp,
+    days: int,
+    population: Population,
+    first_id: int,
+) -> pd.DataFrame:
+    usage = rng.gamma(3.0, 10.0, n) * population.usage_scale
+    usage[rng.random(n) < 0.06] = np.nan
+    payment = rng.choice(np.array(PAYMENTS, dtype=object), n, p=[0.5, 0.3, 0.2])
+    payment[rng.random(n) < 0.04] = None
+    offsets = pd.to_timedelta(np.sort(rng.integers(0, days, n)), unit="D")
+    return pd.DataFrame(
+        {
+            "customer_id": [f"C{i:07d}" for i in range(first_id, first_id + n)],
+            "snapshot_date": (start + offsets).astype("datetime64[us]"),
+            "tenure_months": np.clip(rng.gamma(2.0, 12.0, n), 0, 120).round().astype("int64"),
+            "monthly_charges": np.clip(rng.normal(65 + population.charge_shift, 25, n), 15, 250),
+            "support_tickets": rng.poisson(1.2, n).astype("int64"),
+            "usage_hours": usage,
+            "days_since_login": rng.exponential(10.0, n).round().astype("int64"),
+            "num_products": np.clip(1 + rng.poisson(0.8, n), 1, 6).astype("int64"),
+            "plan": rng.choice(PLANS, n, p=[0.5, 0.35, 0.15]),
+            "region": rng.choice(REGIONS, n, p=list(population.region_mix)),
+            "payment_method": pd.array(payment, dtype="str"),
+        }
+    )
+
+
+def _churn_logit(frame: pd.DataFrame) -> np.ndarray:
+    usage = frame["usage_hours"].fillna(30.0).to_numpy()
+    logit = (
+        -2.6
+        + 1.6 * (frame["support_tickets"] >= 3)
+        + 1.5 * ((frame["monthly_charges"] > 90) & (frame["tenure_months"] < 12))
+        + 1.2 / (1 + np.exp(-(frame["days_since_login"] - 20) / 3))
+        - 0.8 * (frame["plan"] == "premium")
+        + 0.5 * (frame["payment_method"] == "invoice")
+        - 0.02 * np.minimum(frame["tenure_months"], 60)
+        - 0.4 * (frame["num_products"] - 1)
+        + 1.0 * (usage < 10)
+    )
+    return np.asarray(logit, dtype=float)
+
+
+def _target(rng: np.random.Generator, frame: pd.DataFrame, problem: ProblemSpec) -> pd.Series:
+    logit = _churn_logit(frame) + rng.normal(0, 0.3, len(frame))
+    churn_probability = 1 / (1 + np.exp(-logit))
+    if problem.task == "binary_classification":
+        # classes are [negative, positive], as in the problem spec.
+        negative, positive = problem.classes or (0, 1)
+        churned = rng.random(len(frame)) < churn_probability
+        return pd.Series(np.where(churned, positive, negative), index=frame.index)
+    if problem.task == "multiclass_classification":
+        return _plan_change(rng, frame, problem.labels)
+    return _spend(rng, frame, churn_probability)
+
+
+def _plan_change(rng: np.random.Generator, frame: pd.DataFrame, labels: list[str]) -> pd.Series:
+    """Classes in spec order read as (move down, stay, move up)."""
+    usage = frame["usage_hours"].fillna(30.0)
+    basic, premium = frame["plan"] == "basic", frame["plan"] == "premium"
+    down = (
+        -1.8
+        + 1.4 * (frame["monthly_charges"] > 90)
+        + 1.2 * (usage < 12)
+        + 0.9 * (frame["support_tickets"] >= 3)
+        - 0.8 * basic
+    )
+    up = (
+        -2.0
+        + 1.6 * (usage > 45)
+        + 0.8 * (frame["num_products"] >= 3)
+        + 1.2 * (basic & (frame["tenure_months"] > 24))
+        - 0.9 * premium
+    )
+    scores = np.column_stack([down, np.zeros(len(frame)), up]).astype(float)
+    scores += rng.gumbel(size=scores.shape)  # sampling from the softmax of the scores
+    return pd.Series(np.asarray(labels, dtype=object)[scores.argmax(axis=1)], index=frame.index)
+
+
+def _spend(
+    rng: np.random.Generator, frame: pd.DataFrame, churn_probability: np.ndarray
+) -> pd.Series:
+    usage = frame["usage_hours"].fillna(30.0)
+    spend = (
+        3.0
+        * frame["monthly_charges"]
+        * (1 + 0.15 * (frame["num_products"] - 1))
+        * (1 - 0.7 * churn_probability)
+        + 2.5 * usage * (frame["plan"] == "premium")
+        + 40.0 * (frame["tenure_months"] > 36)
+    )
+    noise = rng.lognormal(0.0, 0.2, len(frame))
+    return pd.Series(np.round(spend * noise, 2), index=frame.index)

@@ -1,0 +1,68 @@
+"""Clean the raw dataset and fix the train/valid/test split before any model sees it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..config import DataConfig, SplitConfig
+from ..errors import DataError
+
+
+def clean(frame: pd.DataFrame, data: DataConfig, target: str | None) -> pd.DataFrame:
+    """Typed columns, no exact duplicates, categorical text normalised.
+
+    `target` is None for a production batch whose labels have not arrived.
+    """
+    columns = [c for c in (data.id_column, data.time_column) if c] + data.features
+    if target is not None:
+        columns.append(target)
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise DataError(f"columns {missing} named in conf/data are not in the data")
+    frame = frame[columns].drop_duplicates()
+    if data.time_column:
+        frame[data.time_column] = pd.to_datetime(frame[data.time_column])
+    for column in data.categorical:
+        frame[column] = (
+            frame[column].astype("str").str.strip().str.lower().where(frame[column].notna())
+        )
+    for column in data.numeric:
+        frame[column] = frame[column].astype("float64")
+    return frame.reset_index(drop=True)
+
+
+def split(frame: pd.DataFrame, data: DataConfig) -> dict[str, pd.DataFrame]:
+    """By time when there is a time column (the future is never in training), else at random."""
+    if data.time_column:
+        return split_by_time(frame, data.time_column, data.split)
+    return split_at_random(frame, data.split)
+
+
+def split_by_time(
+    frame: pd.DataFrame, time_column: str, cfg: SplitConfig
+) -> dict[str, pd.DataFrame]:
+    """Cut at timestamps, so rows sharing a timestamp never straddle two splits."""
+    times = frame[time_column]
+    valid_start = times.quantile(1 - cfg.valid_fraction - cfg.test_fraction)
+    test_start = times.quantile(1 - cfg.test_fraction)
+    parts = {
+        "train": frame[times < valid_start],
+        "valid": frame[(times >= valid_start) & (times < test_start)],
+        "test": frame[times >= test_start],
+    }
+    return {
+        name: part.sort_values(time_column, kind="stable").reset_index(drop=True)
+        for name, part in parts.items()
+    }
+
+
+def split_at_random(frame: pd.DataFrame, cfg: SplitConfig) -> dict[str, pd.DataFrame]:
+    order = np.random.default_rng(cfg.seed).permutation(len(frame))
+    n_test = round(len(frame) * cfg.test_fraction)
+    n_valid = round(len(frame) * cfg.valid_fraction)
+    test, valid, train = np.split(order, [n_test, n_test + n_valid])
+    return {
+        name: frame.iloc[np.sort(rows)].reset_index(drop=True)
+        for name, rows in (("train", train), ("valid", valid), ("test", test))
+    }

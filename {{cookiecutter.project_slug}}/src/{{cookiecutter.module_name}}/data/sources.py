@@ -1,0 +1,24 @@
+"""Collect the modelling dataset and the latest production batch."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..config import DataConfig, ProblemSpec
+from ..errors import DataError
+from ..io import read_table
+from . import demo
+
+
+def collect(data: DataConfig, problem: ProblemSpec) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return (dataset, production batch); the batch is empty when none is configured."""
+    if data.source == "demo":
+        return demo.generate(problem, data.demo.n_rows, data.demo.n_production_rows, data.demo.seed)
+    assert data.path is not None  # guaranteed by DataConfig
+    dataset = read_table(data.path)
+    if dataset.empty:
+        raise DataError(f"{data.path}: the file has no rows")
+    production = (
+        read_table(data.production_path) if data.production_path else dataset.iloc[0:0].copy()
+    )
+    return dataset, production

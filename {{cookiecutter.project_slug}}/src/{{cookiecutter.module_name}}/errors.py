@@ -1,0 +1,21 @@
+"""Errors a stage reports as one clear message instead of a traceback."""
+
+
+class PipelineError(Exception):
+    """A problem the user can fix: bad config, bad data, a failed gate."""
+
+
+class ConfigError(PipelineError):
+    """params.yaml (composed from conf/) does not satisfy its schema."""
+
+
+class DataError(PipelineError):
+    """Input data is missing, unreadable or does not match what the config says."""
+
+
+class GateError(PipelineError):
+    """A data gate found expectations the data does not meet."""
+
+
+class ArtifactError(PipelineError):
+    """A model artifact is missing, incomplete or was modified after packaging."""

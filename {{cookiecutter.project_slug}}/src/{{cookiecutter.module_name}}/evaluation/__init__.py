@@ -1,0 +1,1 @@
+"""Step 5: judging models on what their decisions are worth."""

@@ -1,0 +1,61 @@
+"""The preprocessing pipeline: built from conf/features, fitted on train only."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from ..config import DataConfig, FeaturesConfig
+
+
+def build_preprocessor(features: FeaturesConfig, data: DataConfig) -> ColumnTransformer:
+    numeric_steps: list[tuple[str, object]] = [
+        (
+            "impute",
+            SimpleImputer(
+                strategy=features.numeric_imputer, add_indicator=features.add_missing_indicators
+            ),
+        ),
+    ]
+    if features.scale_numeric:
+        numeric_steps.append(("scale", StandardScaler()))
+    categorical = Pipeline(
+        [
+            (
+                "impute",
+                SimpleImputer(strategy="constant", fill_value=features.categorical_imputer_value),
+            ),
+            (
+                "encode",
+                OneHotEncoder(
+                    handle_unknown="infrequent_if_exist",
+                    sparse_output=False,
+                    min_frequency=features.min_category_frequency,
+                ),
+            ),
+        ]
+    )
+    transformer = ColumnTransformer(
+        [
+            ("numeric", Pipeline(numeric_steps), data.numeric),
+            ("categorical", categorical, data.categorical),
+        ],
+        remainder="drop",
+        verbose_feature_names_out=False,
+    )
+    return transformer.set_output(transform="pandas")
+
+
+def as_model_input(frame: pd.DataFrame, data: DataConfig) -> pd.DataFrame:
+    """The feature columns with the dtypes the pipeline was fitted on."""
+    inputs = frame[data.features].copy()
+    for column in data.numeric:
+        inputs[column] = inputs[column].astype("float64")
+    for column in data.categorical:
+        # object dtype with NaN gaps: what SimpleImputer recognises as missing in text columns.
+        inputs[column] = inputs[column].astype(object).where(inputs[column].notna(), np.nan)
+    return inputs

@@ -1,0 +1,71 @@
+"""Reading and writing tables and reports.
+
+Every data-heavy stage goes through these functions, so the dataframe engine
+(pandas today) sits behind one small seam. Writes are atomic: a stage that
+fails half-way never leaves a truncated file where a good one was.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .errors import DataError
+
+
+def read_table(location: str | Path) -> pd.DataFrame:
+    """Read a CSV or Parquet table from a local path or any fsspec URL."""
+    text = str(location)
+    try:
+        if text.endswith((".parquet", ".pq")):
+            return pd.read_parquet(text)
+        if text.endswith((".csv", ".csv.gz")):
+            return pd.read_csv(text)
+    except FileNotFoundError as err:
+        raise DataError(f"{text}: file not found") from err
+    except (OSError, ValueError, pd.errors.ParserError) as err:
+        raise DataError(f"{text}: cannot be read as a table ({err})") from err
+    raise DataError(f"{text}: unsupported format, expected .csv, .csv.gz or .parquet")
+
+
+def _atomic_write(path: Path, write: Callable[[Path], object]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_table(frame: pd.DataFrame, path: Path) -> None:
+    _atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
+
+
+def write_text(text: str, path: Path) -> None:
+    _atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def write_json(payload: Any, path: Path) -> None:
+    write_text(json.dumps(payload, indent=2, sort_keys=False, default=_to_builtin) + "\n", path)
+
+
+def read_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _to_builtin(value: Any) -> Any:
+    """json.dumps fallback for numpy scalars and timestamps."""
+    if hasattr(value, "item"):
+        return value.item()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")

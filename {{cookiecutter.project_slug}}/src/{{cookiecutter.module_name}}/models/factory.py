@@ -1,0 +1,65 @@
+"""Build and fit the candidates named in conf/model/, for any task."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.dummy import DummyClassifier, DummyRegressor
+from sklearn.linear_model import LogisticRegression, Ridge
+
+from ..config import ModelConfig, ProblemSpec
+
+# Keys of a model config that steer fitting rather than the estimator itself.
+FIT_CONTROLS = ("early_stopping_rounds",)
+BASELINE = ModelConfig(name="dummy")
+
+
+def build(model: ModelConfig, problem: ProblemSpec) -> BaseEstimator:
+    params = {k: v for k, v in model.hyperparameters.items() if k not in FIT_CONTROLS}
+    classify = problem.is_classification
+    if model.name == "dummy":
+        return DummyClassifier(strategy="prior") if classify else DummyRegressor(strategy="mean")
+    if model.name == "linear":
+        if classify:
+            return LogisticRegression(**params)
+        return Ridge(alpha=1.0 / float(params.get("C", 1.0)))
+    if not classify:
+        params.pop("class_weight", None)
+    estimator = lgb.LGBMClassifier if classify else lgb.LGBMRegressor
+    return estimator(**params, verbose=-1)
+
+
+def fit(
+    estimator: BaseEstimator,
+    model: ModelConfig,
+    train: tuple[pd.DataFrame, pd.Series],
+    valid: tuple[pd.DataFrame, pd.Series],
+) -> BaseEstimator:
+    """Fit on train; LightGBM stops early on the validation split (never on test)."""
+    x_train, y_train = train
+    kwargs: dict[str, Any] = {}
+    rounds = model.hyperparameters.get("early_stopping_rounds")
+    if isinstance(estimator, lgb.LGBMModel) and rounds:
+        kwargs = {
+            "eval_X": valid[0],
+            "eval_y": valid[1],
+            "callbacks": [lgb.early_stopping(int(rounds), verbose=False)],
+        }
+    return estimator.fit(x_train, y_train, **kwargs)
+
+
+def scores(estimator: Any, inputs: pd.DataFrame, problem: ProblemSpec) -> np.ndarray:
+    """Class probabilities in the spec's class order, or predictions for regression."""
+    if not problem.is_classification:
+        return np.asarray(estimator.predict(inputs), dtype=float)
+    proba = np.asarray(estimator.predict_proba(inputs), dtype=float)
+    fitted = [str(c) for c in estimator.classes_]
+    aligned = np.zeros((len(inputs), len(problem.labels)))
+    for column, label in enumerate(problem.labels):
+        if label in fitted:  # a class absent from training keeps probability 0
+            aligned[:, column] = proba[:, fitted.index(label)]
+    return aligned

@@ -1,0 +1,1 @@
+"""Step 7: monitoring, drift and the retrain verdict."""

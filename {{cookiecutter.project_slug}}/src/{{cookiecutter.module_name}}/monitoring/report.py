@@ -1,0 +1,117 @@
+"""A self-contained HTML drift report: inline CSS and SVG, opens offline."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .drift import FeatureDrift
+
+STYLE = """
+body{font-family:system-ui,sans-serif;margin:2rem;color:#1d2430;max-width:1100px}
+table{border-collapse:collapse;width:100%}td,th{padding:.4rem .6rem;border-bottom:1px solid #dde}
+th{text-align:left;background:#f4f6fa}.drift{color:#b3261e;font-weight:600}.ok{color:#1b6e3a}
+.verdict{padding:1rem;border-radius:6px;margin:1rem 0}.retrain{background:#fde8e6}.keep{background:#e6f4ea}
+.legend span{display:inline-block;width:.8rem;height:.8rem;margin:0 .3rem 0 1rem}
+"""
+REFERENCE_COLOUR, CURRENT_COLOUR = "#7d8ca3", "#e07a1f"
+
+
+def render(
+    summary: dict[str, Any],
+    drifts: list[FeatureDrift],
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+) -> str:
+    verdict = summary["verdict"]
+    reasons = (
+        "".join(f"<li>{escape(r)}</li>" for r in verdict["reasons"]) or "<li>no trigger fired</li>"
+    )
+    rows = "".join(_row(d, reference[d.column], current[d.column]) for d in drifts)
+    performance = summary.get("performance")
+    perf_html = (
+        "<p>Labelled batch: value per 1,000 decisions "
+        f"<b>{performance['current_value_per_1000']:.1f}</b> vs "
+        f"{performance['evaluation_value_per_1000']:.1f} at evaluation "
+        f"(drop {performance['value_drop']:.1%}).</p>"
+        if performance
+        else "<p>No labels on the current batch: performance not measured.</p>"
+    )
+    return f"""<!doctype html><html><head><meta charset="utf-8">
+<title>Monitoring report: model {escape(summary["model_version"])}</title><style>{STYLE}</style></head>
+<body><h1>Monitoring report</h1>
+<p>Model <code>{escape(summary["model_version"])}</code>. Reference: {summary["reference_rows"]} training rows;
+current batch: {summary["current_rows"]} rows.</p>
+<div class="verdict {"retrain" if verdict["retrain"] else "keep"}">
+<b>{"Retrain recommended" if verdict["retrain"] else "No retraining needed"}</b><ul>{reasons}</ul></div>
+<p>Dataset drift: {summary["drifted_features"]} of {summary["n_features"]} features drifted
+(share {summary["drift_share"]:.0%}, threshold {summary["drift_share_threshold"]:.0%}).
+Prediction drift: {escape(summary["prediction_drift"]["test"])} =
+{summary["prediction_drift"]["statistic"]:.4f} ({"drifted" if summary["prediction_drift"]["drifted"] else "stable"}).</p>
+{perf_html}
+<p class="legend"><span style="background:{REFERENCE_COLOUR}"></span>reference
+<span style="background:{CURRENT_COLOUR}"></span>current</p>
+<table><tr><th>feature</th><th>distribution</th><th>test</th><th>statistic</th><th>threshold</th>
+<th>PSI</th><th>nulls ref / cur</th><th>status</th></tr>{rows}</table></body></html>
+"""
+
+
+def _row(drift: FeatureDrift, reference: pd.Series, current: pd.Series) -> str:
+    status = (
+        '<span class="drift">drift</span>' if drift.drifted else '<span class="ok">stable</span>'
+    )
+    notes = ""
+    if drift.new_categories:
+        notes += f"<br>new: {escape(', '.join(drift.new_categories))}"
+    if drift.missing_categories:
+        notes += f"<br>missing: {escape(', '.join(drift.missing_categories))}"
+    return (
+        f"<tr><td>{escape(drift.column)}{notes}</td><td>{_histogram(drift, reference, current)}</td>"
+        f"<td>{drift.test}</td><td>{drift.statistic:.4f}</td><td>{drift.threshold}</td>"
+        f"<td>{drift.psi:.3f}</td><td>{drift.null_rate_reference:.1%} / "
+        f"{drift.null_rate_current:.1%}</td><td>{status}</td></tr>"
+    )
+
+
+def _histogram(drift: FeatureDrift, reference: pd.Series, current: pd.Series) -> str:
+    ref, cur = reference.dropna(), current.dropna()
+    ref_share: np.ndarray
+    cur_share: np.ndarray
+    if drift.kind == "numeric":
+        edges = np.histogram_bin_edges(
+            np.concatenate([ref.to_numpy(float), cur.to_numpy(float)]), 20
+        )
+        ref_share = np.histogram(ref, edges)[0] / max(len(ref), 1)
+        cur_share = np.histogram(cur, edges)[0] / max(len(cur), 1)
+    else:
+        categories = sorted(set(ref.astype(str)) | set(cur.astype(str)))
+        ref_share = (
+            ref.astype(str)
+            .value_counts(normalize=True)
+            .reindex(categories, fill_value=0)
+            .to_numpy()
+        )
+        cur_share = (
+            cur.astype(str)
+            .value_counts(normalize=True)
+            .reindex(categories, fill_value=0)
+            .to_numpy()
+        )
+    return _bars(np.asarray(ref_share, float), np.asarray(cur_share, float))
+
+
+def _bars(ref_share: np.ndarray, cur_share: np.ndarray, width: int = 220, height: int = 50) -> str:
+    top = max(float(ref_share.max(initial=0)), float(cur_share.max(initial=0)), 1e-9)
+    slot = width / max(len(ref_share), 1)
+    bars = []
+    for i, (r, c) in enumerate(zip(ref_share, cur_share, strict=True)):
+        for offset, share, colour in ((0.0, r, REFERENCE_COLOUR), (slot / 2, c, CURRENT_COLOUR)):
+            h = share / top * height
+            bars.append(
+                f'<rect x="{i * slot + offset:.1f}" y="{height - h:.1f}" '
+                f'width="{slot / 2 - 0.5:.1f}" height="{h:.1f}" fill="{colour}"/>'
+            )
+    return f'<svg width="{width}" height="{height}" role="img">{"".join(bars)}</svg>'

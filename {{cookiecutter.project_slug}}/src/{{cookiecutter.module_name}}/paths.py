@@ -1,0 +1,40 @@
+"""Where each stage reads and writes. dvc.yaml declares the same paths."""
+
+from pathlib import Path
+
+PARAMS = Path("params.yaml")
+CONF_DIR = Path("conf")
+SUITES_DIR = Path("gx/expectations")
+
+RAW_DATASET = Path("data/raw/dataset.parquet")
+RAW_PRODUCTION = Path("data/raw/production.parquet")
+PREPARED_DIR = Path("data/prepared")
+FEATURES_DIR = Path("data/features")
+
+MODELS_DIR = Path("models")
+PREPROCESSOR = MODELS_DIR / "preprocessor.joblib"
+MODEL = MODELS_DIR / "model.joblib"
+BASELINE = MODELS_DIR / "baseline.joblib"
+DECISIONS = MODELS_DIR / "decisions.json"
+PACKAGE_DIR = MODELS_DIR / "package"
+
+REPORTS_DIR = Path("reports")
+PROBLEM_REPORT = REPORTS_DIR / "problem.md"
+VALIDATION_DIR = REPORTS_DIR / "validation"
+EVALUATION_REPORT = REPORTS_DIR / "evaluation.md"
+VERDICT = REPORTS_DIR / "verdict.json"
+MONITOR_REPORT = REPORTS_DIR / "monitor.html"
+MONITOR_SUMMARY = REPORTS_DIR / "monitor.json"
+
+METRICS_DIR = Path("metrics")
+PLOTS_DIR = Path("plots")
+
+SPLITS = ("train", "valid", "test")
+
+
+def prepared(split: str) -> Path:
+    return PREPARED_DIR / f"{split}.parquet"
+
+
+def features(split: str) -> Path:
+    return FEATURES_DIR / f"{split}.parquet"

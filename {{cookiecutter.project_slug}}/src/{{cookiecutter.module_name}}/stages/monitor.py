@@ -1,0 +1,124 @@
+"""Step 7, monitoring: compare the production batch with the training reference.
+
+Writes per-feature drift, prediction drift, performance on the batch when its
+labels have arrived, and a retrain verdict that scheduled CI can act on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from .. import paths
+from ..config import Params, load_params
+from ..data.prepare import clean
+from ..evaluation.business import value_per_1000
+from ..io import read_table, write_json, write_text
+from ..models import artifact
+from ..monitoring import drift, report
+from . import run_stage
+
+
+def prediction_signal(packaged: artifact.Artifact, frame: pd.DataFrame) -> pd.Series:
+    """What to watch in the outputs: P(positive), the decided class, or the prediction."""
+    problem = packaged.problem
+    if problem.task == "binary_classification":
+        return pd.Series(packaged.scores(frame)[:, 1])
+    return pd.Series(packaged.decide(frame))
+
+
+def performance(
+    params: Params, packaged: artifact.Artifact, current: pd.DataFrame
+) -> dict[str, float] | None:
+    target = params.problem.target
+    if target not in current.columns or current[target].isna().all():
+        return None
+    labelled = current[current[target].notna()]
+    observed = value_per_1000(packaged.problem, labelled[target], packaged.decide(labelled))
+    expected = float(packaged.metadata["metrics"]["value_per_1000"])
+    return {
+        "rows": len(labelled),
+        "current_value_per_1000": round(observed, 4),
+        "evaluation_value_per_1000": expected,
+        "value_drop": round((expected - observed) / max(abs(expected), 1e-9), 6),
+    }
+
+
+def retrain_verdict(params: Params, share: float, perf: dict[str, float] | None) -> dict[str, Any]:
+    cfg, reasons = params.monitor, []
+    if share >= cfg.drift_share:
+        reasons.append(
+            f"dataset drift: {share:.0%} of features drifted (threshold {cfg.drift_share:.0%})"
+        )
+    if perf and perf["value_drop"] > cfg.max_value_drop:
+        reasons.append(
+            f"value per 1,000 decisions fell {perf['value_drop']:.0%} "
+            f"(tolerance {cfg.max_value_drop:.0%})"
+        )
+    return {"retrain": bool(reasons), "reasons": reasons}
+
+
+def main() -> None:
+    params = load_params()
+    data, target = params.data, params.problem.target
+    packaged = artifact.load(paths.PACKAGE_DIR)
+    reference = read_table(paths.prepared("train"))
+    current = read_table(paths.RAW_PRODUCTION)
+    if current.empty:
+        summary: dict[str, Any] = {
+            "model_version": packaged.version,
+            "current_rows": 0,
+            "verdict": {"retrain": False, "reasons": ["no production batch to compare"]},
+        }
+        write_json(summary, paths.MONITOR_SUMMARY)
+        write_json({"current_rows": 0, "retrain": 0}, paths.METRICS_DIR / "monitor.json")
+        write_text("<!doctype html><p>No production batch configured.</p>\n", paths.MONITOR_REPORT)
+        return
+    current = clean(current, data, target if target in current.columns else None)
+    drifts = drift.dataset_drift(reference, current, data.numeric, data.categorical, params.monitor)
+    drifted = [d.column for d in drifts if d.drifted]
+    share = len(drifted) / len(drifts)
+    ref_signal, cur_signal = (
+        prediction_signal(packaged, reference),
+        prediction_signal(packaged, current),
+    )
+    prediction = drift.feature_drift(
+        "prediction",
+        ref_signal,
+        cur_signal,
+        params.monitor,
+        numeric=pd.api.types.is_numeric_dtype(ref_signal),
+    )
+    perf = performance(params, packaged, current)
+    summary = {
+        "model_version": packaged.version,
+        "reference_rows": len(reference),
+        "current_rows": len(current),
+        "n_features": len(drifts),
+        "drifted_features": len(drifted),
+        "drifted": drifted,
+        "drift_share": round(share, 4),
+        "drift_share_threshold": params.monitor.drift_share,
+        "features": [d.to_dict() for d in drifts],
+        "prediction_drift": prediction.to_dict(),
+        "performance": perf,
+        "verdict": retrain_verdict(params, share, perf),
+    }
+    write_json(summary, paths.MONITOR_SUMMARY)
+    write_json(
+        {
+            "current_rows": len(current),
+            "drift_share": summary["drift_share"],
+            "prediction_drift": prediction.statistic,
+            "value_drop": perf["value_drop"] if perf else None,
+            "retrain": int(summary["verdict"]["retrain"]),
+        },
+        paths.METRICS_DIR / "monitor.json",
+    )
+    write_text(report.render(summary, drifts, reference, current), paths.MONITOR_REPORT)
+    print(f"drifted features: {drifted or 'none'}; retrain: {summary['verdict']['retrain']}")
+
+
+if __name__ == "__main__":
+    run_stage("monitor", main)

@@ -1,0 +1,59 @@
+"""Step 2b, the raw-data gate: the 'raw' suite plus what the problem spec implies."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .. import paths
+from ..config import Params, load_params
+from ..io import read_table, write_json
+from ..validation import gates
+from . import run_stage
+
+
+def derived_expectations(params: Params) -> list[gates.Expectation]:
+    """Expectations whose truth lives in conf/problem, not in the suite file.
+
+    A missing target column shows up as an error of its not-null rule.
+    """
+    problem, target = params.problem, params.problem.target
+    rules = [
+        gates.expectation("expect_column_values_to_not_be_null", column=target),
+    ]
+    if problem.is_classification:
+        rules.append(
+            gates.expectation(
+                "expect_column_values_to_be_in_set",
+                column=target,
+                value_set=list(problem.classes or []),
+            )
+        )
+    return rules
+
+
+def main() -> None:
+    params = load_params()
+    dataset = read_table(paths.RAW_DATASET)
+    min_rows = gates.expectation(
+        "expect_table_row_count_to_be_between", min_value=params.problem.constraints.min_rows
+    )
+    results = [gates.run(dataset, "raw", "dataset", [*derived_expectations(params), min_rows])]
+    production = read_table(paths.RAW_PRODUCTION)
+    if not production.empty:  # serving inputs must meet the same suite
+        results.append(
+            gates.run(production, "raw", "production", _labels_if_present(params, production))
+        )
+    gates.enforce("validate_raw", results)
+    write_json([r.summary() for r in results], paths.VALIDATION_DIR / "raw.json")
+
+
+def _labels_if_present(params: Params, production: pd.DataFrame) -> list[gates.Expectation]:
+    """Production labels arrive late: nulls are allowed, unknown classes are not."""
+    if params.problem.target not in production.columns:
+        return []
+    not_null = "expect_column_values_to_not_be_null"
+    return [e for e in derived_expectations(params) if e["type"] != not_null]
+
+
+if __name__ == "__main__":
+    run_stage("validate_raw", main)

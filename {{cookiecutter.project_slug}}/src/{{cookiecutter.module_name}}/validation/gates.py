@@ -1,0 +1,164 @@
+"""Data gates: Great Expectations 1.x checkpoints over suites kept as JSON in gx/.
+
+The suites in gx/expectations/ are reviewed files under version control. Some
+expectations follow from other config instead (the target's domain from the
+problem spec, the minimum row count from its constraints, the columns of the
+fitted feature pipeline); the stage passes those in as `derived`, so they are
+never copied by hand into a suite where they could go stale.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .. import paths
+from ..errors import GateError
+
+Expectation = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Failure:
+    expectation: str
+    column: str | None
+    rule: str
+    observed: str
+
+    def describe(self) -> str:
+        where = f"column {self.column!r}" if self.column else "table"
+        return f"{where}: {self.expectation}({self.rule}) failed; observed {self.observed}"
+
+
+@dataclass(frozen=True)
+class GateResult:
+    suite: str
+    dataset: str
+    rows: int
+    evaluated: int
+    failures: list[Failure]
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "suite": self.suite,
+            "dataset": self.dataset,
+            "rows": self.rows,
+            "expectations": self.evaluated,
+            "passed": self.passed,
+            "failures": [f.describe() for f in self.failures],
+        }
+
+
+def load_suite(name: str, suites_dir: Path = paths.SUITES_DIR) -> list[Expectation]:
+    path = suites_dir / f"{name}.json"
+    if not path.exists():
+        raise GateError(f"suite {path} is missing")
+    return list(json.loads(path.read_text(encoding="utf-8"))["expectations"])
+
+
+def expectation(kind: str, **kwargs: Any) -> Expectation:
+    return {"type": kind, "kwargs": kwargs}
+
+
+def run(frame: pd.DataFrame, suite: str, dataset: str, derived: list[Expectation]) -> GateResult:
+    """Run the suite plus derived expectations as one GX checkpoint over `frame`.
+
+    GX keeps one expectation per type and domain (for table-level types the
+    domain is the whole table), so `derived` must not repeat a type the suite
+    already uses at table level.
+    """
+    import great_expectations as gx  # imported here: ~3 s, only gates pay it
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+    from great_expectations.expectations.expectation_configuration import (
+        ExpectationConfiguration,
+    )
+
+    logging.getLogger("great_expectations").setLevel(logging.ERROR)
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    gx_suite = gx.ExpectationSuite(name=suite)
+    for item in [*load_suite(suite), *derived]:
+        gx_suite.add_expectation_configuration(
+            ExpectationConfiguration(
+                type=item["type"], kwargs=item["kwargs"], meta=item.get("meta")
+            )
+        )
+    batch = (
+        context.data_sources.add_pandas(name="pipeline")
+        .add_dataframe_asset(name=dataset)
+        .add_batch_definition_whole_dataframe(name="whole")
+    )
+    definition = context.validation_definitions.add(
+        gx.ValidationDefinition(
+            name=f"{suite}-{dataset}", data=batch, suite=context.suites.add(gx_suite)
+        )
+    )
+    checkpoint = context.checkpoints.add(
+        gx.Checkpoint(
+            name=f"{suite}-gate", validation_definitions=[definition], result_format="SUMMARY"
+        )
+    )
+    outcome = checkpoint.run(batch_parameters={"dataframe": frame})
+    results = [r for run in outcome.run_results.values() for r in run.results]
+    failures = [_failure(r) for r in results if not r.success]
+    return GateResult(suite, dataset, len(frame), len(results), failures)
+
+
+def enforce(stage: str, results: list[GateResult]) -> None:
+    """Stop the pipeline with every failure listed, stage and dataset first."""
+    lines = [
+        f"{stage}: {result.dataset} (suite {result.suite!r}): {failure.describe()}"
+        for result in results
+        for failure in result.failures
+    ]
+    if lines:
+        raise GateError(f"{len(lines)} expectation(s) failed\n  " + "\n  ".join(lines))
+
+
+def _failure(result: Any) -> Failure:
+    config = result.expectation_config
+    kwargs = {k: v for k, v in config.kwargs.items() if k not in ("batch_id", "column")}
+    rule = ", ".join(f"{k}={_short(v)}" for k, v in kwargs.items())
+    return Failure(config.type, config.kwargs.get("column"), rule, _observed(result))
+
+
+def _observed(result: Any) -> str:
+    error = _exception_message(result.exception_info or {})
+    if error:
+        return f"error: {error}"
+    details = result.result or {}
+    mismatched = details.get("details", {}).get("mismatched")
+    if mismatched:
+        return "; ".join(f"{kind} {_short(cols)}" for kind, cols in mismatched.items() if cols)
+    if "unexpected_count" in details:
+        sample = _short(details.get("partial_unexpected_list", [])[:5])
+        return (
+            f"{details['unexpected_count']} of {details.get('element_count')} rows "
+            f"unexpected, e.g. {sample}"
+        )
+    if "observed_value" in details:
+        return _short(details["observed_value"])
+    return _short(details)
+
+
+def _exception_message(info: dict[str, Any]) -> str | None:
+    """GX 1.x reports errors flat or keyed by metric; return the first message."""
+    candidates = [info, *(v for v in info.values() if isinstance(v, dict))]
+    for candidate in candidates:
+        if candidate.get("raised_exception"):
+            return str(candidate.get("exception_message", "")).splitlines()[0]
+    return None
+
+
+def _short(value: Any, limit: int = 120) -> str:
+    text = repr(value) if not isinstance(value, str) else value
+    return text if len(text) <= limit else text[: limit - 3] + "..."

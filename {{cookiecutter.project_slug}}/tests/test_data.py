@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+import pytest
+
+from {{ cookiecutter.module_name }}.config import (
+    Params,
+)
+from {{ cookiecutter.module_name }}.data import (
+    demo,
+)
+from {{ cookiecutter.module_name }}.data.prepare import (
+    clean,
+    split,
+)
+from {{ cookiecutter.module_name }}.errors import (
+    DataError,
+)
+
+from .conftest import PROBLEMS
+
+
+@pytest.mark.parametrize("problem", PROBLEMS)
+def test_demo_is_deterministic_and_complete(
+    problem: str, make_params: Callable[..., Params]
+) -> None:
+    params = make_params(f"problem={problem}")
+    history, production = demo.generate(params.problem, 3000, 500, seed=7)
+    again, _ = demo.generate(params.problem, 3000, 500, seed=7)
+    pd.testing.assert_frame_equal(history, again)
+    expected = {
+        params.data.id_column,
+        params.data.time_column,
+        params.problem.target,
+        *params.data.features,
+    }
+    assert set(history.columns) == expected
+    assert history[params.data.id_column].is_unique
+    assert history["usage_hours"].isna().any() and history["payment_method"].isna().any()
+    assert production["snapshot_date"].min() > history["snapshot_date"].max()
+    assert history["snapshot_date"].dt.to_period("M").nunique() >= 12
+
+
+def test_demo_label_is_skewed_and_production_is_shifted(make_params: Callable[..., Params]) -> None:
+    params = make_params("problem=churn")
+    history, production = demo.generate(params.problem, 5000, 2000, seed=1)
+    assert 0.05 < history["churned"].mean() < 0.35
+    assert production["monthly_charges"].mean() > history["monthly_charges"].mean() + 10
+    assert production["tenure_months"].mean() == pytest.approx(
+        history["tenure_months"].mean(), rel=0.1
+    )
+
+
+def test_time_split_never_trains_on_the_future(make_params: Callable[..., Params]) -> None:
+    params = make_params("problem=churn")
+    history, _ = demo.generate(params.problem, 4000, 0, seed=3)
+    parts = split(clean(history, params.data, "churned"), params.data)
+    assert parts["train"]["snapshot_date"].max() < parts["valid"]["snapshot_date"].min()
+    assert parts["valid"]["snapshot_date"].max() < parts["test"]["snapshot_date"].min()
+    assert sum(len(p) for p in parts.values()) == len(history)
+    ids = [set(p["customer_id"]) for p in parts.values()]
+    assert not (ids[0] & ids[1] or ids[0] & ids[2] or ids[1] & ids[2])
+
+
+def test_clean_names_a_missing_column(make_params: Callable[..., Params]) -> None:
+    params = make_params("problem=churn")
+    history, _ = demo.generate(params.problem, 1000, 0, seed=3)
+    with pytest.raises(DataError, match="region"):
+        clean(history.drop(columns=["region"]), params.data, "churned")
