@@ -89,15 +89,15 @@ def _customers(
 def _churn_logit(frame: pd.DataFrame) -> np.ndarray:
     usage = frame["usage_hours"].fillna(30.0).to_numpy()
     logit = (
-        -2.6
-        + 1.6 * (frame["support_tickets"] >= 3)
-        + 1.5 * ((frame["monthly_charges"] > 90) & (frame["tenure_months"] < 12))
-        + 1.2 / (1 + np.exp(-(frame["days_since_login"] - 20) / 3))
-        - 0.8 * (frame["plan"] == "premium")
-        + 0.5 * (frame["payment_method"] == "invoice")
-        - 0.02 * np.minimum(frame["tenure_months"], 60)
-        - 0.4 * (frame["num_products"] - 1)
-        + 1.0 * (usage < 10)
+        -1.6
+        + 2.2 * (frame["support_tickets"] >= 3)
+        + 2.4 * ((frame["monthly_charges"] > 90) & (frame["tenure_months"] < 12))
+        + 2.0 / (1 + np.exp(-(frame["days_since_login"] - 20) / 3))
+        - 1.2 * (frame["plan"] == "premium")
+        + 0.6 * (frame["payment_method"] == "invoice")
+        - 0.04 * np.minimum(frame["tenure_months"], 60)
+        - 0.5 * (frame["num_products"] - 1)
+        + 1.8 * (usage < 10)
     )
     return np.asarray(logit, dtype=float)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import lightgbm as lgb
@@ -41,15 +42,15 @@ def fit(
 ) -> BaseEstimator:
     """Fit on train; LightGBM stops early on the validation split (never on test)."""
     x_train, y_train = train
-    kwargs: dict[str, Any] = {}
     rounds = model.hyperparameters.get("early_stopping_rounds")
-    if isinstance(estimator, lgb.LGBMModel) and rounds:
-        kwargs = {
-            "eval_X": valid[0],
-            "eval_y": valid[1],
-            "callbacks": [lgb.early_stopping(int(rounds), verbose=False)],
-        }
-    return estimator.fit(x_train, y_train, **kwargs)
+    if not (isinstance(estimator, lgb.LGBMModel) and rounds):
+        return estimator.fit(x_train, y_train)
+    stop = lgb.early_stopping(int(rounds), verbose=False)
+    # LightGBM 4.7 deprecates eval_set for eval_X/eval_y, but its classifier only
+    # label-encodes eval_set, so eval_y breaks on text classes: keep eval_set.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*'eval_set' is deprecated")
+        return estimator.fit(x_train, y_train, eval_set=[valid], callbacks=[stop])
 
 
 def scores(estimator: Any, inputs: pd.DataFrame, problem: ProblemSpec) -> np.ndarray:
