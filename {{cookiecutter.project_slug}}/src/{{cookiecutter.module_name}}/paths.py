@@ -21,6 +21,7 @@ PACKAGE_DIR = MODELS_DIR / "package"
 REPORTS_DIR = Path("reports")
 PROBLEM_REPORT = REPORTS_DIR / "problem.md"
 VALIDATION_DIR = REPORTS_DIR / "validation"
+SPLIT_REPORT = REPORTS_DIR / "split.json"
 EVALUATION_REPORT = REPORTS_DIR / "evaluation.md"
 VERDICT = REPORTS_DIR / "verdict.json"
 MONITOR_REPORT = REPORTS_DIR / "monitor.html"

@@ -26,7 +26,7 @@ def main() -> None:
         if params.data.time_column:
             times = part[params.data.time_column]
             summary[name]["from"], summary[name]["to"] = str(times.min()), str(times.max())
-    write_json(summary, paths.METRICS_DIR / "prepare.json")
+    write_json(summary, paths.SPLIT_REPORT)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,33 @@
+# cookiecutter-ml-lifecycle: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_DIR := build/demo
+export DVC_NO_ANALYTICS := 1
+export ITERATIVE_DO_NOT_TRACK := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: venv demo test clean
+
+$(BIN)/cookiecutter: requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+venv: $(BIN)/cookiecutter
+
+demo: venv  ## render with defaults, install the repo, run its pipeline, show the evaluation
+	rm -rf $(DEMO_DIR)
+	$(BIN)/cookiecutter --no-input --output-dir $(DEMO_DIR) .
+	@project=$$(ls -d $(DEMO_DIR)/*/) && \
+	echo "Rendered into $$project" && \
+	$(MAKE) -C $$project setup repro PYTHON=$(PYTHON) && \
+	echo && cat $$project/reports/evaluation.md && \
+	echo && echo "Demo repository: $$project (cd there and 'source .venv/bin/activate')"
+
+test: venv  ## render the template and run what it generates
+	$(BIN)/pytest tests
+
+clean:
+	rm -rf $(VENV) build .cache

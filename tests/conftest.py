@@ -1,0 +1,98 @@
+"""Render the template for real and run what it generates.
+
+One environment holds the generated repos' dependencies for the whole test
+session (built from a rendered pyproject.toml, cached in .cache/ between runs
+while the dependency list is unchanged); each render is installed into it
+without dependencies, under its own module name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tomllib
+import venv
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cookiecutter.main import cookiecutter
+
+TEMPLATE = Path(__file__).resolve().parents[1]
+CACHE = TEMPLATE / ".cache"
+QUIET_ENV = {
+    "DVC_NO_ANALYTICS": "1",
+    "ITERATIVE_DO_NOT_TRACK": "1",
+    "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+    "GIT_AUTHOR_NAME": "Template Tests",
+    "GIT_AUTHOR_EMAIL": "tests@example.com",
+    "GIT_COMMITTER_NAME": "Template Tests",
+    "GIT_COMMITTER_EMAIL": "tests@example.com",
+}
+
+
+def bake(output_dir: Path, **context: str) -> Path:
+    """Render the template with defaults plus `context`; return the project folder."""
+    return Path(cookiecutter(str(TEMPLATE), no_input=True, extra_context=context,
+                             output_dir=str(output_dir)))
+
+
+def run(command: list[str], cwd: Path, env: dict[str, str] | None = None,
+        check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run a command, failing the test with its output when it fails."""
+    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
+    if check and result.returncode != 0:
+        pytest.fail(f"{' '.join(command)} exited {result.returncode} in {cwd}\n"
+                    f"--- stdout\n{result.stdout[-6000:]}\n--- stderr\n{result.stderr[-6000:]}")
+    return result
+
+
+class GeneratedEnv:
+    """A virtual environment with the generated repos' dependencies."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.bin = root / "bin"
+
+    def env(self) -> dict[str, str]:
+        return {**os.environ, **QUIET_ENV, "PATH": f"{self.bin}{os.pathsep}{os.environ['PATH']}",
+                "VIRTUAL_ENV": str(self.root)}
+
+    def install(self, project: Path) -> None:
+        run([str(self.bin / "pip"), "install", "-q", "--no-deps", "--no-build-isolation", "-e",
+             str(project)], cwd=project, env=self.env())
+
+    def run(self, command: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return run(command, cwd=cwd, env=self.env(), check=check)
+
+
+def _dependencies(project: Path) -> list[str]:
+    meta = tomllib.loads((project / "pyproject.toml").read_text())["project"]
+    return sorted([*meta["dependencies"], *meta["optional-dependencies"]["dev"], "setuptools>=69"])
+
+
+@pytest.fixture(scope="session")
+def generated_env(tmp_path_factory: pytest.TempPathFactory) -> GeneratedEnv:
+    requirements = _dependencies(bake(tmp_path_factory.mktemp("deps")))
+    key = hashlib.sha256(json.dumps([sys.version, requirements]).encode()).hexdigest()[:12]
+    root = CACHE / f"generated-env-{key}"
+    marker = root / ".complete"
+    if not marker.exists():
+        venv.EnvBuilder(with_pip=True, clear=True).create(root)
+        env = GeneratedEnv(root)
+        run([str(env.bin / "pip"), "install", "-q", "--upgrade", "pip"], cwd=CACHE, env=env.env())
+        run([str(env.bin / "pip"), "install", "-q", *requirements], cwd=CACHE, env=env.env())
+        marker.write_text("\n".join(requirements) + "\n")
+    return GeneratedEnv(root)
+
+
+@pytest.fixture
+def baker(tmp_path: Path) -> Callable[..., Path]:
+    def make(**context: Any) -> Path:
+        return bake(tmp_path, **context)
+
+    return make

@@ -1,0 +1,92 @@
+"""Each task, rendered and run for real: lint, its own tests, the pipeline, an experiment."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from .conftest import GeneratedEnv, bake
+
+TASKS = {
+    "binary_classification": "churn_bin",
+    "multiclass_classification": "plan_multi",
+    "regression": "spend_reg",
+}
+STAGES = ("define", "ingest", "validate_raw", "prepare", "featurize", "validate_features",
+          "train", "evaluate", "package", "monitor")
+
+
+def read_json(path: Path) -> Any:
+    return json.loads(path.read_text())
+
+
+@pytest.fixture(scope="module", params=list(TASKS))
+def project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+            generated_env: GeneratedEnv) -> Path:
+    task = request.param
+    module = TASKS[task]
+    rendered = bake(tmp_path_factory.mktemp(task), task=task, project_name=module.replace("_", " "),
+                    module_name=module)
+    generated_env.install(rendered)
+    return rendered
+
+
+def test_lint_and_own_tests_pass(project: Path, generated_env: GeneratedEnv) -> None:
+    venv = f"VENV={generated_env.root}"
+    generated_env.run(["make", "lint", venv], cwd=project)
+    generated_env.run(["make", "check-params", venv], cwd=project)
+    result = generated_env.run(["make", "test", venv], cwd=project)
+    assert " passed" in result.stdout and " failed" not in result.stdout
+
+
+def test_pipeline_runs_every_stage_and_beats_the_baseline(project: Path,
+                                                          generated_env: GeneratedEnv) -> None:
+    output = generated_env.run(["dvc", "repro"], cwd=project).stdout
+    ran = [stage for stage in STAGES if f"Running stage '{stage}'" in output]
+    assert ran == list(STAGES)
+
+    evaluation = read_json(project / "metrics/evaluate.json")
+    model, baseline = evaluation["test"]["model"], evaluation["test"]["baseline"]
+    assert model["value_per_1000"] > baseline["value_per_1000"]
+    verdict = read_json(project / "reports/verdict.json")
+    assert verdict["passed"], verdict["criteria"]
+
+    metadata = read_json(project / "models/package/metadata.json")
+    assert metadata["verdict"]["passed"] and len(metadata["sha256"]) == 64
+    monitor = read_json(project / "reports/monitor.json")
+    assert set(monitor["drifted"]) == {"monthly_charges", "usage_hours", "region"}
+    assert (project / "reports/monitor.html").read_text().startswith("<!doctype html>")
+
+    again = generated_env.run(["dvc", "repro"], cwd=project).stdout
+    assert "Data and pipelines are up to date." in again
+    assert "Running stage" not in again
+
+
+def test_experiment_with_another_candidate_changes_the_metrics(project: Path,
+                                                               generated_env: GeneratedEnv) -> None:
+    before = read_json(project / "metrics/evaluate.json")["test"]["model"]
+    output = generated_env.run(["dvc", "exp", "run", "-S", "model=linear"], cwd=project).stdout
+    assert "Running stage 'train'" in output and "Running stage 'ingest'" not in output
+    assert yaml.safe_load((project / "params.yaml").read_text())["model"]["name"] == "linear"
+    after = read_json(project / "metrics/evaluate.json")["test"]["model"]
+    assert after["value_per_1000"] != before["value_per_1000"]
+    shown = generated_env.run(["dvc", "exp", "show", "--json"], cwd=project).stdout
+    assert "linear" in shown
+
+
+def test_training_never_reads_the_test_split(project: Path, generated_env: GeneratedEnv) -> None:
+    stages = yaml.safe_load((project / "dvc.yaml").read_text())["stages"]
+    assert not [d for d in stages["train"]["deps"] if "test" in d]
+    # and it really does not: train succeeds with the test split gone
+    test_split = project / "data/features/test.parquet"
+    saved = test_split.read_bytes()
+    test_split.unlink()
+    try:
+        module = next((project / "src").iterdir()).name
+        generated_env.run(["python", "-m", f"{module}.stages.train"], cwd=project)
+    finally:
+        test_split.write_bytes(saved)

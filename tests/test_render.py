@@ -1,0 +1,137 @@
+"""Rendering: bad answers are refused with one clear line, good ones give a ready repo."""
+
+from __future__ import annotations
+
+import ast
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+from cookiecutter.exceptions import FailedHookException
+
+from .conftest import TEMPLATE, bake
+
+BAD_ANSWERS = [
+    ({"module_name": "my-model"}, "module_name 'my-model' must be a lowercase Python identifier"),
+    ({"module_name": "2fast"}, "module_name '2fast' must be a lowercase Python identifier"),
+    ({"module_name": "class"}, "module_name 'class' is a Python keyword"),
+    ({"module_name": "sklearn"}, "module_name 'sklearn' would shadow the 'sklearn' package"),
+    ({"module_name": "dvc"}, "module_name 'dvc' would shadow the 'dvc' package"),
+    ({"module_name": "hydra"}, "module_name 'hydra' would shadow the 'hydra' package"),
+    ({"module_name": "lightgbm"}, "module_name 'lightgbm' would shadow the 'lightgbm' package"),
+    ({"module_name": "json"}, "module_name 'json' would shadow the standard library module"),
+    ({"author_email": "not-an-email"}, "author_email 'not-an-email' is not an email address"),
+    ({"author_email": "a@b"}, "author_email 'a@b' is not an email address"),
+    ({"python_version": "3.9"}, "python_version '3.9' is not supported"),
+    ({"python_version": "3.14"}, "python_version '3.14' is not supported"),
+    ({"dvc_remote": "s3", "dvc_remote_url": "gs://bucket/dvc"},
+     "dvc_remote_url 'gs://bucket/dvc' does not match dvc_remote 's3'"),
+    ({"dvc_remote": "gcs", "dvc_remote_url": "s3://bucket/dvc"},
+     "dvc_remote_url 's3://bucket/dvc' does not match dvc_remote 'gcs'"),
+    ({"dvc_remote": "azure", "dvc_remote_url": ""}, "dvc_remote_url '' does not match dvc_remote 'azure'"),
+    ({"dvc_remote": "local", "dvc_remote_url": "s3://bucket"},
+     "dvc_remote_url 's3://bucket' does not match dvc_remote 'local'"),
+    ({"dvc_remote": "none", "dvc_remote_url": "s3://bucket"},
+     "dvc_remote_url 's3://bucket' is set but dvc_remote is 'none'"),
+    ({"project_slug": "My Project"}, "project_slug 'My Project' must be lowercase"),
+]
+
+
+@pytest.mark.parametrize(("answers", "message"), BAD_ANSWERS,
+                         ids=[next(iter(a)) + "=" + next(iter(a.values())) for a, _ in BAD_ANSWERS])
+def test_bad_answer_is_named_and_nothing_is_written(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], answers: dict[str, str], message: str
+) -> None:
+    with pytest.raises(FailedHookException):
+        bake(tmp_path, **answers)
+    errors = [line for line in capfd.readouterr().err.splitlines() if line.startswith("ERROR:")]
+    assert len(errors) == 1 and message in errors[0], errors
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_answer_outside_a_choice_list_is_refused_before_rendering(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="ranking provided for choice variable task"):
+        bake(tmp_path, task="ranking")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_default_render_is_a_ready_repository(baker: Callable[..., Path]) -> None:
+    project = baker()
+    assert project.name == "customer-churn"
+    jinja = re.compile(r"\{\{\s*cookiecutter|\{%")  # GitHub's own ${{ ... }} may stay
+    leftovers = [str(p) for p in project.rglob("*")
+                 if p.is_file() and ".git" not in p.parts and jinja.search(p.read_text(errors="ignore"))]
+    assert leftovers == [], f"unrendered Jinja in {leftovers}"
+    assert not (project / "licenses").exists()
+    assert (project / "LICENSE").read_text().startswith("MIT License")
+    assert (project / ".github/workflows/ci.yml").exists() and not (project / ".gitlab-ci.yml").exists()
+    assert "[hydra]\n    enabled = true" in (project / ".dvc/config").read_text()
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    assert params["problem"]["task"] == "binary_classification"
+    assert params["model"]["name"] == "lightgbm"
+    status = subprocess.run(["git", "status", "--porcelain"], cwd=project, capture_output=True,
+                            text=True, check=True)
+    assert status.stdout == "", "the first commit should hold every generated file"
+    log = subprocess.run(["git", "log", "--format=%an <%ae>"], cwd=project, capture_output=True,
+                         text=True, check=True)
+    assert log.stdout.strip() == "Data Science Team <ds-team@example.com>"
+
+
+@pytest.mark.parametrize(("task", "problem"), [("multiclass_classification", "plan_change"),
+                                               ("regression", "spend")])
+def test_task_answer_sets_the_default_problem(baker: Callable[..., Path], task: str, problem: str) -> None:
+    project = baker(task=task)
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    assert params["problem"]["name"] == problem and params["problem"]["task"] == task
+    # every task stays a config choice: all three specs ship in every render
+    assert {p.stem for p in (project / "conf/problem").glob("*.yaml")} == {"churn", "plan_change", "spend"}
+
+
+@pytest.mark.parametrize(("ci", "present", "absent"), [
+    ("github", ".github/workflows/ci.yml", ".gitlab-ci.yml"),
+    ("gitlab", ".gitlab-ci.yml", ".github"),
+    ("none", None, ".github"),
+])
+def test_ci_choice_prunes_the_others(baker: Callable[..., Path], ci: str, present: str | None,
+                                     absent: str) -> None:
+    project = baker(ci=ci, project_slug=f"ci-{ci}")
+    if present:
+        assert (project / present).exists()
+    assert not (project / absent).exists()
+    if ci == "none":
+        assert not (project / ".gitlab-ci.yml").exists()
+
+
+@pytest.mark.parametrize(("license_name", "first_line"), [
+    ("Apache-2.0", "Apache License"), ("BSD-3-Clause", "BSD 3-Clause License"),
+    ("Proprietary", "Copyright (c)"),
+])
+def test_license_choice(baker: Callable[..., Path], license_name: str, first_line: str) -> None:
+    text = (baker(license=license_name) / "LICENSE").read_text()
+    assert text.strip().startswith(first_line)
+    if license_name != "Apache-2.0":
+        assert "Data Science Team" in text
+
+
+@pytest.mark.parametrize(("remote", "url"), [("s3", "s3://ml-data/churn"), ("gcs", "gs://ml-data/churn"),
+                                             ("azure", "azure://ml-data/churn"), ("local", "/srv/dvc-store")])
+def test_remote_is_configured_without_credentials(baker: Callable[..., Path], remote: str, url: str) -> None:
+    config = (baker(dvc_remote=remote, dvc_remote_url=url) / ".dvc/config").read_text()
+    assert "remote = storage" in config and f"url = {url}" in config
+    assert "secret" not in config.lower() and "key" not in config.lower()
+
+
+def test_hooks_need_nothing_but_cookiecutter() -> None:
+    """Rendering runs under a bare `pipx run cookiecutter`: stdlib and PyYAML only."""
+    allowed = set(sys.stdlib_module_names) | {"yaml", "__future__"}
+    for hook in (TEMPLATE / "hooks").glob("*.py"):
+        tree = ast.parse(hook.read_text().replace("{{ cookiecutter | jsonify }}", "{}"))
+        imported = {alias.name.split(".")[0] for node in ast.walk(tree)
+                    if isinstance(node, ast.Import) for alias in node.names}
+        imported |= {node.module.split(".")[0] for node in ast.walk(tree)
+                     if isinstance(node, ast.ImportFrom) and node.module}
+        assert imported <= allowed, f"{hook.name} imports {imported - allowed}"
