@@ -90,3 +90,26 @@ def test_training_never_reads_the_test_split(project: Path, generated_env: Gener
         generated_env.run(["python", "-m", f"{module}.stages.train"], cwd=project)
     finally:
         test_split.write_bytes(saved)
+
+
+def test_a_failed_gate_stops_the_pipeline_and_loses_nothing(project: Path,
+                                                            generated_env: GeneratedEnv) -> None:
+    suite_path = project / "gx/expectations/raw.json"
+    original = suite_path.read_text()
+    packaged = (project / "models/package/model.joblib").read_bytes()
+    suite = json.loads(original)
+    for rule in suite["expectations"]:
+        if rule["kwargs"].get("column") == "monthly_charges" and "max_value" in rule["kwargs"]:
+            rule["kwargs"]["max_value"] = 100  # the demo has charges above 100
+    suite_path.write_text(json.dumps(suite, indent=2))
+    try:
+        result = generated_env.run(["dvc", "repro"], cwd=project, check=False)
+    finally:
+        suite_path.write_text(original)
+    assert result.returncode != 0
+    assert "stage 'validate_raw' failed" in result.stderr
+    assert "column 'monthly_charges': expect_column_values_to_be_between" in result.stderr
+    assert "max_value=100" in result.stderr and "rows unexpected, e.g." in result.stderr
+    for downstream in ("prepare", "train", "package"):
+        assert f"Running stage '{downstream}'" not in result.stdout
+    assert (project / "models/package/model.joblib").read_bytes() == packaged
