@@ -72,7 +72,7 @@ class GeneratedEnv:
 
 def _dependencies(project: Path) -> list[str]:
     meta = tomllib.loads((project / "pyproject.toml").read_text())["project"]
-    return sorted([*meta["dependencies"], *meta["optional-dependencies"]["dev"], "setuptools>=69"])
+    return sorted([*meta["dependencies"], *meta["optional-dependencies"]["dev"], "setuptools>=77"])
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -15,8 +16,14 @@ from {{ cookiecutter.module_name }}.data.prepare import (
     clean,
     split,
 )
+from {{ cookiecutter.module_name }}.data.sources import (
+    collect,
+)
 from {{ cookiecutter.module_name }}.errors import (
     DataError,
+)
+from {{ cookiecutter.module_name }}.io import (
+    read_table,
 )
 
 from .conftest import PROBLEMS
@@ -69,3 +76,38 @@ def test_clean_names_a_missing_column(make_params: Callable[..., Params]) -> Non
     history, _ = demo.generate(params.problem, 1000, 0, seed=3)
     with pytest.raises(DataError, match="region"):
         clean(history.drop(columns=["region"]), params.data, "churned")
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_file_source_reads_dataset_and_optional_production_batch(
+    tmp_path: Path, make_params: Callable[..., Params], suffix: str
+) -> None:
+    params = make_params("problem=churn")
+    history, production = demo.generate(params.problem, 800, 200, seed=2)
+    paths = {name: tmp_path / f"{name}{suffix}" for name in ("history", "production")}
+    for name, frame in (("history", history), ("production", production)):
+        if suffix == ".csv":
+            frame.to_csv(paths[name], index=False)
+        else:
+            frame.to_parquet(paths[name], index=False)
+    with_batch = params.data.model_copy(
+        update={"source": "file", "path": str(paths["history"]),
+                "production_path": str(paths["production"])}
+    )
+    dataset, batch = collect(with_batch, params.problem)
+    assert len(dataset) == 800 and len(batch) == 200
+    assert list(dataset.columns) == list(history.columns)
+    without_batch = with_batch.model_copy(update={"production_path": None})
+    _, empty = collect(without_batch, params.problem)
+    assert empty.empty and list(empty.columns) == list(history.columns)
+
+
+def test_unreadable_sources_are_named(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="missing.csv: file not found"):
+        read_table(tmp_path / "missing.csv")
+    truncated = tmp_path / "truncated.parquet"
+    truncated.write_bytes(b"PAR1 not really parquet")
+    with pytest.raises(DataError, match="truncated.parquet: cannot be read"):
+        read_table(truncated)
+    with pytest.raises(DataError, match="unsupported format"):
+        read_table(tmp_path / "data.xlsx")

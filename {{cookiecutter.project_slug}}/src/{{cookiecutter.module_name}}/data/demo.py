@@ -81,7 +81,7 @@ def _customers(
             "num_products": np.clip(1 + rng.poisson(0.8, n), 1, 6).astype("int64"),
             "plan": rng.choice(PLANS, n, p=[0.5, 0.35, 0.15]),
             "region": rng.choice(REGIONS, n, p=list(population.region_mix)),
-            "payment_method": pd.array(payment, dtype="str"),
+            "payment_method": payment,
         }
     )
 
