@@ -91,8 +91,11 @@ def test_file_source_reads_dataset_and_optional_production_batch(
         else:
             frame.to_parquet(paths[name], index=False)
     with_batch = params.data.model_copy(
-        update={"source": "file", "path": str(paths["history"]),
-                "production_path": str(paths["production"])}
+        update={
+            "source": "file",
+            "path": str(paths["history"]),
+            "production_path": str(paths["production"]),
+        }
     )
     dataset, batch = collect(with_batch, params.problem)
     assert len(dataset) == 800 and len(batch) == 200
@@ -103,11 +106,11 @@ def test_file_source_reads_dataset_and_optional_production_batch(
 
 
 def test_unreadable_sources_are_named(tmp_path: Path) -> None:
-    with pytest.raises(DataError, match="missing.csv: file not found"):
+    with pytest.raises(DataError, match=r"missing\.csv: file not found"):
         read_table(tmp_path / "missing.csv")
     truncated = tmp_path / "truncated.parquet"
     truncated.write_bytes(b"PAR1 not really parquet")
-    with pytest.raises(DataError, match="truncated.parquet: cannot be read"):
+    with pytest.raises(DataError, match=r"truncated\.parquet: cannot be read"):
         read_table(truncated)
     with pytest.raises(DataError, match="unsupported format"):
         read_table(tmp_path / "data.xlsx")
