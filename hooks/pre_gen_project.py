@@ -54,7 +54,7 @@ def check_module_name() -> str | None:
         return f"module_name {name!r} is a Python keyword"
     if name in DEPENDENCY_IMPORTS:
         return f"module_name {name!r} would shadow the {name!r} package the repo depends on"
-    if name in sys.stdlib_module_names:
+    if name in getattr(sys, "stdlib_module_names", ()):  # Python 3.10+
         return f"module_name {name!r} would shadow the standard library module {name!r}"
     return None
 

@@ -113,3 +113,13 @@ def test_a_failed_gate_stops_the_pipeline_and_loses_nothing(project: Path,
     for downstream in ("prepare", "train", "package"):
         assert f"Running stage '{downstream}'" not in result.stdout
     assert (project / "models/package/model.joblib").read_bytes() == packaged
+
+
+@pytest.mark.parametrize("python_version", ["3.10", "3.13"])
+def test_lint_holds_for_other_answers(tmp_path: Path, generated_env: GeneratedEnv,
+                                      python_version: str) -> None:
+    """The oldest and newest supported targets, with a module name long enough to wrap lines."""
+    rendered = bake(tmp_path, python_version=python_version,
+                    module_name="a_rather_long_module_name_for_a_churn_project",
+                    dvc_remote="s3", dvc_remote_url="s3://ml-data/churn", license="Apache-2.0")
+    generated_env.run(["make", "lint", f"VENV={generated_env.root}"], cwd=rendered)

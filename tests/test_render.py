@@ -120,7 +120,10 @@ def test_license_choice(baker: Callable[..., Path], license_name: str, first_lin
 @pytest.mark.parametrize(("remote", "url"), [("s3", "s3://ml-data/churn"), ("gcs", "gs://ml-data/churn"),
                                              ("azure", "azure://ml-data/churn"), ("local", "/srv/dvc-store")])
 def test_remote_is_configured_without_credentials(baker: Callable[..., Path], remote: str, url: str) -> None:
-    config = (baker(dvc_remote=remote, dvc_remote_url=url) / ".dvc/config").read_text()
+    project = baker(dvc_remote=remote, dvc_remote_url=url)
+    config = (project / ".dvc/config").read_text()
+    extra = {"s3": "dvc[s3]", "gcs": "dvc[gs]", "azure": "dvc[azure]", "local": "dvc>="}[remote]
+    assert f'"{extra}' in (project / "pyproject.toml").read_text()
     assert "remote = storage" in config and f"url = {url}" in config
     assert "secret" not in config.lower() and "key" not in config.lower()
 
