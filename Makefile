@@ -23,7 +23,7 @@ demo: venv  ## render with defaults, install the repo, run its pipeline, show th
 	@project=$$(ls -d $(DEMO_DIR)/*/) && \
 	echo "Rendered into $$project" && \
 	$(MAKE) -C $$project setup repro PYTHON=$(PYTHON) && \
-	echo && cat $$project/reports/evaluation.md && \
+	echo && cat $$project/reports/model_card.md && \
 	echo && echo "Demo repository: $$project (cd there and 'source .venv/bin/activate')"
 
 test: venv  ## render the template and run what it generates

@@ -50,10 +50,15 @@ def test_pipeline_runs_every_stage_and_beats_the_baseline(project: Path,
     assert ran == list(STAGES)
 
     evaluation = read_json(project / "metrics/evaluate.json")
-    model, baseline = evaluation["test"]["model"], evaluation["test"]["baseline"]
-    assert model["value_per_1000"] > baseline["value_per_1000"]
+    model = evaluation["test"]["model"]
+    for baseline in ("dummy", "rule"):
+        assert model["value_per_1000"] > evaluation["test"][baseline]["value_per_1000"]
     verdict = read_json(project / "reports/verdict.json")
-    assert verdict["passed"], verdict["criteria"]
+    assert verdict["passed"] and verdict["promotable"], verdict["criteria"]
+    assert {c["name"] for c in verdict["criteria"]} >= {"uplift_per_1000_over_baseline",
+                                                        "slices_below_floor"}
+    card = (project / "reports/model_card.html").read_text()
+    assert "Sign-off" in card and card.count("<svg") >= 2
 
     metadata = read_json(project / "models/package/metadata.json")
     assert metadata["verdict"]["passed"] and len(metadata["sha256"]) == 64
@@ -114,6 +119,24 @@ def test_a_failed_gate_stops_the_pipeline_and_loses_nothing(project: Path,
         assert f"Running stage '{downstream}'" not in result.stdout
     assert (project / "models/package/model.joblib").read_bytes() == packaged
 
+
+
+def test_a_useless_model_fails_the_verdict_until_someone_accepts_it(
+    project: Path, generated_env: GeneratedEnv
+) -> None:
+    generated_env.run(["dvc", "exp", "run", "-S", "model=dummy"], cwd=project)
+    verdict = read_json(project / "reports/verdict.json")
+    failed = {c["name"] for c in verdict["criteria"] if not c["passed"]}
+    assert "uplift_per_1000_over_baseline" in failed
+    assert not verdict["passed"] and not verdict["promotable"]
+    assert not read_json(project / "models/package/metadata.json")["verdict"]["promotable"]
+
+    generated_env.run(["dvc", "exp", "run", "-S", "model=dummy",
+                       "-S", "evaluate.accept_failed_verdict.approved_by=head-of-retention",
+                       "-S", "evaluate.accept_failed_verdict.reason=pilot-on-one-region"], cwd=project)
+    recorded = read_json(project / "models/package/metadata.json")["verdict"]
+    assert not recorded["passed"] and recorded["promotable"]
+    assert recorded["override"] == {"approved_by": "head-of-retention", "reason": "pilot-on-one-region"}
 
 @pytest.mark.parametrize("python_version", ["3.10", "3.13"])
 def test_lint_holds_for_other_answers(tmp_path: Path, generated_env: GeneratedEnv,

@@ -41,6 +41,20 @@ class Constraints(Strict):
     explainable: bool = False
 
 
+class BaselineRule(Strict):
+    """A rule the business could run without a model, e.g. "flag when tickets >= 3".
+
+    Classification: `when` is a pandas expression over the raw columns; rows where
+    it holds get `then`, the others `otherwise`. Regression: `predict` is a pandas
+    expression giving the number to predict.
+    """
+
+    when: str | None = None
+    then: str | int | None = None
+    otherwise: str | int | None = None
+    predict: str | None = None
+
+
 class ProblemSpec(Strict):
     """Step 1: the decision being automated and what counts as success."""
 
@@ -52,6 +66,7 @@ class ProblemSpec(Strict):
     value_matrix: dict[str, dict[str, float]] | None = None
     under_cost_per_unit: float | None = Field(default=None, ge=0)
     over_cost_per_unit: float | None = Field(default=None, ge=0)
+    baseline_rule: BaselineRule | None = None
     success_criteria: SuccessCriteria
     constraints: Constraints
 
@@ -70,6 +85,8 @@ class ProblemSpec(Strict):
             self._check_classification()
         else:
             self._check_regression()
+        if self.baseline_rule is not None:
+            self._check_rule(self.baseline_rule)
         unknown = set(self.success_criteria.metric_floors) - set(FLOOR_METRICS[self.task])
         if unknown:
             raise ValueError(
@@ -97,6 +114,21 @@ class ProblemSpec(Strict):
                 )
         if set(self.value_matrix) != set(labels):
             raise ValueError(f"value_matrix rows must be exactly the classes {labels}")
+
+    def _check_rule(self, rule: BaselineRule) -> None:
+        if not self.is_classification:
+            if not rule.predict or rule.when is not None:
+                raise ValueError("baseline_rule: a regression rule gives `predict` (and no `when`)")
+            return
+        if not rule.when or rule.predict is not None:
+            raise ValueError(
+                "baseline_rule: a classification rule gives `when`, `then`, `otherwise`"
+            )
+        decided = {str(rule.then), str(rule.otherwise)}
+        if not decided <= set(self.labels):
+            raise ValueError(
+                f"baseline_rule: then/otherwise must be among the classes {self.labels}"
+            )
 
     def _check_regression(self) -> None:
         if self.classes is not None or self.value_matrix is not None:
@@ -173,9 +205,24 @@ class ModelConfig(BaseModel):
         return dict(self.model_extra or {})
 
 
+class VerdictOverride(Strict):
+    """Who accepted a failed verdict for promotion, and why; recorded in the artifact."""
+
+    approved_by: str | None = None
+    reason: str | None = None
+
+    @property
+    def given(self) -> bool:
+        return bool(self.approved_by and self.reason)
+
+
 class EvaluateConfig(Strict):
     slice_columns: list[str]
+    slice_bins: int = Field(ge=2)
     min_slice_rows: int = Field(ge=1)
+    slice_floor_uplift_per_1000: float
+    champion: str | None = None
+    accept_failed_verdict: VerdictOverride
 
 
 class MonitorConfig(Strict):
@@ -199,11 +246,9 @@ class Params(Strict):
     def _target_is_not_a_feature(self) -> Params:
         if self.problem.target in self.data.features:
             raise ValueError(f"target {self.problem.target!r} is also listed as a feature")
-        unknown = set(self.evaluate.slice_columns) - set(self.data.categorical)
+        unknown = set(self.evaluate.slice_columns) - set(self.data.features)
         if unknown:
-            raise ValueError(
-                f"evaluate.slice_columns {sorted(unknown)} are not categorical features"
-            )
+            raise ValueError(f"evaluate.slice_columns {sorted(unknown)} are not feature columns")
         return self
 
 

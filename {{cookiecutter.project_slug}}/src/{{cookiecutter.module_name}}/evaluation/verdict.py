@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from ..config import ProblemSpec
+from ..config import ProblemSpec, VerdictOverride
 
 
 @dataclass(frozen=True)
@@ -14,19 +14,27 @@ class Criterion:
     observed: float | None
     required: float
     passed: bool
+    detail: str = ""
 
 
 def judge(
-    problem: ProblemSpec, model: dict[str, float], baseline: dict[str, float]
+    problem: ProblemSpec,
+    model: dict[str, float],
+    baselines: dict[str, dict[str, float]],
+    flagged_slices: int,
+    champion: dict[str, float] | None = None,
 ) -> list[Criterion]:
+    """Every criterion of the spec, plus slices and (when one exists) the champion."""
     criteria = problem.success_criteria
-    uplift = model["value_per_1000"] - baseline["value_per_1000"]
+    best = max(baselines, key=lambda name: baselines[name]["value_per_1000"])
+    uplift = model["value_per_1000"] - baselines[best]["value_per_1000"]
     verdict = [
         Criterion(
             "uplift_per_1000_over_baseline",
             round(uplift, 6),
             criteria.min_uplift_per_1000,
             uplift >= criteria.min_uplift_per_1000,
+            f"best baseline: {best}",
         ),
     ]
     if criteria.min_value_per_1000 is not None:
@@ -43,8 +51,36 @@ def judge(
         verdict.append(
             Criterion(metric, observed, floor, observed is not None and observed >= floor)
         )
+    verdict.append(
+        Criterion(
+            "slices_below_floor",
+            float(flagged_slices),
+            0.0,
+            flagged_slices == 0,
+            "slices where the model falls below the baseline by more than the floor",
+        )
+    )
+    if champion is not None:
+        gap = model["value_per_1000"] - champion["value_per_1000"]
+        verdict.append(
+            Criterion(
+                "not_worse_than_champion",
+                round(gap, 6),
+                0.0,
+                gap >= 0,
+                "value per 1,000 decisions minus the production model's",
+            )
+        )
     return verdict
 
 
-def as_record(verdict: list[Criterion]) -> dict[str, Any]:
-    return {"passed": all(c.passed for c in verdict), "criteria": [asdict(c) for c in verdict]}
+def as_record(verdict: list[Criterion], override: VerdictOverride) -> dict[str, Any]:
+    """passed: every criterion holds. promotable: passed, or a named person accepted it."""
+    passed = all(c.passed for c in verdict)
+    accepted = not passed and override.given
+    return {
+        "passed": passed,
+        "promotable": passed or accepted,
+        "override": override.model_dump() if accepted else None,
+        "criteria": [asdict(c) for c in verdict],
+    }

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..reporting import svg
 from .drift import FeatureDrift
 
 STYLE = """
@@ -17,7 +18,7 @@ th{text-align:left;background:#f4f6fa}.drift{color:#b3261e;font-weight:600}.ok{c
 .verdict{padding:1rem;border-radius:6px;margin:1rem 0}.retrain{background:#fde8e6}.keep{background:#e6f4ea}
 .legend span{display:inline-block;width:.8rem;height:.8rem;margin:0 .3rem 0 1rem}
 """
-REFERENCE_COLOUR, CURRENT_COLOUR = "#7d8ca3", "#e07a1f"
+REFERENCE_COLOUR, CURRENT_COLOUR = svg.GREY, svg.ORANGE
 
 
 def render(
@@ -100,18 +101,4 @@ def _histogram(drift: FeatureDrift, reference: pd.Series, current: pd.Series) ->
             .reindex(categories, fill_value=0)
             .to_numpy()
         )
-    return _bars(np.asarray(ref_share, float), np.asarray(cur_share, float))
-
-
-def _bars(ref_share: np.ndarray, cur_share: np.ndarray, width: int = 220, height: int = 50) -> str:
-    top = max(float(ref_share.max(initial=0)), float(cur_share.max(initial=0)), 1e-9)
-    slot = width / max(len(ref_share), 1)
-    bars = []
-    for i, (r, c) in enumerate(zip(ref_share, cur_share, strict=True)):
-        for offset, share, colour in ((0.0, r, REFERENCE_COLOUR), (slot / 2, c, CURRENT_COLOUR)):
-            h = share / top * height
-            bars.append(
-                f'<rect x="{i * slot + offset:.1f}" y="{height - h:.1f}" '
-                f'width="{slot / 2 - 0.5:.1f}" height="{h:.1f}" fill="{colour}"/>'
-            )
-    return f'<svg width="{width}" height="{height}" role="img">{"".join(bars)}</svg>'
+    return svg.paired_bars(np.asarray(ref_share, float), np.asarray(cur_share, float))

@@ -1,11 +1,15 @@
 """Step 5, evaluation: the test split, read once, judged on business value.
 
-A failed verdict does not stop the pipeline (experiments must stay cheap to
-compare); it is recorded in reports/verdict.json, which promotion checks.
+The candidate is compared with the dummy baseline, the rule baseline from the
+problem spec and, when one is in production, the champion; per slice; and for
+calibration. A failed verdict does not stop the pipeline (experiments must stay
+cheap to compare): it is recorded in reports/verdict.json and in the packaged
+model, and promotion refuses it unless conf/evaluate names who accepted it.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import joblib
@@ -13,11 +17,12 @@ import numpy as np
 import pandas as pd
 
 from .. import paths
-from ..config import Params, ProblemSpec, load_params
-from ..evaluation import metrics, verdict
-from ..evaluation.business import DecisionPolicy, decide, value_per_decision
+from ..config import ProblemSpec, load_params
+from ..evaluation import card, curves, metrics, slices, verdict
+from ..evaluation.baselines import rule_decisions
+from ..evaluation.business import DecisionPolicy, decide, value_per_1000
 from ..io import read_json, read_table, write_json, write_text
-from ..models import factory
+from ..models import artifact, factory
 from . import run_stage
 
 
@@ -28,82 +33,32 @@ def score(
     return scores, decide(problem, DecisionPolicy.from_dict(policy), scores)
 
 
-def slice_table(
-    params: Params,
-    raw: pd.DataFrame,
-    actual: pd.Series,
-    model_decisions: np.ndarray,
-    baseline_decisions: np.ndarray,
-) -> list[dict[str, Any]]:
-    """Value per 1,000 decisions per slice, flagged when the slice is too small to trust."""
-    problem = params.problem
-    frame = pd.DataFrame(
-        {
-            "model": value_per_decision(problem, actual, model_decisions) * 1000,
-            "baseline": value_per_decision(problem, actual, baseline_decisions) * 1000,
-        }
-    )
-    rows = []
-    for column in params.evaluate.slice_columns:
-        groups = frame.groupby(raw[column].fillna("__missing__").to_numpy())
-        for value, group in groups:
-            rows.append(
-                {
-                    "column": column,
-                    "value": str(value),
-                    "rows": len(group),
-                    "model_value_per_1000": round(float(group["model"].mean()), 2),
-                    "baseline_value_per_1000": round(float(group["baseline"].mean()), 2),
-                    "too_small": len(group) < params.evaluate.min_slice_rows,
-                }
-            )
-    return rows
+def champion_record(location: str | None) -> dict[str, Any] | None:
+    """The production model's recorded version and test metrics, if one is in place."""
+    if location is None or not (Path(location) / artifact.METADATA_FILE).exists():
+        return None
+    metadata = read_json(Path(location) / artifact.METADATA_FILE)
+    return {"version": metadata["version"], "metrics": metadata["metrics"]}
 
 
-def plots(problem: ProblemSpec, actual: pd.Series, decisions: np.ndarray) -> None:
-    """Actual vs decided per test row: a confusion matrix or a scatter in `dvc plots`."""
+def write_plots(
+    problem: ProblemSpec, actual: pd.Series, scores: np.ndarray, decisions: np.ndarray
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """Actual vs decided per row, reliability, and ROC / PR curves, as CSV for `dvc plots`."""
+    paths.PLOTS_DIR.mkdir(exist_ok=True)
     cast = str if problem.is_classification else float
-    table = pd.DataFrame(
+    pd.DataFrame(
         {
             "actual": actual.map(cast).to_numpy(),
             "predicted": pd.Series(decisions).map(cast).to_numpy(),
         }
-    )
-    paths.PLOTS_DIR.mkdir(exist_ok=True)
-    table.to_csv(paths.PLOTS_DIR / "predictions.csv", index=False)
-
-
-def report(params: Params, results: dict[str, Any], slices: list[dict[str, Any]]) -> str:
-    model, baseline = results["test"]["model"], results["test"]["baseline"]
-    lines = [
-        f"# Evaluation: {params.model.name} on the test split",
-        "",
-        f"Verdict: **{'PASS' if results['verdict']['passed'] else 'FAIL'}**",
-        "",
-        "| criterion | observed | required | passed |",
-        "|---|---|---|---|",
-    ]
-    lines += [
-        f"| {c['name']} | {c['observed']} | {c['required']} | {'yes' if c['passed'] else 'NO'} |"
-        for c in results["verdict"]["criteria"]
-    ]
-    lines += ["", "| metric | model | baseline |", "|---|---|---|"]
-    lines += [
-        f"| {name} | {model[name]:.4f} | {baseline.get(name, float('nan')):.4f} |" for name in model
-    ]
-    lines += [
-        "",
-        "## Slices (value per 1,000 decisions)",
-        "",
-        "| column | value | rows | model | baseline | note |",
-        "|---|---|---|---|---|---|",
-    ]
-    lines += [
-        f"| {s['column']} | {s['value']} | {s['rows']} | {s['model_value_per_1000']} | "
-        f"{s['baseline_value_per_1000']} | {'too few rows' if s['too_small'] else ''} |"
-        for s in slices
-    ]
-    return "\n".join(lines) + "\n"
+    ).to_csv(paths.PLOTS_DIR / "predictions.csv", index=False)
+    reliability = curves.reliability(problem, actual, scores)
+    reliability.to_csv(paths.PLOTS_DIR / "reliability.csv", index=False)
+    classifier_curves = curves.roc_and_pr(problem, actual, scores)
+    for name, table in classifier_curves.items():
+        table.to_csv(paths.PLOTS_DIR / f"{name}.csv", index=False)
+    return reliability, classifier_curves
 
 
 def main() -> None:
@@ -116,30 +71,77 @@ def main() -> None:
     model_scores, model_decisions = score(
         problem, joblib.load(paths.MODEL), policies["model"], inputs
     )
-    base_scores, base_decisions = score(
+    dummy_scores, dummy_decisions = score(
         problem, joblib.load(paths.BASELINE), policies["baseline"], inputs
     )
+
     model_metrics = metrics.compute(problem, actual, model_scores, model_decisions)
-    baseline_metrics = metrics.compute(problem, actual, base_scores, base_decisions)
-    judged = verdict.as_record(verdict.judge(problem, model_metrics, baseline_metrics))
-    results = {
-        "test": {"model": model_metrics, "baseline": baseline_metrics},
-        "uplift_per_1000": round(
-            model_metrics["value_per_1000"] - baseline_metrics["value_per_1000"], 6
+    baselines = {"dummy": metrics.compute(problem, actual, dummy_scores, dummy_decisions)}
+    baseline_decisions = {"dummy": dummy_decisions}
+    rule = rule_decisions(problem, raw_test)
+    if rule is not None:
+        baselines["rule"] = {"value_per_1000": round(value_per_1000(problem, actual, rule), 6)}
+        baseline_decisions["rule"] = rule
+    best = max(baselines, key=lambda name: baselines[name]["value_per_1000"])
+
+    found = slices.analyse(
+        problem,
+        params.evaluate,
+        raw_test,
+        params.data.numeric,
+        actual,
+        model_decisions,
+        baseline_decisions[best],
+    )
+    champion = champion_record(params.evaluate.champion)
+    judged = verdict.as_record(
+        verdict.judge(
+            problem,
+            model_metrics,
+            baselines,
+            sum(s.flagged for s in found),
+            champion["metrics"] if champion else None,
         ),
-        "verdict": judged,
-    }
-    slices = slice_table(params, raw_test, actual, model_decisions, base_decisions)
+        params.evaluate.accept_failed_verdict,
+    )
+    uplift = round(model_metrics["value_per_1000"] - baselines[best]["value_per_1000"], 6)
     write_json(
-        {**results, "verdict": {"passed": int(judged["passed"])}},
+        {
+            "test": {"model": model_metrics, **baselines},
+            "uplift_per_1000": uplift,
+            "verdict": {"passed": int(judged["passed"]), "promotable": int(judged["promotable"])},
+        },
         paths.METRICS_DIR / "evaluate.json",
     )
-    write_json({"model": params.model.name, **judged, "slices": slices}, paths.VERDICT)
-    plots(problem, actual, model_decisions)
-    write_text(report(params, results, slices), paths.EVALUATION_REPORT)
+    write_json(
+        {
+            "model": params.model.name,
+            "best_baseline": best,
+            **judged,
+            "champion": champion,
+            "slices": [s.to_dict() for s in found],
+        },
+        paths.VERDICT,
+    )
+
+    reliability, classifier_curves = write_plots(problem, actual, model_scores, model_decisions)
+    inputs_for_card = card.CardInputs(
+        params=params,
+        model=model_metrics,
+        baselines=baselines,
+        champion=champion,
+        verdict=judged,
+        slices=found,
+        reliability=reliability,
+        curves=classifier_curves,
+        split=read_json(paths.SPLIT_REPORT),
+        data_version=artifact.sha256_of(paths.RAW_DATASET)[:12],
+    )
+    write_text(card.markdown(inputs_for_card), paths.MODEL_CARD)
+    write_text(card.html(inputs_for_card), paths.MODEL_CARD_HTML)
     print(
         f"verdict: {'PASS' if judged['passed'] else 'FAIL'}; uplift per 1,000 decisions "
-        f"{results['uplift_per_1000']:+.1f} over the baseline"
+        f"{uplift:+.1f} over the {best} baseline"
     )
 
 

@@ -1,0 +1,68 @@
+"""Curves for DVC plots and the model card: reliability, ROC and precision-recall."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn import metrics
+
+from ..config import ProblemSpec
+
+
+def binned_means(x: np.ndarray, y: np.ndarray, bins: int = 10) -> pd.DataFrame:
+    """Mean x and mean y per quantile bin of x, with row counts."""
+    frame = pd.DataFrame({"x": x, "y": y})
+    frame["bin"] = pd.qcut(frame["x"], q=bins, labels=False, duplicates="drop")
+    grouped = frame.groupby("bin").agg(
+        predicted=("x", "mean"), observed=("y", "mean"), rows=("x", "size")
+    )
+    return grouped.reset_index(drop=True)
+
+
+def reliability(problem: ProblemSpec, actual: pd.Series, scores: np.ndarray) -> pd.DataFrame:
+    """Predicted vs observed per bin: calibration for classifiers, error by range for regression.
+
+    Binary: P(positive) vs the positive rate. Multiclass: confidence in the top
+    class vs how often it is right. Regression: mean prediction vs mean actual,
+    with the mean absolute error in each range of predictions.
+    """
+    labels = np.asarray(problem.labels, dtype=object)
+    if problem.task == "binary_classification":
+        return binned_means(scores[:, 1], (actual.astype(str) == labels[1]).to_numpy(float))
+    if problem.task == "multiclass_classification":
+        top = labels[scores.argmax(axis=1)]
+        return binned_means(
+            scores.max(axis=1), (actual.astype(str).to_numpy() == top).astype(float)
+        )
+    truth = actual.to_numpy(dtype=float)
+    table = binned_means(scores, truth)
+    errors = pd.DataFrame({"x": scores, "error": np.abs(truth - scores)})
+    errors["bin"] = pd.qcut(errors["x"], q=10, labels=False, duplicates="drop")
+    table["abs_error"] = errors.groupby("bin")["error"].mean().to_numpy()
+    return table
+
+
+def roc_and_pr(
+    problem: ProblemSpec, actual: pd.Series, scores: np.ndarray
+) -> dict[str, pd.DataFrame]:
+    """ROC and precision-recall points (one-vs-rest, micro-averaged for multiclass)."""
+    if not problem.is_classification:
+        return {}
+    labels = problem.labels
+    if problem.task == "binary_classification":
+        truth, score = (actual.astype(str) == labels[1]).to_numpy(), scores[:, 1]
+    else:
+        truth = (actual.astype(str).to_numpy()[:, None] == np.asarray(labels)[None, :]).ravel()
+        score = scores.ravel()
+    if truth.all() or not truth.any():
+        return {}
+    fpr, tpr, _ = metrics.roc_curve(truth, score)
+    precision, recall, _ = metrics.precision_recall_curve(truth, score)
+    keep = np.unique(np.linspace(0, len(fpr) - 1, min(len(fpr), 200)).astype(int))
+    keep_pr = np.unique(np.linspace(0, len(recall) - 1, min(len(recall), 200)).astype(int))
+    return {
+        "roc": pd.DataFrame({"fpr": fpr[keep], "tpr": tpr[keep]}),
+        "precision_recall": pd.DataFrame(
+            {"recall": recall[keep_pr], "precision": precision[keep_pr]}
+        ),
+    }

@@ -1,0 +1,1 @@
+"""Self-contained HTML pieces shared by the model card and the monitoring report."""
