@@ -29,10 +29,11 @@ from {{ cookiecutter.module_name }}.evaluation.curves import (
 def test_rule_baseline_follows_the_spec(make_params: Callable[..., Params]) -> None:
     problem = make_params("problem=churn").problem
     raw = pd.DataFrame({"support_tickets": [0, 3, 5, 1]})
-    assert list(rule_decisions(problem, raw)) == ["0", "1", "1", "0"]
+    flagged = rule_decisions(problem, raw)
+    assert flagged is not None and list(flagged) == ["0", "1", "1", "0"]
     spend = make_params("problem=spend").problem
     predicted = rule_decisions(spend, pd.DataFrame({"monthly_charges": [10.0, 20.0]}))
-    assert list(predicted) == [30.0, 60.0]
+    assert predicted is not None and list(predicted) == [30.0, 60.0]
 
 
 def test_a_rule_over_a_missing_column_is_named(make_params: Callable[..., Params]) -> None:
@@ -141,3 +142,14 @@ def test_curves_for_each_task(make_params: Callable[..., Params]) -> None:
     residuals = reliability(spend, pd.Series(predicted + rng.normal(0, 5, 1000)), predicted)
     assert {"predicted", "observed", "abs_error"} <= set(residuals.columns)
     assert roc_and_pr(spend, pd.Series(predicted), predicted) == {}
+
+
+def test_a_constant_model_gets_one_reliability_bin(make_params: Callable[..., Params]) -> None:
+    """A dummy model scores every row the same; its card must still render."""
+    churn = make_params("problem=churn").problem
+    actual = pd.Series([0, 1, 0, 0] * 50)
+    table = reliability(churn, actual, np.tile([0.75, 0.25], (200, 1)))
+    assert table[["predicted", "observed", "rows"]].values.tolist() == [[0.25, 0.25, 200]]
+    spend = make_params("problem=spend").problem
+    flat = reliability(spend, pd.Series(np.arange(200.0)), np.full(200, 99.5))
+    assert len(flat) == 1 and flat["abs_error"].iloc[0] == pytest.approx(50.0)

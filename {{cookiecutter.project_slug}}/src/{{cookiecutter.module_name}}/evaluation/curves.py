@@ -9,10 +9,20 @@ from sklearn import metrics
 from ..config import ProblemSpec
 
 
+def quantile_bins(x: np.ndarray, bins: int = 10) -> np.ndarray:
+    """Bin index per value of x, by quantile; tied quantiles merge (a constant x is one bin)."""
+    if len(x) == 0:
+        return np.zeros(0, dtype=int)
+    edges = np.unique(np.quantile(x, np.linspace(0, 1, bins + 1)))
+    if len(edges) < 2:
+        return np.zeros(len(x), dtype=int)
+    return np.clip(np.searchsorted(edges, x, side="right") - 1, 0, len(edges) - 2)
+
+
 def binned_means(x: np.ndarray, y: np.ndarray, bins: int = 10) -> pd.DataFrame:
     """Mean x and mean y per quantile bin of x, with row counts."""
     frame = pd.DataFrame({"x": x, "y": y})
-    frame["bin"] = pd.qcut(frame["x"], q=bins, labels=False, duplicates="drop")
+    frame["bin"] = quantile_bins(np.asarray(x, dtype=float), bins)
     grouped = frame.groupby("bin").agg(
         predicted=("x", "mean"), observed=("y", "mean"), rows=("x", "size")
     )
@@ -36,8 +46,7 @@ def reliability(problem: ProblemSpec, actual: pd.Series, scores: np.ndarray) -> 
         )
     truth = actual.to_numpy(dtype=float)
     table = binned_means(scores, truth)
-    errors = pd.DataFrame({"x": scores, "error": np.abs(truth - scores)})
-    errors["bin"] = pd.qcut(errors["x"], q=10, labels=False, duplicates="drop")
+    errors = pd.DataFrame({"bin": quantile_bins(scores), "error": np.abs(truth - scores)})
     table["abs_error"] = errors.groupby("bin")["error"].mean().to_numpy()
     return table
 

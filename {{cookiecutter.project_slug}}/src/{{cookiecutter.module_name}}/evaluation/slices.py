@@ -28,8 +28,11 @@ class Slice:
 
 
 def slice_labels(values: pd.Series, numeric: bool, bins: int) -> pd.Series:
-    """Categories as they are; numbers in quantile bins such as '(12.0, 24.0]'."""
-    if numeric:
+    """Categories as they are; numbers in quantile bins such as '(12.0, 24.0]'.
+
+    A numeric column with no more distinct values than bins is sliced per value.
+    """
+    if numeric and values.nunique() > bins:
         binned = pd.qcut(values.astype(float), q=bins, duplicates="drop")
         return binned.astype(str).where(values.notna(), "__missing__")
     return values.astype(str).where(values.notna(), "__missing__")

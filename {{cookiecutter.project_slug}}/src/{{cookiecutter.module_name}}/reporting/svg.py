@@ -40,6 +40,7 @@ def line_chart(
     size: int = 260,
 ) -> str:
     """Lines of (name, x, y); `diagonal` draws y = x, the ideal for ROC and reliability."""
+    series = [(name, x, y) for name, x, y in series if len(x)]
     xs = np.concatenate([x for _, x, _ in series]) if series else np.array([0.0, 1.0])
     ys = np.concatenate([y for _, _, y in series]) if series else np.array([0.0, 1.0])
     lo = float(min(xs.min(), ys.min())) if diagonal else float(xs.min())
