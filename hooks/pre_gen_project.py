@@ -41,8 +41,12 @@ def check_project() -> str | None:
     if not ANSWERS["project_name"].strip():
         return "project_name must not be empty"
     slug = ANSWERS["project_slug"]
-    if not re.fullmatch(r"[a-z0-9][a-z0-9._\-]*", slug):
-        return f"project_slug {slug!r} must be lowercase letters, digits, '.', '_' or '-'"
+    # It also names the model in the registry, whose tags allow no more than this.
+    if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", slug):
+        return (
+            f"project_slug {slug!r} must be lowercase letters and digits in words "
+            "joined by single '-' (it names the model in the registry)"
+        )
     return None
 
 

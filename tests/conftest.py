@@ -72,7 +72,8 @@ class GeneratedEnv:
 
 def _dependencies(project: Path) -> list[str]:
     meta = tomllib.loads((project / "pyproject.toml").read_text())["project"]
-    return sorted([*meta["dependencies"], *meta["optional-dependencies"]["dev"], "setuptools>=77"])
+    extras = [dep for group in meta["optional-dependencies"].values() for dep in group]
+    return sorted([*meta["dependencies"], *extras, "setuptools>=77"])
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
+import socket
+import subprocess
+import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -101,7 +106,7 @@ def test_a_failed_gate_stops_the_pipeline_and_loses_nothing(project: Path,
                                                             generated_env: GeneratedEnv) -> None:
     suite_path = project / "gx/expectations/raw.json"
     original = suite_path.read_text()
-    packaged = (project / "models/package/model.joblib").read_bytes()
+    packaged = (project / "models/package/model.skops").read_bytes()
     suite = json.loads(original)
     for rule in suite["expectations"]:
         if rule["kwargs"].get("column") == "monthly_charges" and "max_value" in rule["kwargs"]:
@@ -117,26 +122,97 @@ def test_a_failed_gate_stops_the_pipeline_and_loses_nothing(project: Path,
     assert "max_value=100" in result.stderr and "rows unexpected, e.g." in result.stderr
     for downstream in ("prepare", "train", "package"):
         assert f"Running stage '{downstream}'" not in result.stdout
-    assert (project / "models/package/model.joblib").read_bytes() == packaged
+    assert (project / "models/package/model.skops").read_bytes() == packaged
 
 
 
-def test_a_useless_model_fails_the_verdict_until_someone_accepts_it(
-    project: Path, generated_env: GeneratedEnv
-) -> None:
+def served_version(project: Path, generated_env: GeneratedEnv, stage: str = "prod") -> dict[str, Any]:
+    """Start the real service for `stage` on a loopback port; return its /metadata."""
+    module = next((project / "src").iterdir()).name
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**generated_env.env(), "SERVE_STAGE": stage}
+    server = subprocess.Popen([str(generated_env.bin / "python"), "-m", f"{module}.serving",
+                               "--port", str(port)], cwd=project, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=1):
+                    break
+            except OSError:
+                time.sleep(0.2)
+        assert server.poll() is None, server.communicate()[0]
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metadata", timeout=5) as answer:
+            return json.loads(answer.read())
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def commit_and_register(project: Path, generated_env: GeneratedEnv, message: str) -> str:
+    generated_env.run(["git", "add", "-A"], cwd=project)
+    generated_env.run(["git", "commit", "-q", "-m", message], cwd=project)
+    output = generated_env.run(["make", "register", f"VENV={generated_env.root}"], cwd=project).stdout
+    registered = re.search(r"^registered [a-z0-9-]+@(v\d+\.\d+\.\d+) at", output, re.MULTILINE)
+    assert registered, output
+    return registered.group(1)
+
+
+def test_registry_promotes_refuses_serves_and_rolls_back(project: Path,
+                                                         generated_env: GeneratedEnv) -> None:
+    make = ["make", f"VENV={generated_env.root}"]
+    generated_env.run(["dvc", "exp", "run", "-S", "model=lightgbm"], cwd=project)
+    good = commit_and_register(project, generated_env, "lightgbm candidate")
+    generated_env.run([*make, "promote", f"VERSION={good}", "STAGE=prod"], cwd=project)
+
+    # A useless model fails on the baseline and against the champion; prod refuses it.
     generated_env.run(["dvc", "exp", "run", "-S", "model=dummy"], cwd=project)
     verdict = read_json(project / "reports/verdict.json")
     failed = {c["name"] for c in verdict["criteria"] if not c["passed"]}
-    assert "uplift_per_1000_over_baseline" in failed
+    assert {"uplift_per_1000_over_baseline", "not_worse_than_champion"} <= failed
     assert not verdict["passed"] and not verdict["promotable"]
     assert not read_json(project / "models/package/metadata.json")["verdict"]["promotable"]
+    useless = commit_and_register(project, generated_env, "dummy candidate")
+    refused = generated_env.run([*make, "promote", f"VERSION={useless}", "STAGE=prod"],
+                                cwd=project, check=False)
+    assert refused.returncode != 0
+    assert f"@{useless} failed its evaluation verdict" in refused.stderr
+    assert "uplift_per_1000_over_baseline: observed" in refused.stderr
+    generated_env.run([*make, "promote", f"VERSION={useless}", "STAGE=staging"], cwd=project)
+    assert served_version(project, generated_env)["model_version"] == good
 
+    # With a recorded override it may go to prod; then one command takes it back.
     generated_env.run(["dvc", "exp", "run", "-S", "model=dummy",
                        "-S", "evaluate.accept_failed_verdict.approved_by=head-of-retention",
-                       "-S", "evaluate.accept_failed_verdict.reason=pilot-on-one-region"], cwd=project)
+                       "-S", "evaluate.accept_failed_verdict.reason=pilot"], cwd=project)
     recorded = read_json(project / "models/package/metadata.json")["verdict"]
     assert not recorded["passed"] and recorded["promotable"]
-    assert recorded["override"] == {"approved_by": "head-of-retention", "reason": "pilot-on-one-region"}
+    assert recorded["override"] == {"approved_by": "head-of-retention", "reason": "pilot"}
+    accepted = commit_and_register(project, generated_env, "dummy, accepted for a pilot")
+    generated_env.run([*make, "promote", f"VERSION={accepted}", "STAGE=prod"], cwd=project)
+    live = served_version(project, generated_env)
+    assert live["model_version"] == accepted and not live["verdict_passed"]
+
+    rolled = generated_env.run([*make, "rollback"], cwd=project).stdout
+    assert f"withdrew {accepted}, {good} serves again" in rolled
+    assert served_version(project, generated_env)["model_version"] == good
+    shown = generated_env.run([*make, "registry"], cwd=project).stdout
+    assert f"prod       {good}" in shown and f"staging    {useless}" in shown
+
+
+def test_loadtest_judges_p99_against_the_limit(project: Path, generated_env: GeneratedEnv) -> None:
+    module = next((project / "src").iterdir()).name
+    loadtest = [str(generated_env.bin / "python"), "-m", f"{module}.serving.loadtest", "--seconds", "4"]
+    generous = generated_env.run([*loadtest, "--p99-limit-ms", "60000"], cwd=project)
+    assert ", 0 failed," in generous.stdout
+    report = read_json(project / "reports/loadtest.json")
+    assert report["passed"] and report["requests"] > 0 and report["p99_ms"] > 0
+    impossible = generated_env.run([*loadtest, "--p99-limit-ms", "0.001"], cwd=project, check=False)
+    assert impossible.returncode != 0 and "loadtest: FAILED" in impossible.stderr
+
 
 @pytest.mark.parametrize("python_version", ["3.10", "3.13"])
 def test_lint_holds_for_other_answers(tmp_path: Path, generated_env: GeneratedEnv,

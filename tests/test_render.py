@@ -38,6 +38,7 @@ BAD_ANSWERS = [
     ({"dvc_remote": "none", "dvc_remote_url": "s3://bucket"},
      "dvc_remote_url 's3://bucket' is set but dvc_remote is 'none'"),
     ({"project_slug": "My Project"}, "project_slug 'My Project' must be lowercase"),
+    ({"project_slug": "churn_model"}, "project_slug 'churn_model' must be lowercase"),
 ]
 
 

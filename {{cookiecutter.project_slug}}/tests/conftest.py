@@ -1,12 +1,14 @@
-"""Shared fixtures: params composed from this repo's conf/, for any problem."""
+"""Shared fixtures: params composed from this repo's conf/, and one small pipeline run."""
 
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from {{ cookiecutter.module_name }}.compose import (
     composed,
@@ -17,6 +19,7 @@ from {{ cookiecutter.module_name }}.config import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = "{{ cookiecutter.module_name }}"
 PROBLEMS = ("churn", "plan_change", "spend")
 
 
@@ -37,3 +40,38 @@ def make_params() -> Callable[..., Params]:
         return parse_params(composed(list(overrides), ROOT / "conf"))
 
     return make
+
+
+# The stage modules in lifecycle order (the same order as dvc.yaml).
+STAGE_NAMES = (
+    "define",
+    "ingest",
+    "validate_raw",
+    "prepare",
+    "featurize",
+    "validate_features",
+    "train",
+    "evaluate",
+    "package",
+    "monitor",
+)
+SMALL_RUN = ("data.demo.n_rows=6000", "data.demo.n_production_rows=1500", "model.n_estimators=60")
+
+
+@pytest.fixture(scope="session")
+def pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every stage, in order, on a small demo dataset in a scratch folder (run once)."""
+    import importlib
+
+    folder = tmp_path_factory.mktemp("pipeline")
+    params = parse_params(composed(list(SMALL_RUN), ROOT / "conf"))
+    (folder / "params.yaml").write_text(yaml.safe_dump(params.model_dump(mode="json")))
+    shutil.copytree(ROOT / "gx", folder / "gx")
+    before = Path.cwd()
+    os.chdir(folder)
+    try:
+        for name in STAGE_NAMES:
+            importlib.import_module(f"{PACKAGE}.stages.{name}").main()
+    finally:
+        os.chdir(before)
+    return folder

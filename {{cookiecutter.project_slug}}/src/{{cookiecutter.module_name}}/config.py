@@ -226,6 +226,7 @@ class EvaluateConfig(Strict):
 
 
 class MonitorConfig(Strict):
+    current: str = Field(min_length=1)
     large_sample_rows: int = Field(ge=1)
     p_value_threshold: float = Field(gt=0, lt=1)
     wasserstein_threshold: float = Field(gt=0)

@@ -19,3 +19,7 @@ class GateError(PipelineError):
 
 class ArtifactError(PipelineError):
     """A model artifact is missing, incomplete or was modified after packaging."""
+
+
+class RegistryError(PipelineError):
+    """A registry action was refused: unknown version, failed verdict, nothing to roll back to."""

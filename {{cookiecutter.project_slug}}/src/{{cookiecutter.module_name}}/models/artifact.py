@@ -1,8 +1,11 @@
 """The packaged model: preprocessing + estimator + decision policy + metadata.
 
-joblib files can run code when loaded, so an artifact records the SHA-256 of
-its model file and `load` refuses a file whose hash does not match: a model
-swapped or corrupted after packaging is never unpickled.
+Unpickling a file runs whatever code it names, so a model that travels
+(registry, image, colleague's laptop) is saved with skops instead: loading
+rebuilds only allow-listed types (scikit-learn's, plus the LightGBM types
+below, whose trees are LightGBM's own text format) and refuses anything else.
+The metadata also records the file's SHA-256, and `load` refuses a file that
+changed after packaging.
 """
 
 from __future__ import annotations
@@ -12,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
 import pandas as pd
+import skops.io as sio
 from sklearn.pipeline import Pipeline
 
 from ..config import ProblemSpec
@@ -23,8 +26,18 @@ from ..evaluation.business import DecisionPolicy, decide
 from ..io import read_json, write_json
 from . import factory
 
-MODEL_FILE = "model.joblib"
+MODEL_FILE = "model.skops"
 METADATA_FILE = "metadata.json"
+# Reviewed types outside skops' default trust: they hold data, not code.
+TRUSTED_TYPES = frozenset(
+    {
+        "collections.OrderedDict",
+        "lightgbm.basic.Booster",
+        "lightgbm.sklearn.LGBMClassifier",
+        "lightgbm.sklearn.LGBMRegressor",
+        "numpy.dtype",
+    }
+)
 
 
 def sha256_of(path: Path) -> str:
@@ -67,14 +80,30 @@ class Artifact:
         return factory.scores(self.pipeline, self.inputs(frame), self.problem)
 
     def decide(self, frame: pd.DataFrame) -> np.ndarray:
+        return self.decide_from_scores(self.scores(frame))
+
+    def decide_from_scores(self, scores: np.ndarray) -> np.ndarray:
+        """The packaged decision policy: a tuned threshold, expected value, or an offset."""
         policy = DecisionPolicy.from_dict(self.metadata["decision_policy"])
-        return decide(self.problem, policy, self.scores(frame))
+        return decide(self.problem, policy, scores)
+
+
+def _untrusted_types(model_path: Path) -> list[str]:
+    found = sio.get_untrusted_types(file=model_path)
+    return sorted(set(found) - TRUSTED_TYPES)
 
 
 def save(directory: Path, pipeline: Pipeline, metadata: dict[str, Any]) -> dict[str, Any]:
     directory.mkdir(parents=True, exist_ok=True)
     model_path = directory / MODEL_FILE
-    joblib.dump(pipeline, model_path)
+    sio.dump(pipeline, model_path)
+    unknown = _untrusted_types(model_path)
+    if unknown:
+        model_path.unlink()
+        raise ArtifactError(
+            f"the model holds types that cannot be loaded safely: {unknown}; review them "
+            "and add them to TRUSTED_TYPES in models/artifact.py"
+        )
     digest = sha256_of(model_path)
     complete = {**metadata, "version": digest[:12], "model_file": MODEL_FILE, "sha256": digest}
     write_json(complete, directory / METADATA_FILE)
@@ -94,4 +123,8 @@ def load(directory: Path) -> Artifact:
             f"{model_path}: SHA-256 {actual[:12]}... does not match the packaged "
             f"{str(metadata.get('sha256'))[:12]}...; refusing to load a modified model file"
         )
-    return Artifact(pipeline=joblib.load(model_path), metadata=metadata)
+    unknown = _untrusted_types(model_path)
+    if unknown:
+        raise ArtifactError(f"{model_path}: refusing to load untrusted types {unknown}")
+    found = sio.get_untrusted_types(file=model_path)
+    return Artifact(pipeline=sio.load(model_path, trusted=found), metadata=metadata)

@@ -9,15 +9,15 @@ model, and promotion refuses it unless conf/evaluate names who accepted it.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import joblib
 import numpy as np
 import pandas as pd
 
-from .. import paths
+from .. import paths, registry
 from ..config import ProblemSpec, load_params
+from ..errors import RegistryError
 from ..evaluation import card, curves, metrics, slices, verdict
 from ..evaluation.baselines import rule_decisions
 from ..evaluation.business import DecisionPolicy, decide, value_per_1000
@@ -33,12 +33,23 @@ def score(
     return scores, decide(problem, DecisionPolicy.from_dict(policy), scores)
 
 
-def champion_record(location: str | None) -> dict[str, Any] | None:
-    """The production model's recorded version and test metrics, if one is in place."""
-    if location is None or not (Path(location) / artifact.METADATA_FILE).exists():
+def champion_record(stage: str | None) -> dict[str, Any] | None:
+    """The recorded version and test metrics of the model in `stage` (the champion), if any.
+
+    Read from the registry at the time this stage runs: after a promotion,
+    `dvc repro -f evaluate` compares the candidate with the new champion.
+    """
+    if stage is None:
         return None
-    metadata = read_json(Path(location) / artifact.METADATA_FILE)
-    return {"version": metadata["version"], "metrics": metadata["metrics"]}
+    try:
+        version = registry.current(stage)
+        if version is None:
+            return None
+        recorded = registry.metadata(version)
+    except RegistryError as err:
+        print(f"warning: no champion comparison, the registry lookup failed: {err}")
+        return None
+    return {"version": version.version, "metrics": recorded["metrics"]}
 
 
 def write_plots(

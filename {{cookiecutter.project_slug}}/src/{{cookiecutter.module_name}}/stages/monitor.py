@@ -1,5 +1,8 @@
 """Step 7, monitoring: compare the production batch with the training reference.
 
+The batch is `monitor.current`: the demo's production data by default, or any
+table, or the service's prediction log (logs/predictions.jsonl).
+
 Writes per-feature drift, prediction drift, performance on the batch when its
 labels have arrived, and a retrain verdict that scheduled CI can act on.
 """
@@ -17,6 +20,7 @@ from ..evaluation.business import value_per_1000
 from ..io import read_table, write_json, write_text
 from ..models import artifact
 from ..monitoring import drift, report
+from ..monitoring.current import load as load_current
 from . import run_stage
 
 
@@ -64,7 +68,7 @@ def main() -> None:
     data, target = params.data, params.problem.target
     packaged = artifact.load(paths.PACKAGE_DIR)
     reference = read_table(paths.prepared("train"))
-    current = read_table(paths.RAW_PRODUCTION)
+    current = load_current(params.monitor.current, data)
     if current.empty:
         summary: dict[str, Any] = {
             "model_version": packaged.version,

@@ -59,6 +59,8 @@ def metadata(params: Params, policy: dict[str, Any], train: pd.DataFrame) -> dic
         "problem": params.problem.model_dump(mode="json"),
         "decision_policy": policy,
         "input_schema": input_schema(train, params.data),
+        # Carried through serving into the prediction log, so labels can be joined later.
+        "id_column": params.data.id_column,
         "params": {
             "model": params.model.model_dump(mode="json"),
             "features": params.features.model_dump(mode="json"),

@@ -1,0 +1,189 @@
+"""The real-time service: /predict, /health, /ready, /metadata.
+
+Run it with `make serve` (uvicorn, the prod model) or
+`uvicorn {{ cookiecutter.module_name }}.serving.app:create_app --factory`.
+"""
+
+# No `from __future__ import annotations` here: FastAPI reads the annotation of
+# `predict` at runtime, and its request type is built inside create_app.
+
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from fastapi import BackgroundTasks, FastAPI, Header, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from . import loading
+from .limits import BodySizeLimit
+from .prediction_log import PredictionLog
+from .schema import Health, Metadata, Prediction, PredictResponse, record_model, request_model
+from .settings import ServeSettings
+
+
+class Scored:
+    """One model's answer to one request."""
+
+    def __init__(self, model: loading.ServedModel, frame: pd.DataFrame) -> None:
+        started = time.perf_counter()
+        artifact = model.artifact
+        self.scores: np.ndarray = artifact.scores(frame)
+        self.decisions = artifact.decide_from_scores(self.scores)
+        self.latency_ms = (time.perf_counter() - started) * 1000
+        self.version = model.version
+        self.labels = artifact.problem.labels if artifact.problem.is_classification else None
+
+    def decision(self, i: int) -> str | float:
+        return str(self.decisions[i]) if self.labels is not None else float(self.decisions[i])
+
+    def prediction(self, i: int, record_id: Any) -> Prediction:
+        if self.labels is None:
+            return Prediction(decision=self.decision(i), id=record_id)
+        scores = {
+            label: round(float(p), 6) for label, p in zip(self.labels, self.scores[i], strict=True)
+        }
+        return Prediction(decision=self.decision(i), scores=scores, id=record_id)
+
+    def log_view(self, i: int) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "decision": self.decision(i),
+            "latency_ms": round(self.latency_ms, 3),
+        }
+
+
+def create_app(settings: ServeSettings | None = None) -> FastAPI:
+    settings = settings or ServeSettings()
+    champion = loading.load(settings.model_dir, settings.stage, settings.repo, settings.cache_dir)
+    if champion is None:
+        raise ValueError("set SERVE_MODEL_DIR or SERVE_STAGE")
+    challenger = loading.load(
+        settings.challenger_dir, settings.challenger_stage, settings.repo, settings.cache_dir
+    )
+    log = PredictionLog(settings.prediction_log)
+    meta = champion.artifact.metadata
+    id_column: str | None = meta.get("id_column")
+    record_type = record_model(meta["input_schema"], id_column)
+    request_type = request_model(record_type, settings.max_records)
+    ready = {"now": False}
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Warm up both models once, so the first real request is not the slow one.
+        example = example_frame(meta["input_schema"])
+        Scored(champion, example)
+        if challenger is not None:
+            Scored(challenger, example)
+        ready["now"] = True
+        yield
+
+    app = FastAPI(
+        title=f"{meta['name']} model service",
+        version=champion.version,
+        lifespan=lifespan,
+        description=meta["problem"]["decision"],
+    )
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+
+    @app.get("/health")
+    def health() -> Health:
+        """Liveness: the process answers."""
+        return Health(status="ok")
+
+    @app.get("/ready", responses={503: {"model": Health}})
+    def is_ready() -> Any:
+        """Readiness: the model is loaded and warmed up."""
+        if not ready["now"]:
+            return JSONResponse({"status": "loading"}, status_code=503)
+        return Health(status="ready")
+
+    @app.get("/metadata")
+    def metadata() -> Metadata:
+        return Metadata(
+            name=meta["name"],
+            task=meta["task"],
+            model_version=champion.version,
+            artifact_version=champion.artifact.version,
+            source=champion.source,
+            data_version=meta["data_version"],
+            input_schema=meta["input_schema"],
+            metrics=meta["metrics"],
+            verdict_passed=meta["verdict"]["passed"],
+            challenger_version=challenger.version if challenger else None,
+        )
+
+    def predict(
+        body: request_type,  # type: ignore[valid-type]
+        response: Response,
+        background: BackgroundTasks,
+        x_request_id: str | None = Header(default=None, max_length=128),
+    ) -> PredictResponse:
+        """Score one or many records; the challenger (if any) runs after the response."""
+        request_id = x_request_id or uuid.uuid4().hex
+        records: list[BaseModel] = body.records  # type: ignore[attr-defined]
+        rows = [record.model_dump() for record in records]
+        frame = pd.DataFrame(rows)
+        answer = Scored(champion, frame)
+        ids = [row.get(id_column) if id_column else None for row in rows]
+        background.add_task(shadow_and_log, request_id, frame, rows, ids, answer)
+        response.headers["X-Request-ID"] = request_id
+        return PredictResponse(
+            request_id=request_id,
+            model_version=champion.version,
+            predictions=[answer.prediction(i, ids[i]) for i in range(len(rows))],
+        )
+
+    def shadow_and_log(
+        request_id: str,
+        frame: pd.DataFrame,
+        rows: list[dict[str, Any]],
+        ids: list[Any],
+        answer: Scored,
+    ) -> None:
+        shadow: Scored | None = None
+        error = None
+        if challenger is not None:
+            try:
+                shadow = Scored(challenger, frame)
+            except Exception as err:  # the challenger must never hurt the champion's traffic
+                error = f"{type(err).__name__}: {err}"
+        at = pd.Timestamp.now(tz="UTC").isoformat()
+        log.append(
+            [
+                {
+                    "request_id": request_id,
+                    "record": i,
+                    "timestamp": at,
+                    "id": ids[i],
+                    "inputs": {k: v for k, v in row.items() if k != id_column},
+                    "champion": answer.log_view(i),
+                    "challenger": shadow.log_view(i)
+                    if shadow
+                    else ({"error": error} if error else None),
+                }
+                for i, row in enumerate(rows)
+            ]
+        )
+
+    app.post(
+        "/predict",
+        response_model=PredictResponse,
+        responses={413: {"description": "request body too large"}},
+    )(predict)
+    return app
+
+
+def example_frame(input_schema: list[dict[str, Any]]) -> pd.DataFrame:
+    """One plausible record: mid-range numbers, the first known category."""
+    row: dict[str, Any] = {}
+    for column in input_schema:
+        if column["kind"] == "numeric":
+            row[column["name"]] = (column["min"] + column["max"]) / 2
+        else:
+            row[column["name"]] = column["categories"][0] if column["categories"] else None
+    return pd.DataFrame([row])

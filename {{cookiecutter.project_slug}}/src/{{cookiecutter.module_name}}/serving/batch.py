@@ -1,0 +1,127 @@
+"""Batch scoring: a table in, decisions out, in chunks, stamped with the model version.
+
+    python -m {{ cookiecutter.module_name }}.serving.batch data/new.parquet scored.parquet --stage prod
+    python -m {{ cookiecutter.module_name }}.serving.batch sql:customers scored.csv   # SQLAlchemy URL in $DATABASE_URL
+
+Chunks keep memory flat at any size; each chunk is one vectorised predict.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import fsspec
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ..errors import ArtifactError, DataError, PipelineError
+from . import loading
+
+SQL_PREFIX = "sql:"
+
+
+def read_chunks(
+    source: str, chunk_rows: int, url_env: str = "DATABASE_URL"
+) -> Iterator[pd.DataFrame]:
+    """CSV or Parquet from a path or fsspec URL, or `sql:TABLE` through $DATABASE_URL."""
+    if source.startswith(SQL_PREFIX):
+        yield from _sql_chunks(source.removeprefix(SQL_PREFIX), chunk_rows, url_env)
+    elif source.endswith((".parquet", ".pq")):
+        with fsspec.open(source, "rb") as handle:
+            for batch in pq.ParquetFile(handle).iter_batches(batch_size=chunk_rows):
+                yield batch.to_pandas()
+    elif source.endswith((".csv", ".csv.gz")):
+        yield from pd.read_csv(source, chunksize=chunk_rows)
+    else:
+        raise DataError(f"{source}: expected .csv, .csv.gz, .parquet or sql:TABLE")
+
+
+def _sql_chunks(table: str, chunk_rows: int, url_env: str) -> Iterator[pd.DataFrame]:
+    import sqlalchemy
+
+    url = os.environ.get(url_env)
+    if not url:
+        raise DataError(f"sql:{table}: set the SQLAlchemy URL in ${url_env} (never in a file)")
+    engine = sqlalchemy.create_engine(url)
+    try:
+        if not sqlalchemy.inspect(engine).has_table(table):
+            raise DataError(f"sql:{table}: no such table")
+        with engine.connect() as connection:
+            yield from pd.read_sql_table(table, connection, chunksize=chunk_rows)
+    finally:
+        engine.dispose()
+
+
+def score_chunk(model: loading.ServedModel, chunk: pd.DataFrame) -> pd.DataFrame:
+    """Decisions (and class probabilities) for one chunk, with the id when there is one."""
+    artifact = model.artifact
+    scores = artifact.scores(chunk)
+    scored = pd.DataFrame(index=chunk.index)
+    id_column = artifact.metadata.get("id_column")
+    if id_column and id_column in chunk.columns:
+        scored[id_column] = chunk[id_column]
+    scored["decision"] = artifact.decide_from_scores(scores)
+    if artifact.problem.is_classification:
+        for i, label in enumerate(artifact.problem.labels):
+            scored[f"score_{label}"] = scores[:, i]
+    scored["model_version"] = model.version
+    return scored
+
+
+def score(model: loading.ServedModel, source: str, output: Path, chunk_rows: int) -> int:
+    """Score `source` into `output` (.parquet or .csv); returns the number of rows."""
+    if output.suffix not in {".parquet", ".csv"}:
+        raise DataError(f"{output}: write .parquet or .csv")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    partial = output.with_name(f".{output.name}.partial")
+    rows, writer = 0, None
+    try:
+        for chunk in read_chunks(source, chunk_rows):
+            try:
+                scored = score_chunk(model, chunk)
+            except ArtifactError as err:
+                raise DataError(f"{source}: {err}") from err
+            if output.suffix == ".csv":
+                scored.to_csv(partial, mode="a", header=rows == 0, index=False)
+            else:
+                table = pa.Table.from_pandas(scored, preserve_index=False)
+                writer = writer or pq.ParquetWriter(partial, table.schema)
+                writer.write_table(table)
+            rows += len(scored)
+        if writer is not None:
+            writer.close()
+        if rows == 0:
+            raise DataError(f"{source}: no rows to score")
+        partial.replace(output)  # a failed run never leaves a half-written output
+    finally:
+        partial.unlink(missing_ok=True)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("source", help="a .csv/.parquet path or fsspec URL, or sql:TABLE")
+    parser.add_argument("output", type=Path, help="a .parquet or .csv file")
+    parser.add_argument("--stage", default="prod", help="registry stage to load (default prod)")
+    parser.add_argument("--model-dir", type=Path, help="a packaged model folder instead of a stage")
+    parser.add_argument("--chunk-rows", type=int, default=200_000)
+    args = parser.parse_args(argv)
+    try:
+        model = loading.load(args.model_dir, args.stage, Path("."), Path("build/serving"))
+        assert model is not None  # a stage always has a default
+        rows = score(model, args.source, args.output, args.chunk_rows)
+    except PipelineError as err:
+        print(f"batch: {err}", file=sys.stderr)
+        sys.exit(1)
+    print(f"scored {rows} rows with {model.version} into {args.output}")
+
+
+if __name__ == "__main__":
+    main()

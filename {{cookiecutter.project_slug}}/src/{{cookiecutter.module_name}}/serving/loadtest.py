@@ -1,0 +1,127 @@
+"""`make loadtest`: start the service on loopback, drive it with locust, judge p99.
+
+A bounded headless run (users x rate for a fixed time) against the packaged
+model; it fails when any request errors or the p99 latency is over the
+problem spec's `constraints.p99_latency_ms`. Results: reports/loadtest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from .. import paths
+from ..config import load_params
+from ..io import read_table, write_json
+
+WORK_DIR = Path("build/loadtest")
+REPORT = paths.REPORTS_DIR / "loadtest.json"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def write_payloads(columns: list[str], rows: int = 500) -> Path:
+    """Real records from the test split, as a client would send them."""
+    sample = read_table(paths.prepared("test")).head(rows)[columns]
+    records = json.loads(sample.to_json(orient="records"))
+    target = WORK_DIR / "payloads.json"
+    target.write_text(json.dumps(records))
+    return target
+
+
+def wait_until_ready(url: str, server: subprocess.Popen[bytes], timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(
+                f"loadtest: the service exited with {server.returncode} before it was ready"
+            )
+        try:
+            with urllib.request.urlopen(f"{url}/ready", timeout=1) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"loadtest: the service was not ready within {timeout_s:.0f} s")
+
+
+def read_stats(prefix: Path) -> dict[str, Any]:
+    with Path(f"{prefix}_stats.csv").open() as handle:
+        total = next(row for row in csv.DictReader(handle) if row["Name"] == "Aggregated")
+    return {
+        "requests": int(total["Request Count"]),
+        "failures": int(total["Failure Count"]),
+        "requests_per_s": float(total["Requests/s"]),
+        "p50_ms": float(total["50%"]),
+        "p99_ms": float(total["99%"]),
+    }
+
+
+def run(
+    model_dir: Path, users: int, rate_per_user: float, seconds: int, limit: float
+) -> dict[str, Any]:
+    WORK_DIR.mkdir(parents=True, exist_ok=True)
+    schema = json.loads((model_dir / "metadata.json").read_text())["input_schema"]
+    payloads = write_payloads([field["name"] for field in schema])
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "SERVE_MODEL_DIR": str(model_dir),
+        "SERVE_PREDICTION_LOG": str(WORK_DIR / "predictions.jsonl"),
+        "LOADTEST_PAYLOADS": str(payloads),
+        "LOADTEST_RATE_PER_USER": str(rate_per_user),
+    }
+    server = subprocess.Popen([sys.executable, "-m", __package__, "--port", str(port)], env=env)
+    try:
+        wait_until_ready(url, server)
+        locust = [
+            "locust", "-f", "loadtest/locustfile.py", "--headless", "--only-summary",
+            "--users", str(users), "--spawn-rate", str(users), "--run-time", f"{seconds}s",
+            "--host", url, "--csv", str(WORK_DIR / "run"),
+        ]  # fmt: skip
+        subprocess.run(locust, env=env, check=False, capture_output=True)
+        stats = read_stats(WORK_DIR / "run")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    passed = stats["failures"] == 0 and stats["requests"] > 0 and stats["p99_ms"] <= limit
+    return {**stats, "users": users, "rate_per_user": rate_per_user, "seconds": seconds,
+            "p99_limit_ms": limit, "passed": passed}  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--model-dir", type=Path, default=paths.PACKAGE_DIR)
+    parser.add_argument("--users", type=int, default=2)
+    parser.add_argument("--rate-per-user", type=float, default=5.0, help="requests per second")
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--p99-limit-ms", type=float, help="default: the problem spec's")
+    args = parser.parse_args(argv)
+    limit = args.p99_limit_ms or load_params().problem.constraints.p99_latency_ms
+    result = run(args.model_dir, args.users, args.rate_per_user, args.seconds, limit)
+    write_json(result, REPORT)
+    print(
+        f"{result['requests']} requests, {result['failures']} failed, "
+        f"{result['requests_per_s']:.1f}/s, p50 {result['p50_ms']:.0f} ms, "
+        f"p99 {result['p99_ms']:.0f} ms (limit {result['p99_limit_ms']} ms)"
+    )
+    if not result["passed"]:
+        sys.exit("loadtest: FAILED (errors, no requests, or p99 over the problem spec's limit)")
+
+
+if __name__ == "__main__":
+    main()

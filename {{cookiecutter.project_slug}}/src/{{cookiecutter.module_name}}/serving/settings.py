@@ -1,0 +1,27 @@
+"""Service settings, from SERVE_* environment variables (twelve-factor style)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServeSettings(BaseSettings):
+    """Which model serves, which one shadows it, and the request limits."""
+
+    model_config = SettingsConfigDict(env_prefix="SERVE_", extra="ignore")
+
+    # A packaged model folder wins over a registry stage (images bake one in).
+    model_dir: Path | None = None
+    stage: str = "prod"
+    # The challenger scores every request in the background, never in the response.
+    challenger_dir: Path | None = None
+    challenger_stage: str | None = None
+    prediction_log: Path = Path("logs/predictions.jsonl")
+    max_records: int = Field(default=1000, ge=1)
+    max_body_bytes: int = Field(default=2_000_000, ge=1024)
+    repo: Path = Path(".")
+    # Where registry versions are materialised (git-ignored).
+    cache_dir: Path = Path("build/serving")

@@ -1,0 +1,340 @@
+"""The service on a real loopback port, spoken to over HTTP; batch scoring; shadow mode."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import pandas as pd
+import pytest
+import skops.io as sio
+import uvicorn
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.pipeline import Pipeline
+
+from {{ cookiecutter.module_name }}.config import (
+    load_params,
+)
+from {{ cookiecutter.module_name }}.data.prepare import (
+    clean,
+)
+from {{ cookiecutter.module_name }}.errors import (
+    ArtifactError,
+    DataError,
+)
+from {{ cookiecutter.module_name }}.models import (
+    artifact,
+)
+from {{ cookiecutter.module_name }}.monitoring import (
+    current as monitor_current,
+)
+from {{ cookiecutter.module_name }}.serving import (
+    batch,
+    loading,
+    prediction_log,
+    shadow_report,
+)
+from {{ cookiecutter.module_name }}.serving.app import (
+    create_app,
+)
+from {{ cookiecutter.module_name }}.serving.settings import (
+    ServeSettings,
+)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def packaged(pipeline_run: Path) -> artifact.Artifact:
+    return artifact.load(pipeline_run / "models/package")
+
+
+@pytest.fixture(scope="module")
+def records(pipeline_run: Path, packaged: artifact.Artifact) -> list[dict[str, Any]]:
+    """Real test-split records as a client sends them (id included, target not)."""
+    columns = [field["name"] for field in packaged.metadata["input_schema"]]
+    frame = pd.read_parquet(pipeline_run / "data/prepared/test.parquet")
+    frame = frame[[packaged.metadata["id_column"], *columns]].head(200)
+    loaded: list[dict[str, Any]] = json.loads(frame.to_json(orient="records"))
+    return loaded
+
+
+def tool(name: str) -> str:
+    """A console script from this environment (make test does not put it on PATH)."""
+    return str(Path(sys.executable).parent / name)
+
+
+@pytest.fixture(scope="module")
+def server(
+    pipeline_run: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Any]]:
+    """uvicorn on 127.0.0.1, the packaged model as champion and as shadow challenger."""
+    log = tmp_path_factory.mktemp("serving") / "predictions.jsonl"
+    package = pipeline_run / "models/package"
+    settings = ServeSettings(
+        model_dir=package, challenger_dir=package, prediction_log=log, max_records=500
+    )
+    config = uvicorn.Config(
+        create_app(settings), host="127.0.0.1", port=free_port(), log_level="warning"
+    )
+    running = uvicorn.Server(config)
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not running.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert running.started, "the service did not start"
+    with httpx.Client(base_url=f"http://127.0.0.1:{config.port}", timeout=30) as client:
+        yield {"client": client, "log": log, "url": f"http://127.0.0.1:{config.port}"}
+    running.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_health_ready_and_metadata(server: dict[str, Any], packaged: artifact.Artifact) -> None:
+    client = server["client"]
+    assert client.get("/health").json() == {"status": "ok"}
+    assert client.get("/ready").status_code == 200
+    meta = client.get("/metadata").json()
+    assert meta["artifact_version"] == packaged.version
+    assert meta["challenger_version"] == packaged.version
+    assert meta["input_schema"] == packaged.metadata["input_schema"]
+
+
+def test_one_and_many_records_get_the_packaged_decisions(
+    server: dict[str, Any], records: list[dict[str, Any]], packaged: artifact.Artifact
+) -> None:
+    client = server["client"]
+    one = client.post("/predict", json={"records": records[:1]}, headers={"X-Request-ID": "req-1"})
+    assert one.status_code == 200 and one.headers["X-Request-ID"] == "req-1"
+    many = client.post("/predict", json={"records": records}).json()
+    assert len(many["predictions"]) == len(records)
+    expected = packaged.decide(pd.DataFrame(records))
+    decided = [p["decision"] for p in many["predictions"]]
+    if isinstance(decided[0], str):
+        assert decided == [str(d) for d in expected]
+    else:
+        assert np.allclose(decided, expected.astype(float))
+    assert many["predictions"][0]["id"] == records[0][packaged.metadata["id_column"]]
+
+
+def malformed(case: str, record: dict[str, Any], schema: list[dict[str, Any]]) -> str:
+    """Break `record` in one way; return the field the 422 must name."""
+    numeric = next(f["name"] for f in schema if f["kind"] == "numeric")
+    required = next(f["name"] for f in schema if not f["nullable"])
+    if case == "wrong type":
+        record[numeric] = "not a number"
+        return numeric
+    if case == "missing field":
+        record.pop(required)
+        return required
+    if case == "null where training had none":
+        record[required] = None
+        return required
+    record["not_a_column_anywhere"] = 1
+    return "not_a_column_anywhere"
+
+
+@pytest.mark.parametrize(
+    "case", ["wrong type", "missing field", "null where training had none", "unknown field"]
+)
+def test_a_malformed_record_is_a_422_naming_the_field(
+    server: dict[str, Any], records: list[dict[str, Any]], packaged: artifact.Artifact, case: str
+) -> None:
+    record = dict(records[0])
+    field = malformed(case, record, packaged.metadata["input_schema"])
+    answer = server["client"].post("/predict", json={"records": [record]})
+    assert answer.status_code == 422
+    assert ["body", "records", 0, field] in [error["loc"] for error in answer.json()["detail"]]
+
+
+def test_bad_envelopes_are_refused_without_a_server_error(
+    server: dict[str, Any], records: list[dict[str, Any]]
+) -> None:
+    client = server["client"]
+    assert client.post("/predict", json={"records": []}).status_code == 422
+    assert client.post("/predict", json={"records": records * 3}).status_code == 422  # > 500
+    assert (
+        client.post(
+            "/predict", content=b"{not json", headers={"content-type": "application/json"}
+        ).status_code
+        == 422
+    )
+    huge = b'{"records": [' + b" " * 3_000_000 + b"]}"
+    too_big = client.post("/predict", content=huge, headers={"content-type": "application/json"})
+    assert too_big.status_code == 413 and "limit" in too_big.json()["detail"]
+
+
+def test_the_challenger_shadows_every_request_into_the_log(
+    server: dict[str, Any],
+    records: list[dict[str, Any]],
+    pipeline_run: Path,
+    packaged: artifact.Artifact,
+) -> None:
+    client = server["client"]
+    answer = client.post(
+        "/predict", json={"records": records[:5]}, headers={"X-Request-ID": "shadow-1"}
+    )
+    assert answer.status_code == 200
+    log: Path = server["log"]
+    deadline = time.monotonic() + 10  # the log is written after the response is sent
+    while time.monotonic() < deadline:
+        table = prediction_log.read(log) if log.exists() else pd.DataFrame()
+        if not table.empty and (table["request_id"] == "shadow-1").sum() == 5:
+            break
+        time.sleep(0.05)
+    logged = table[table["request_id"] == "shadow-1"]
+    assert len(logged) == 5
+    assert (
+        logged["champion.decision"].astype(str) == logged["challenger.decision"].astype(str)
+    ).all()
+    assert logged["challenger.latency_ms"].notna().all()
+    assert set(prediction_log.inputs(log).columns) >= set(records[0]) - {
+        packaged.metadata["id_column"]
+    }
+
+    labels = pd.read_parquet(pipeline_run / "data/prepared/test.parquet")
+    params = load_params(pipeline_run / "params.yaml")
+    report = shadow_report.compare(
+        params.problem, params.data.id_column, prediction_log.read(log), labels
+    )
+    assert report["challenger_errors"] == 0
+    assert report.get("agreement", 1.0) == 1.0 and report.get("mean_abs_difference", 0.0) == 0.0
+    worth = report["with_labels"]["value_per_1000"]
+    assert worth["champion"] == worth["challenger"]
+
+
+def test_the_monitor_reads_the_prediction_log(
+    server: dict[str, Any], records: list[dict[str, Any]], pipeline_run: Path
+) -> None:
+    server["client"].post("/predict", json={"records": records[:20]})
+    time.sleep(0.5)  # the log line is written just after the response
+    data = load_params(pipeline_run / "params.yaml").data
+    batch_frame = monitor_current.load(str(server["log"]), data)
+    assert len(batch_frame) >= 20
+    assert set(data.features) <= set(batch_frame.columns)
+    cleaned = clean(batch_frame, data, None)  # what the monitor stage does next
+    assert cleaned[data.features[0]].notna().any()
+
+
+def test_schemathesis_finds_no_server_error(server: dict[str, Any]) -> None:
+    result = subprocess.run(
+        [
+            tool("schemathesis"),
+            "run",
+            f"{server['url']}/openapi.json",
+            "--checks",
+            "not_a_server_error",
+            "--max-examples",
+            "40",
+            "--seed",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout[-4000:]
+
+
+def test_batch_scoring_matches_the_service_and_keeps_outputs_on_failure(
+    pipeline_run: Path, tmp_path: Path
+) -> None:
+    model = loading.from_dir(pipeline_run / "models/package")
+    source = pipeline_run / "data/raw/production.parquet"
+    scored_path = tmp_path / "scored.parquet"
+    rows = batch.score(model, str(source), scored_path, chunk_rows=400)
+    production = pd.read_parquet(source)
+    scored = pd.read_parquet(scored_path)
+    assert rows == len(production) == len(scored)
+    assert (scored["model_version"] == model.version).all()
+    expected = model.artifact.decide(production)
+    assert np.array_equal(scored["decision"].astype(str), pd.Series(expected).astype(str))
+
+    broken = tmp_path / "broken.csv"
+    dropped = model.artifact.metadata["input_schema"][0]["name"]
+    production.drop(columns=[dropped]).to_csv(broken, index=False)
+    with pytest.raises(DataError, match=rf"broken\.csv: input is missing columns \['{dropped}'\]"):
+        batch.score(model, str(broken), scored_path, chunk_rows=400)
+    assert pd.read_parquet(scored_path).equals(scored)  # the earlier output is untouched
+
+
+def test_batch_reads_a_sql_table(
+    pipeline_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlalchemy
+
+    database = tmp_path / "scoring.sqlite"
+    engine = sqlalchemy.create_engine(f"sqlite:///{database}")
+    pd.read_parquet(pipeline_run / "data/raw/production.parquet").head(300).to_sql(
+        "customers", engine, index=False
+    )
+    engine.dispose()
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{database}")
+    model = loading.from_dir(pipeline_run / "models/package")
+    assert batch.score(model, "sql:customers", tmp_path / "scored.csv", chunk_rows=100) == 300
+    with pytest.raises(DataError, match="sql:nowhere: no such table"):
+        batch.score(model, "sql:nowhere", tmp_path / "other.csv", chunk_rows=100)
+
+
+class Shell(BaseEstimator, TransformerMixin):
+    """A transformer from outside the allow-list: loading it would mean trusting this code."""
+
+    def fit(self, X: Any, y: Any = None) -> Shell:
+        return self
+
+    def transform(self, X: Any) -> Any:
+        return X
+
+
+def test_the_artifact_refuses_types_outside_the_allow_list(
+    tmp_path: Path, pipeline_run: Path
+) -> None:
+    with pytest.raises(ArtifactError, match="cannot be loaded safely"):
+        artifact.save(tmp_path / "refused", Pipeline([("shell", Shell())]), {})
+    assert not (tmp_path / "refused" / artifact.MODEL_FILE).exists()
+
+    # A package whose model file was swapped for one with foreign types, hash and all.
+    folder = tmp_path / "swapped"
+    shutil.copytree(pipeline_run / "models/package", folder)
+    sio.dump(Pipeline([("shell", Shell())]), folder / artifact.MODEL_FILE)
+    meta = json.loads((folder / artifact.METADATA_FILE).read_text())
+    meta["sha256"] = artifact.sha256_of(folder / artifact.MODEL_FILE)
+    (folder / artifact.METADATA_FILE).write_text(json.dumps(meta))
+    with pytest.raises(ArtifactError, match="refusing to load untrusted types"):
+        artifact.load(folder)
+
+
+def test_the_service_imports_without_pipeline_tools() -> None:
+    """The image installs only core + serve: no DVC, Great Expectations, Hydra or locust."""
+    blocker = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in {'dvc', 'great_expectations', 'hydra', 'gto', 'locust'}:\n"
+        "            raise ImportError(f'{name} is not in the image')\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "import {{ cookiecutter.module_name }}.serving.app, {{ cookiecutter.module_name }}.serving.batch\n"
+    )
+    result = subprocess.run([sys.executable, "-c", blocker], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_dockerfile_passes_hadolint() -> None:
+    dockerfile = Path(__file__).resolve().parents[1] / "Dockerfile"
+    result = subprocess.run([tool("hadolint"), str(dockerfile)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    text = dockerfile.read_text()
+    assert "USER 10001" in text and "HEALTHCHECK" in text and "-slim" in text
