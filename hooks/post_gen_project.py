@@ -61,8 +61,12 @@ def compose_params(conf: Path = Path("conf")) -> dict:
     for entry in root.get("defaults", []):
         if entry == "_self_":
             continue
-        ((group, option),) = entry.items()
-        params[group] = yaml.safe_load((conf / group / f"{option}.yaml").read_text()) or {}
+        ((key, option),) = entry.items()
+        group = key.removeprefix("optional ")
+        path = conf / group / f"{option}.yaml"
+        if key.startswith("optional ") and not path.exists():
+            continue  # conf/local/ is personal and git-ignored: never there at render time
+        params[group] = yaml.safe_load(path.read_text()) or {}
     params.update({k: v for k, v in root.items() if k != "defaults"})
     return params
 

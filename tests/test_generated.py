@@ -88,6 +88,33 @@ def test_experiment_with_another_candidate_changes_the_metrics(project: Path,
     assert "linear" in shown
 
 
+def test_a_two_point_sweep_runs_through_the_queue(project: Path,
+                                                 generated_env: GeneratedEnv) -> None:
+    if "churn" not in project.name:
+        pytest.skip("the queue does not depend on the task: one task proves it")
+    generated_env.run(["dvc", "exp", "run", "--queue", "-S", "model=linear",
+                       "-S", "model.C=0.05,5.0"], cwd=project)
+    generated_env.run(["dvc", "queue", "start", "-j", "1"], cwd=project)
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        status = generated_env.run(["dvc", "queue", "status"], cwd=project).stdout
+        if "Queued" not in status and "Running" not in status:
+            break
+        time.sleep(2)
+    assert status.count("Success") == 2, status
+    shown = json.loads(generated_env.run(["dvc", "exp", "show", "--json"], cwd=project).stdout)
+    runs = {}
+    for baseline in shown:
+        for experiment in baseline.get("experiments") or []:
+            for rev in experiment["revs"]:
+                data = rev["data"]
+                model = data["params"]["params.yaml"]["data"]["model"]
+                value = data["metrics"]["metrics/evaluate.json"]["data"]["test"]["model"]
+                runs[(model["name"], model.get("C"))] = value["value_per_1000"]
+    assert {("linear", 0.05), ("linear", 5.0)} <= set(runs)
+    assert runs[("linear", 0.05)] != runs[("linear", 5.0)]
+
+
 def test_training_never_reads_the_test_split(project: Path, generated_env: GeneratedEnv) -> None:
     stages = yaml.safe_load((project / "dvc.yaml").read_text())["stages"]
     assert not [d for d in stages["train"]["deps"] if "test" in d]

@@ -17,8 +17,11 @@ from {{ cookiecutter.module_name }}.config import (
 from {{ cookiecutter.module_name }}.errors import (
     ConfigError,
 )
+from {{ cookiecutter.module_name }}.models import (
+    factory,
+)
 
-from .conftest import PROBLEMS
+from .conftest import PROBLEMS, ROOT
 
 
 def test_params_yaml_is_the_composition_of_conf(in_root: Path) -> None:
@@ -70,3 +73,43 @@ def test_target_cannot_be_a_feature(make_params: Callable[..., Params]) -> None:
     raw["data"]["numeric"].append("churned")
     with pytest.raises(ConfigError, match="also listed as a feature"):
         parse_params(raw)
+
+
+PRESETS = sorted(p.stem for p in (ROOT / "conf" / "experiment").glob("*.yaml"))
+SEARCHES = sorted(p.stem for p in (ROOT / "conf" / "hparams_search").glob("*.yaml"))
+MODELS = sorted(p.stem for p in (ROOT / "conf" / "model").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_every_experiment_preset_composes_and_overrides_several_groups(
+    preset: str, make_params: Callable[..., Params]
+) -> None:
+    default, chosen = make_params(), make_params(f"+experiment={preset}")
+    changed = [
+        group
+        for group in ("model", "features", "data", "evaluate")
+        if getattr(default, group) != getattr(chosen, group)
+    ]
+    assert len(changed) >= 2, f"{preset} overrides only {changed}"
+
+
+@pytest.mark.parametrize("search", SEARCHES)
+def test_every_search_space_composes(search: str, make_params: Callable[..., Params]) -> None:
+    params = make_params(f"+hparams_search={search}")
+    assert params.search is not None and params.search.space
+    unknown = set(params.search.space) - set(params.model.hyperparameters)
+    assert not unknown, (
+        f"{search} searches {sorted(unknown)}, which model {params.model.name} lacks"
+    )
+
+
+@pytest.mark.parametrize("problem", PROBLEMS)
+@pytest.mark.parametrize("model", MODELS)
+def test_every_model_config_builds_for_every_problem(
+    model: str, problem: str, make_params: Callable[..., Params]
+) -> None:
+    params = make_params(f"model={model}", f"problem={problem}")
+    estimator = factory.build(params.model, params.problem)
+    assert hasattr(estimator, "fit") and hasattr(estimator, "predict")
+    if params.problem.is_classification and "class_weight" in params.model.hyperparameters:
+        assert "class_weight" in estimator.get_params()  # weighting is a choice for each one

@@ -193,16 +193,51 @@ class FeaturesConfig(Strict):
     min_category_frequency: int = Field(ge=1)
 
 
+# Candidates whose decisions a person can read off the model (coefficients, priors).
+INTERPRETABLE_MODELS = ("dummy", "linear")
+
+
 class ModelConfig(BaseModel):
     """Step 4: a candidate from conf/model/; every other key is a hyperparameter."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
 
-    name: Literal["dummy", "linear", "lightgbm"]
+    name: Literal["dummy", "linear", "hist_gb", "lightgbm"]
 
     @property
     def hyperparameters(self) -> dict[str, Any]:
         return dict(self.model_extra or {})
+
+    @property
+    def interpretable(self) -> bool:
+        return self.name in INTERPRETABLE_MODELS
+
+    def with_hyperparameters(self, **changes: Any) -> ModelConfig:
+        return ModelConfig.model_validate({"name": self.name, **self.hyperparameters, **changes})
+
+
+class SearchDimension(Strict):
+    """One hyperparameter's range for Optuna: ints and floats, optionally on a log scale."""
+
+    type: Literal["int", "float"]
+    low: float
+    high: float
+    log: bool = False
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SearchDimension:
+        if not self.low < self.high:
+            raise ValueError(f"low ({self.low}) must be below high ({self.high})")
+        return self
+
+
+class SearchConfig(Strict):
+    """Step 4, optional: an Optuna search inside the train stage (conf/hparams_search/)."""
+
+    n_trials: int = Field(ge=1)
+    timeout_s: float | None = Field(default=None, gt=0)
+    seed: int
+    space: dict[str, SearchDimension] = Field(min_length=1)
 
 
 class VerdictOverride(Strict):
@@ -242,6 +277,7 @@ class Params(Strict):
     model: ModelConfig
     evaluate: EvaluateConfig
     monitor: MonitorConfig
+    search: SearchConfig | None = None
 
     @model_validator(mode="after")
     def _target_is_not_a_feature(self) -> Params:

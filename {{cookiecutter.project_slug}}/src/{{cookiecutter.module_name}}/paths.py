@@ -25,6 +25,7 @@ SPLIT_REPORT = REPORTS_DIR / "split.json"
 MODEL_CARD = REPORTS_DIR / "model_card.md"
 MODEL_CARD_HTML = REPORTS_DIR / "model_card.html"
 VERDICT = REPORTS_DIR / "verdict.json"
+FEATURE_IMPORTANCE = REPORTS_DIR / "feature_importance.csv"
 MONITOR_REPORT = REPORTS_DIR / "monitor.html"
 MONITOR_SUMMARY = REPORTS_DIR / "monitor.json"
 

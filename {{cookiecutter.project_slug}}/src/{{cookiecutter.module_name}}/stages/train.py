@@ -1,8 +1,10 @@
 """Step 4, model selection and training: the candidate and the dummy baseline.
 
 Reads the train and valid splits only: dvc.yaml gives this stage no path to
-the test split, so nothing here can be tuned on it. Early stopping and the
-decision policy are chosen on validation data.
+the test split, so nothing here can be tuned on it. Early stopping, the
+optional Optuna search and the decision policy are all chosen on validation
+data. The problem spec's constraints steer selection: an `explainable` spec
+admits only interpretable candidates. DVCLive records every run.
 """
 
 from __future__ import annotations
@@ -11,14 +13,18 @@ from typing import Any
 
 import joblib
 import pandas as pd
+from dvclive import Live
 
 from .. import paths
-from ..config import ModelConfig, Params, load_params
+from ..config import ModelConfig, Params, ProblemSpec, load_params
+from ..errors import ConfigError
 from ..evaluation import metrics
 from ..evaluation.business import decide, tune_policy
-from ..io import read_table, write_json
-from ..models import factory
+from ..io import read_table, write_json, write_text
+from ..models import explain, factory, search
 from . import run_stage
+
+LIVE_DIR = "dvclive"
 
 
 def xy(frame: pd.DataFrame, target: str) -> tuple[pd.DataFrame, pd.Series]:
@@ -43,25 +49,80 @@ def train_one(
     )
 
 
+def admissible(params: Params) -> None:
+    """An explainable problem admits only candidates a person can read."""
+    if params.problem.constraints.explainable and not params.model.interpretable:
+        raise ConfigError(
+            f"problem.constraints.explainable is true, so model {params.model.name!r} is not "
+            "allowed; choose an interpretable candidate (model=linear)"
+        )
+
+
+def class_balance(problem: ProblemSpec, labels: pd.Series) -> dict[str, Any] | None:
+    """Each class's share of the training rows and the majority/minority ratio."""
+    if not problem.is_classification:
+        return None
+    shares = labels.astype(str).value_counts(normalize=True)
+    return {
+        "shares": {label: round(float(shares.get(label, 0.0)), 6) for label in problem.labels},
+        "imbalance_ratio": round(float(shares.max() / max(shares.min(), 1e-12)), 3),
+    }
+
+
+def select(params: Params, train: pd.DataFrame, valid: pd.DataFrame) -> tuple[ModelConfig, Any]:
+    """The configured candidate, or the best one an Optuna search finds on validation."""
+    if params.search is None:
+        return params.model, None
+
+    def value(candidate: ModelConfig) -> float:
+        return train_one(params, candidate, train, valid)[2]["value_per_1000"]
+
+    return search.run(params.search, params.model, value)
+
+
+def track(live: Live, estimator: Any, model: dict[str, float], baseline: dict[str, float]) -> None:
+    """Learning curves per boosting round, then the validation figures of both models."""
+    curves = factory.learning_curve(estimator)
+    for step in range(max((len(v) for v in curves.values()), default=0)):
+        for name, values in curves.items():
+            if step < len(values):
+                live.log_metric(f"curve/{name}", values[step])
+        live.next_step()
+    for name, value in model.items():
+        live.log_metric(f"model/{name}", value, plot=False)
+    live.log_metric("baseline/value_per_1000", baseline["value_per_1000"], plot=False)
+    live.log_metric("value_per_1000", model["value_per_1000"])  # the final point of every run
+
+
 def main() -> None:
     params = load_params()
+    admissible(params)
     train, valid = read_table(paths.features("train")), read_table(paths.features("valid"))
-    model, model_policy, model_metrics = train_one(params, params.model, train, valid)
+    chosen, trials = select(params, train, valid)
+    model, model_policy, model_metrics = train_one(params, chosen, train, valid)
     baseline, baseline_policy, baseline_metrics = train_one(params, factory.BASELINE, train, valid)
+    x_valid, y_valid = xy(valid, params.problem.target)
+    with Live(dir=LIVE_DIR, dvcyaml=None, save_dvc_exp=False, report=None) as live:
+        track(live, model, model_metrics, baseline_metrics)
     joblib.dump(model, paths.MODEL)
     joblib.dump(baseline, paths.BASELINE)
     write_json({"model": model_policy, "baseline": baseline_policy}, paths.DECISIONS)
+    importance = explain.importance(model, x_valid, y_valid)
+    write_text(importance.to_csv(index=False), paths.FEATURE_IMPORTANCE)
     write_json(
         {
-            "candidate": params.model.name,
+            "candidate": chosen.name,
+            "hyperparameters": chosen.hyperparameters,
             "best_iteration": getattr(model, "best_iteration_", None),
+            "class_balance": class_balance(params.problem, train[params.problem.target]),
             "valid": {"model": model_metrics, "baseline": baseline_metrics},
+            "search": {"trials": trials} if trials is not None else None,
         },
         paths.METRICS_DIR / "train.json",
     )
     uplift = model_metrics["value_per_1000"] - baseline_metrics["value_per_1000"]
     print(
-        f"{params.model.name}: validation value per 1,000 decisions "
+        f"{chosen.name}: validation value per 1,000 decisions "
         f"{model_metrics['value_per_1000']:.1f} (baseline {baseline_metrics['value_per_1000']:.1f}, "
         f"uplift {uplift:+.1f})"
     )

@@ -1,0 +1,99 @@
+"""Selection discipline: reproducible fits, honest search, constraints that steer the choice."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from {{ cookiecutter.module_name }}.config import (
+    Params,
+)
+from {{ cookiecutter.module_name }}.errors import (
+    ConfigError,
+)
+from {{ cookiecutter.module_name }}.models import (
+    explain,
+    factory,
+    search,
+)
+from {{ cookiecutter.module_name }}.stages.train import (
+    admissible,
+    class_balance,
+    train_one,
+    xy,
+)
+
+
+@pytest.fixture(scope="module")
+def splits(pipeline_run: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Feature splits of the small pipeline run; the test split is never loaded here."""
+    folder = pipeline_run / "data/features"
+    return pd.read_parquet(folder / "train.parquet"), pd.read_parquet(folder / "valid.parquet")
+
+
+@pytest.mark.parametrize("model", ["linear", "hist_gb", "lightgbm"])
+def test_the_same_params_and_data_give_the_same_metrics(
+    model: str, make_params: Callable[..., Params], splits: tuple[pd.DataFrame, pd.DataFrame]
+) -> None:
+    params = make_params(f"model={model}", "problem=churn")
+    first = train_one(params, params.model, *splits)[2]
+    again = train_one(params, params.model, *splits)[2]
+    assert first == again
+
+
+def test_boosting_stops_early_on_the_validation_split(
+    make_params: Callable[..., Params], splits: tuple[pd.DataFrame, pd.DataFrame]
+) -> None:
+    params = make_params("model=hist_gb", "problem=churn", "model.max_iter=2000")
+    estimator = train_one(params, params.model, *splits)[0]
+    assert estimator.n_iter_ < 2000
+    assert factory.learning_curve(estimator)["valid_score"]
+
+
+def test_an_explainable_problem_refuses_opaque_candidates(
+    make_params: Callable[..., Params],
+) -> None:
+    strict = ("problem=churn", "problem.constraints.explainable=true")
+    with pytest.raises(ConfigError, match="model 'lightgbm' is not allowed"):
+        admissible(make_params(*strict, "model=lightgbm"))
+    admissible(make_params(*strict, "model=linear"))
+
+
+def test_coefficients_explain_a_linear_model(
+    make_params: Callable[..., Params], splits: tuple[pd.DataFrame, pd.DataFrame]
+) -> None:
+    params = make_params("model=linear", "problem=churn")
+    estimator = train_one(params, params.model, *splits)[0]
+    inputs, actual = xy(splits[1], params.problem.target)
+    table = explain.importance(estimator, inputs, actual)
+    assert sorted(table["feature"]) == sorted(inputs.columns)
+    assert set(table["kind"]) == {"coefficient"}
+    assert table["importance"].abs().is_monotonic_decreasing
+
+
+def test_class_imbalance_is_measured(make_params: Callable[..., Params]) -> None:
+    problem = make_params("problem=churn").problem
+    balance = class_balance(problem, pd.Series(["0"] * 80 + ["1"] * 20))
+    assert balance == {"shares": {"0": 0.8, "1": 0.2}, "imbalance_ratio": 4.0}
+    assert class_balance(make_params("problem=spend").problem, pd.Series([1.0, 2.0])) is None
+
+
+def test_a_seeded_search_is_reproducible_and_scored_on_validation(
+    make_params: Callable[..., Params], splits: tuple[pd.DataFrame, pd.DataFrame]
+) -> None:
+    params = make_params(
+        "problem=churn", "+hparams_search=lightgbm", "search.n_trials=3", "model.n_estimators=40"
+    )
+    assert params.search is not None
+
+    def value(candidate: object) -> float:
+        return train_one(params, candidate, *splits)[2]["value_per_1000"]  # type: ignore[arg-type]
+
+    best, history = search.run(params.search, params.model, value)
+    again, _ = search.run(params.search, params.model, value)
+    assert best == again and len(history) == 3
+    assert best.hyperparameters["num_leaves"] in {t["params"]["num_leaves"] for t in history}
+    assert max(t["value_per_1000"] for t in history) == value(best)
