@@ -22,6 +22,7 @@ from {{ cookiecutter.module_name }}.models import (
 from {{ cookiecutter.module_name }}.stages.train import (
     admissible,
     class_balance,
+    cross_validation,
     train_one,
     xy,
 )
@@ -97,3 +98,17 @@ def test_a_seeded_search_is_reproducible_and_scored_on_validation(
     assert best == again and len(history) == 3
     assert best.hyperparameters["num_leaves"] in {t["params"]["num_leaves"] for t in history}
     assert max(t["value_per_1000"] for t in history) == value(best)
+
+
+def test_cross_validation_reports_the_spread_on_train_only(
+    make_params: Callable[..., Params], splits: tuple[pd.DataFrame, pd.DataFrame]
+) -> None:
+    params = make_params("model=linear", "problem=churn", "selection.cv_folds=3")
+    policy = train_one(params, params.model, *splits)[1]
+    cv = cross_validation(params, params.model, policy, splits[0])
+    assert cv is not None and cv["folds"] == 3 and cv["by_time"] is True
+    assert cv["value_per_1000_min"] <= cv["value_per_1000_mean"]
+    assert (
+        cross_validation(make_params("selection.cv_folds=0"), params.model, policy, splits[0])
+        is None
+    )

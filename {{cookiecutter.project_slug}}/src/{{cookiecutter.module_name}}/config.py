@@ -231,6 +231,18 @@ class SearchDimension(Strict):
         return self
 
 
+class SelectionConfig(Strict):
+    """Step 4: how candidates are judged before the test split (0 folds: no cross-validation)."""
+
+    cv_folds: int = Field(ge=0, le=20)
+
+    @model_validator(mode="after")
+    def _enough_folds(self) -> SelectionConfig:
+        if self.cv_folds == 1:
+            raise ValueError("cv_folds must be 0 (off) or at least 2")
+        return self
+
+
 class SearchConfig(Strict):
     """Step 4, optional: an Optuna search inside the train stage (conf/hparams_search/)."""
 
@@ -277,6 +289,7 @@ class Params(Strict):
     model: ModelConfig
     evaluate: EvaluateConfig
     monitor: MonitorConfig
+    selection: SelectionConfig
     search: SearchConfig | None = None
 
     @model_validator(mode="after")

@@ -3,7 +3,8 @@
 Reads the train and valid splits only: dvc.yaml gives this stage no path to
 the test split, so nothing here can be tuned on it. Early stopping, the
 optional Optuna search and the decision policy are all chosen on validation
-data. The problem spec's constraints steer selection: an `explainable` spec
+data, and the candidate is cross-validated on the train split. The problem
+spec's constraints steer selection: an `explainable` spec
 admits only interpretable candidates. DVCLive records every run.
 """
 
@@ -19,9 +20,9 @@ from .. import paths
 from ..config import ModelConfig, Params, ProblemSpec, load_params
 from ..errors import ConfigError
 from ..evaluation import metrics
-from ..evaluation.business import decide, tune_policy
+from ..evaluation.business import DecisionPolicy, decide, tune_policy
 from ..io import read_table, write_json, write_text
-from ..models import explain, factory, search
+from ..models import crossval, explain, factory, search
 from . import run_stage
 
 LIVE_DIR = "dvclive"
@@ -80,6 +81,24 @@ def select(params: Params, train: pd.DataFrame, valid: pd.DataFrame) -> tuple[Mo
     return search.run(params.search, params.model, value)
 
 
+def cross_validation(
+    params: Params, model: ModelConfig, policy: dict[str, Any], train: pd.DataFrame
+) -> dict[str, Any] | None:
+    """The candidate's value across folds of the train split (None when cv_folds is 0)."""
+    folds = params.selection.cv_folds
+    if folds == 0:
+        return None
+    return crossval.cross_validate(
+        params.problem,
+        model,
+        DecisionPolicy.from_dict(policy),
+        xy(train, params.problem.target),
+        folds,
+        by_time=params.data.time_column is not None,
+        seed=params.data.split.seed,
+    )
+
+
 def track(live: Live, estimator: Any, model: dict[str, float], baseline: dict[str, float]) -> None:
     """Learning curves per boosting round, then the validation figures of both models."""
     curves = factory.learning_curve(estimator)
@@ -102,6 +121,7 @@ def main() -> None:
     model, model_policy, model_metrics = train_one(params, chosen, train, valid)
     baseline, baseline_policy, baseline_metrics = train_one(params, factory.BASELINE, train, valid)
     x_valid, y_valid = xy(valid, params.problem.target)
+    cv = cross_validation(params, chosen, model_policy, train)
     with Live(dir=LIVE_DIR, dvcyaml=None, save_dvc_exp=False, report=None) as live:
         track(live, model, model_metrics, baseline_metrics)
     joblib.dump(model, paths.MODEL)
@@ -115,6 +135,7 @@ def main() -> None:
             "hyperparameters": chosen.hyperparameters,
             "best_iteration": getattr(model, "best_iteration_", None),
             "class_balance": class_balance(params.problem, train[params.problem.target]),
+            "cross_validation": cv,
             "valid": {"model": model_metrics, "baseline": baseline_metrics},
             "search": {"trials": trials} if trials is not None else None,
         },
@@ -126,6 +147,11 @@ def main() -> None:
         f"{model_metrics['value_per_1000']:.1f} (baseline {baseline_metrics['value_per_1000']:.1f}, "
         f"uplift {uplift:+.1f})"
     )
+    if cv is not None:
+        print(
+            f"cross-validated on {cv['folds']} folds of train: {cv['value_per_1000_mean']:.1f} "
+            f"± {cv['value_per_1000_std']:.1f} (worst fold {cv['value_per_1000_min']:.1f})"
+        )
 
 
 if __name__ == "__main__":
