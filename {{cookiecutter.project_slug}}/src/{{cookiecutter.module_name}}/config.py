@@ -151,6 +151,15 @@ class SplitConfig(Strict):
     seed: int
 
 
+class DataChecks(Strict):
+    """Step 2: tolerances of the checks GX has no expectation for (validation/leakage.py)."""
+
+    # A feature whose cross-validated score alone (AUC, accuracy or R²) reaches this leaks.
+    max_single_feature_score: float = Field(gt=0, le=1)
+    max_label_share_shift: float = Field(gt=0, le=1)
+    max_null_rate_shift: float = Field(gt=0, le=1)
+
+
 class DataConfig(Strict):
     """Step 2: where the data comes from and what its columns are."""
 
@@ -163,6 +172,7 @@ class DataConfig(Strict):
     numeric: list[str]
     categorical: list[str]
     split: SplitConfig
+    checks: DataChecks
 
     @property
     def features(self) -> list[str]:

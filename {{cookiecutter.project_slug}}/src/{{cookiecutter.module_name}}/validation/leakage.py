@@ -1,0 +1,119 @@
+"""Checks Great Expectations has no expectation for, with the same failure contract.
+
+- target leakage: one feature alone predicts the label almost perfectly (a label
+  copied into the data, or a column filled in after the outcome was known);
+- ids shared across splits: the same entity in train and test inflates every metric;
+- label and null rates that differ between splits more than a tolerance, which
+  means the splits do not describe the same problem.
+
+Each returns gate Failures, so a stage reports them exactly like GX failures.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from sklearn.model_selection import cross_val_score
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+from ..config import DataChecks, ProblemSpec
+from .gates import Failure
+
+SAMPLE_ROWS = 20_000
+
+
+def single_feature_score(feature: pd.Series, target: pd.Series, problem: ProblemSpec) -> float:
+    """Cross-validated score of a shallow tree on this feature alone (AUC, accuracy or R²)."""
+    values = feature.to_frame()
+    if not pd.api.types.is_numeric_dtype(feature):
+        text = feature.astype(str)
+        if problem.task == "regression":
+            # Categories ranked by their mean target, so a tree can split them in order.
+            text = text.map(target.astype(float).groupby(text).mean().rank(method="dense"))
+        values = text.astype("category").cat.codes.to_frame()
+    values = values.fillna(values.min().min() - 1)
+    if problem.task == "regression":
+        tree, scoring = DecisionTreeRegressor(max_depth=4, random_state=0), "r2"
+        return float(
+            cross_val_score(tree, values, target.astype(float), cv=3, scoring=scoring).mean()
+        )
+    labels = target.astype(str)
+    scoring = "roc_auc" if problem.task == "binary_classification" else "accuracy"
+    tree = DecisionTreeClassifier(max_depth=4, random_state=0)
+    return float(cross_val_score(tree, values, labels, cv=3, scoring=scoring).mean())
+
+
+def target_leakage(
+    train: pd.DataFrame, features: list[str], problem: ProblemSpec, checks: DataChecks
+) -> list[Failure]:
+    sample = train.sample(min(len(train), SAMPLE_ROWS), random_state=0)
+    target = sample[problem.target]
+    failures = []
+    for column in features:
+        score = single_feature_score(sample[column], target, problem)
+        if score >= checks.max_single_feature_score:
+            failures.append(
+                Failure(
+                    "no_single_feature_predicts_the_target",
+                    column,
+                    f"max_single_feature_score={checks.max_single_feature_score}",
+                    f"{score:.4f} from this column alone (a leaked label, or an id-like column?)",
+                )
+            )
+    return failures
+
+
+def shared_ids(splits: dict[str, pd.DataFrame], id_column: str | None) -> list[Failure]:
+    if id_column is None:
+        return []
+    failures = []
+    names = list(splits)
+    for i, first in enumerate(names):
+        for second in names[i + 1 :]:
+            both = set(splits[first][id_column]) & set(splits[second][id_column])
+            if both:
+                failures.append(
+                    Failure(
+                        "ids_unique_across_splits",
+                        id_column,
+                        f"{first} ∩ {second} = ∅",
+                        f"{len(both)} ids in both, e.g. {sorted(map(str, both))[:3]}",
+                    )
+                )
+    return failures
+
+
+def rate_shifts(
+    splits: dict[str, pd.DataFrame], problem: ProblemSpec, features: list[str], checks: DataChecks
+) -> list[Failure]:
+    """Label shares (classification) and null rates per column, each split against train."""
+    reference = splits["train"]
+    failures = []
+    for name, frame in splits.items():
+        if name == "train":
+            continue
+        if problem.is_classification:
+            now = frame[problem.target].astype(str).value_counts(normalize=True)
+            before = reference[problem.target].astype(str).value_counts(normalize=True)
+            for label in problem.labels:
+                shift = abs(float(now.get(label, 0.0)) - float(before.get(label, 0.0)))
+                if shift > checks.max_label_share_shift:
+                    failures.append(
+                        Failure(
+                            "label_share_matches_train",
+                            problem.target,
+                            f"class {label!r}, max_label_share_shift={checks.max_label_share_shift}",
+                            f"{name} {now.get(label, 0.0):.3f} vs train {before.get(label, 0.0):.3f}",
+                        )
+                    )
+        for column in features:
+            shift = abs(frame[column].isna().mean() - reference[column].isna().mean())
+            if shift > checks.max_null_rate_shift:
+                failures.append(
+                    Failure(
+                        "null_rate_matches_train",
+                        column,
+                        f"max_null_rate_shift={checks.max_null_rate_shift}",
+                        f"{name} {frame[column].isna().mean():.3f} vs train {reference[column].isna().mean():.3f}",
+                    )
+                )
+    return failures

@@ -1,0 +1,85 @@
+"""The checks GX has no expectation for: leaked labels, shared ids, shifted rates."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from {{ cookiecutter.module_name }}.config import (
+    Params,
+)
+from {{ cookiecutter.module_name }}.data import (
+    demo,
+)
+from {{ cookiecutter.module_name }}.data.prepare import (
+    clean,
+    split,
+)
+from {{ cookiecutter.module_name }}.errors import (
+    GateError,
+)
+from {{ cookiecutter.module_name }}.stages.validate_features import (
+    split_checks,
+)
+from {{ cookiecutter.module_name }}.validation import (
+    gates,
+    leakage,
+)
+
+from .conftest import PROBLEMS
+
+
+def demo_splits(params: Params, rows: int = 4000) -> dict[str, pd.DataFrame]:
+    history, _ = demo.generate(params.problem, rows, 0, seed=7)
+    return split(clean(history, params.data, params.problem.target), params.data)
+
+
+@pytest.mark.parametrize("problem", PROBLEMS)
+def test_the_demo_splits_pass_and_a_leaked_label_is_caught(
+    problem: str, make_params: Callable[..., Params]
+) -> None:
+    params = make_params(f"problem={problem}")
+    splits = demo_splits(params)
+    assert split_checks(params, splits).passed
+
+    target = params.problem.target
+    train = splits["train"].assign(outcome_note=splits["train"][target].astype(str) + "-closed")
+    found = leakage.target_leakage(
+        train, [*params.data.features, "outcome_note"], params.problem, params.data.checks
+    )
+    assert [f.column for f in found] == ["outcome_note"]
+    assert "a leaked label" in found[0].observed
+
+
+def test_ids_in_two_splits_are_named(make_params: Callable[..., Params]) -> None:
+    params = make_params("problem=churn")
+    splits = demo_splits(params)
+    id_column = params.data.id_column
+    assert id_column is not None
+    splits["test"] = pd.concat([splits["test"], splits["train"].head(3)], ignore_index=True)
+    found = leakage.shared_ids(splits, id_column)
+    assert [(f.column, f.rule) for f in found] == [(id_column, "train ∩ test = ∅")]
+    assert found[0].observed.startswith("3 ids in both")
+
+
+def test_shifted_label_and_null_rates_fail_the_gate_with_the_contract(
+    make_params: Callable[..., Params],
+) -> None:
+    params = make_params("problem=churn")
+    splits = demo_splits(params)
+    target = params.problem.target
+    test = splits["test"].copy()
+    test[target] = np.where(np.arange(len(test)) % 2 == 0, 1, 0)  # half the customers churn
+    test["usage_hours"] = np.nan
+    splits["test"] = test
+    with pytest.raises(GateError) as failure:
+        gates.enforce("validate_features", [split_checks(params, splits)])
+    message = str(failure.value)
+    assert f"column '{target}': label_share_matches_train(class '1'" in message
+    assert (
+        "column 'usage_hours': null_rate_matches_train(max_null_rate_shift=0.2) failed" in message
+    )
+    assert "observed test 1.000 vs train" in message
