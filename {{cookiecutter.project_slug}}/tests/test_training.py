@@ -30,7 +30,7 @@ from {{ cookiecutter.module_name }}.stages.train import (
 
 @pytest.fixture(scope="module")
 def splits(pipeline_run: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Feature splits of the small pipeline run; the test split is never loaded here."""
+    """Feature splits of the small pipeline run (the default problem); test is never loaded."""
     folder = pipeline_run / "data/features"
     return pd.read_parquet(folder / "train.parquet"), pd.read_parquet(folder / "valid.parquet")
 
@@ -39,7 +39,7 @@ def splits(pipeline_run: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 def test_the_same_params_and_data_give_the_same_metrics(
     model: str, make_params: Callable[..., Params], splits: tuple[pd.DataFrame, pd.DataFrame]
 ) -> None:
-    params = make_params(f"model={model}", "problem=churn")
+    params = make_params(f"model={model}")
     first = train_one(params, params.model, *splits)[2]
     again = train_one(params, params.model, *splits)[2]
     assert first == again
@@ -48,7 +48,7 @@ def test_the_same_params_and_data_give_the_same_metrics(
 def test_boosting_stops_early_on_the_validation_split(
     make_params: Callable[..., Params], splits: tuple[pd.DataFrame, pd.DataFrame]
 ) -> None:
-    params = make_params("model=hist_gb", "problem=churn", "model.max_iter=2000")
+    params = make_params("model=hist_gb", "model.max_iter=2000")
     estimator = train_one(params, params.model, *splits)[0]
     assert estimator.n_iter_ < 2000
     assert factory.learning_curve(estimator)["valid_score"]
@@ -66,7 +66,7 @@ def test_an_explainable_problem_refuses_opaque_candidates(
 def test_coefficients_explain_a_linear_model(
     make_params: Callable[..., Params], splits: tuple[pd.DataFrame, pd.DataFrame]
 ) -> None:
-    params = make_params("model=linear", "problem=churn")
+    params = make_params("model=linear")
     estimator = train_one(params, params.model, *splits)[0]
     inputs, actual = xy(splits[1], params.problem.target)
     table = explain.importance(estimator, inputs, actual)
@@ -85,9 +85,7 @@ def test_class_imbalance_is_measured(make_params: Callable[..., Params]) -> None
 def test_a_seeded_search_is_reproducible_and_scored_on_validation(
     make_params: Callable[..., Params], splits: tuple[pd.DataFrame, pd.DataFrame]
 ) -> None:
-    params = make_params(
-        "problem=churn", "+hparams_search=lightgbm", "search.n_trials=3", "model.n_estimators=40"
-    )
+    params = make_params("+hparams_search=lightgbm", "search.n_trials=3", "model.n_estimators=40")
     assert params.search is not None
 
     def value(candidate: object) -> float:
@@ -103,7 +101,7 @@ def test_a_seeded_search_is_reproducible_and_scored_on_validation(
 def test_cross_validation_reports_the_spread_on_train_only(
     make_params: Callable[..., Params], splits: tuple[pd.DataFrame, pd.DataFrame]
 ) -> None:
-    params = make_params("model=linear", "problem=churn", "selection.cv_folds=3")
+    params = make_params("model=linear", "selection.cv_folds=3")
     policy = train_one(params, params.model, *splits)[1]
     cv = cross_validation(params, params.model, policy, splits[0])
     assert cv is not None and cv["folds"] == 3 and cv["by_time"] is True
