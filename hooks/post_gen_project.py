@@ -8,11 +8,15 @@
    any `dvc exp run` (DVC composes only on `dvc exp run`). The composition
    here is Hydra's defaults-list rule for plain group options; the generated
    repo's tests check it against Hydra itself.
-4. git init and a first commit (DVC experiments need a commit to start from).
+4. Record the template and its commit in .cruft.json, so `cruft check` and
+   `cruft update` (and the template-update workflow) can follow the template.
+5. git init and a first commit (DVC experiments need a commit to start from).
 """
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import subprocess
 import sys
@@ -27,7 +31,14 @@ REMOTE_URL = "{{ cookiecutter.dvc_remote_url }}".strip()
 AUTHOR = "{{ cookiecutter.author_name }}"
 EMAIL = "{{ cookiecutter.author_email }}"
 
-CI_FILES = {"github": [".github"], "gitlab": [".gitlab-ci.yml"]}
+CI_FILES = {"github": [".github"], "gitlab": [".gitlab-ci.yml", "renovate.json"]}
+
+# What cookiecutter knows of where the template came from (cruft renders without them).
+TEMPLATE = "{{ cookiecutter._template }}"
+REPO_DIR = "{{ cookiecutter.get('_repo_dir', '') }}"
+CONTEXT = json.loads(r"""{{ cookiecutter | jsonify }}""")
+# Paths cruft must leave out of its diffs: each render made by an update has its own git.
+CRUFT_SKIP = [".git", ".cruft.json"]
 
 
 def prune() -> None:
@@ -76,6 +87,47 @@ def write_params() -> None:
     Path("params.yaml").write_text(header + yaml.safe_dump(compose_params(), sort_keys=False))
 
 
+def template_dir() -> Path:
+    """The template checkout. Hooks run inside the new project, so a relative path is
+    resolved against the directory cookiecutter was started from (the shell's PWD)."""
+    launched_from = Path(os.environ.get("PWD", os.getcwd()))
+    return (launched_from / (REPO_DIR or TEMPLATE)).resolve()
+
+
+def template_source() -> str:
+    """A URL or absolute path that `git clone` accepts (cruft clones it to update)."""
+    from cookiecutter.config import BUILTIN_ABBREVIATIONS
+    from cookiecutter.repository import expand_abbreviations, is_repo_url
+
+    expanded = expand_abbreviations(TEMPLATE, BUILTIN_ABBREVIATIONS)
+    return expanded if is_repo_url(expanded) else str(template_dir())
+
+
+def template_commit() -> str | None:
+    if shutil.which("git") is None:
+        return None
+    head = subprocess.run(["git", "-C", str(template_dir()), "rev-parse", "HEAD"],
+                          capture_output=True, text=True, check=False)
+    return head.stdout.strip() if head.returncode == 0 else None
+
+
+def write_cruft_state() -> None:
+    """The file `cruft create` would write, for renders made by plain cookiecutter."""
+    if Path(".cruft.json").exists():
+        return
+    commit = template_commit()
+    if commit is None:
+        print("The template is not a git checkout: `cruft check` and `cruft update` "
+              "need .cruft.json's commit filled in by hand.", file=sys.stderr)
+    hidden = {"_output_dir", "_repo_dir", "_checkout"}
+    context = {key: value for key, value in CONTEXT.items() if key not in hidden}
+    template = template_source()
+    context.update({"_template": template, "_commit": commit})
+    state = {"template": template, "commit": commit, "checkout": None,
+             "context": {"cookiecutter": context}, "directory": None, "skip": CRUFT_SKIP}
+    Path(".cruft.json").write_text(json.dumps(state, indent=2) + "\n")
+
+
 def git_init() -> None:
     if shutil.which("git") is None:
         print("git not found: run `git init` and commit before `dvc exp run`.", file=sys.stderr)
@@ -90,4 +142,5 @@ if __name__ == "__main__":
     prune()
     init_dvc()
     write_params()
+    write_cruft_state()
     git_init()

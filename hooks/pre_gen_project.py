@@ -95,7 +95,8 @@ def check_remote() -> str | None:
 
 
 def main() -> int:
-    checks = (check_project, check_module_name, check_email, check_python_version, check_choices, check_remote)
+    checks = (check_project, check_module_name, check_email, check_python_version, check_choices,
+              check_remote)
     for check in checks:
         problem = check()
         if problem:

@@ -41,6 +41,8 @@ def project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 
 
 def test_lint_and_own_tests_pass(project: Path, generated_env: GeneratedEnv) -> None:
+    if "churn" in project.name:
+        pytest.skip("the default task's lint and tests run as steps of its CI workflow (test_ci)")
     venv = f"VENV={generated_env.root}"
     generated_env.run(["make", "lint", venv], cwd=project)
     generated_env.run(["make", "check-params", venv], cwd=project)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import json
 import re
 import subprocess
 import sys
@@ -80,6 +81,10 @@ def test_default_render_is_a_ready_repository(baker: Callable[..., Path]) -> Non
     log = subprocess.run(["git", "log", "--format=%an <%ae>"], cwd=project, capture_output=True,
                          text=True, check=True)
     assert log.stdout.strip() == "Data Science Team <ds-team@example.com>"
+    cruft = json.loads((project / ".cruft.json").read_text())
+    assert cruft["template"] == str(TEMPLATE)
+    assert cruft["context"]["cookiecutter"]["task"] == "binary_classification"
+    assert re.fullmatch(r"[0-9a-f]{40}", cruft["commit"]), "the template's commit, for cruft update"
 
 
 @pytest.mark.parametrize(("task", "problem"), [("multiclass_classification", "plan_change"),
@@ -93,8 +98,8 @@ def test_task_answer_sets_the_default_problem(baker: Callable[..., Path], task: 
 
 
 @pytest.mark.parametrize(("ci", "present", "absent"), [
-    ("github", ".github/workflows/ci.yml", ".gitlab-ci.yml"),
-    ("gitlab", ".gitlab-ci.yml", ".github"),
+    ("github", ".github/dependabot.yml", "renovate.json"),
+    ("gitlab", "renovate.json", ".github"),
     ("none", None, ".github"),
 ])
 def test_ci_choice_prunes_the_others(baker: Callable[..., Path], ci: str, present: str | None,
@@ -104,6 +109,8 @@ def test_ci_choice_prunes_the_others(baker: Callable[..., Path], ci: str, presen
         assert (project / present).exists()
     assert not (project / absent).exists()
     if ci == "none":
+        assert not (project / ".gitlab-ci.yml").exists() and not (project / "renovate.json").exists()
+    if ci == "github":
         assert not (project / ".gitlab-ci.yml").exists()
 
 
@@ -130,8 +137,8 @@ def test_remote_is_configured_without_credentials(baker: Callable[..., Path], re
 
 
 def test_hooks_need_nothing_but_cookiecutter() -> None:
-    """Rendering runs under a bare `pipx run cookiecutter`: stdlib and PyYAML only."""
-    allowed = set(sys.stdlib_module_names) | {"yaml", "__future__"}
+    """Rendering runs under a bare `pipx run cookiecutter`: stdlib, PyYAML and cookiecutter only."""
+    allowed = set(sys.stdlib_module_names) | {"yaml", "cookiecutter", "__future__"}
     for hook in (TEMPLATE / "hooks").glob("*.py"):
         tree = ast.parse(hook.read_text().replace("{{ cookiecutter | jsonify }}", "{}"))
         imported = {alias.name.split(".")[0] for node in ast.walk(tree)

@@ -1,0 +1,189 @@
+"""The generated CI, proven offline: workflows that lint and validate, the ci
+workflow's steps run in order in a rendered repo on a simulated pull request,
+GitLab running the same commands, and cruft following a template change."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from cookiecutter.main import cookiecutter
+
+from .conftest import QUIET_ENV, TEMPLATE, GeneratedEnv, bake, run
+
+ACTIONLINT = Path(sys.executable).parent / "actionlint"
+WORKFLOWS = ("ci", "train", "monitor", "template-update")
+REMOTES = {"none": "", "s3": "s3://ml-data/churn", "gcs": "gs://ml-data/churn",
+           "azure": "azure://ml-data/churn"}
+# What the ci workflow's expressions are on a pull request into main.
+PULL_REQUEST = {"github.event_name": "pull_request", "github.base_ref": "main"}
+# `make TARGET` as a command (line start, after ; && || or if/then), not `apt-get install make`.
+MAKE_TARGET = re.compile(r"(?:^|[;&|]|\bif|\bthen)\s*make\s+(?:-s\s+)?([a-z][a-z-]*)", re.MULTILINE)
+
+
+def load_yaml(path: Path) -> Any:
+    return yaml.safe_load(path.read_text())
+
+
+def make_targets(script: str) -> list[str]:
+    return MAKE_TARGET.findall(script)
+
+
+def expression(text: str) -> str:
+    """Replace `${{ github.x }}` with its pull-request value."""
+    return re.sub(r"\$\{\{\s*([\w.]+)\s*\}\}", lambda m: PULL_REQUEST[m.group(1)], text)
+
+
+def condition_holds(condition: str | None) -> bool:
+    if condition is None:
+        return True
+    assert condition == "github.event_name == 'pull_request'", f"untested condition {condition}"
+    return PULL_REQUEST["github.event_name"] == "pull_request"
+
+
+@pytest.mark.parametrize("remote", list(REMOTES))
+def test_workflows_pass_actionlint_and_their_schemas(tmp_path: Path, generated_env: GeneratedEnv,
+                                                     remote: str) -> None:
+    project = bake(tmp_path, dvc_remote=remote, dvc_remote_url=REMOTES[remote])
+    workflows = project / ".github/workflows"
+    assert sorted(p.stem for p in workflows.glob("*.yml")) == sorted(WORKFLOWS)
+    run([str(ACTIONLINT), "-color=false"], cwd=project)
+    schema = ["check-jsonschema", "--builtin-schema"]
+    generated_env.run([*schema, "vendor.github-workflows", *map(str, workflows.glob("*.yml"))],
+                      cwd=project)
+    generated_env.run([*schema, "vendor.dependabot", ".github/dependabot.yml"], cwd=project)
+    for name in WORKFLOWS:
+        workflow = load_yaml(workflows / f"{name}.yml")
+        assert workflow["permissions"], f"{name}: no top-level permissions"
+        assert "write-all" not in str(workflow["permissions"])
+        assert workflow["concurrency"]["group"]
+        for job in workflow["jobs"].values():
+            assert job["timeout-minutes"] <= 60
+            for step in job["steps"]:
+                if "uses" in step:  # pinned to a release, never a moving branch
+                    assert re.fullmatch(r"[\w-]+/[\w-]+@v\d+", step["uses"]), step["uses"]
+    secrets = (workflows / "train.yml").read_text()
+    expected = {"none": None, "s3": "secrets.AWS_SECRET_ACCESS_KEY", "gcs": "secrets.GCP_SA_KEY",
+                "azure": "secrets.AZURE_STORAGE_CONNECTION_STRING"}[remote]
+    assert ("secrets." in secrets) == (expected is not None)
+    if expected:
+        assert expected in secrets
+
+
+def test_every_ci_step_runs_in_order_on_a_pull_request(tmp_path: Path,
+                                                       generated_env: GeneratedEnv) -> None:
+    """actions/checkout with fetch-depth 0 is a clone; setup-python is the test's Python."""
+    rendered = bake(tmp_path / "origin", module_name="churn_ci", project_name="churn ci")
+    checkout = tmp_path / "checkout"
+    run(["git", "clone", "-q", str(rendered), str(checkout)], cwd=tmp_path)
+    env = {**generated_env.env(), "VENV": str(generated_env.root)}
+    # The pull request: a smaller learning rate for the default model.
+    run(["git", "switch", "-q", "-c", "smaller-steps"], cwd=checkout)
+    model_conf = checkout / "conf/model/lightgbm.yaml"
+    model_conf.write_text(model_conf.read_text().replace("learning_rate: 0.05",
+                                                         "learning_rate: 0.03"))
+    generated_env.install(checkout)
+    generated_env.run(["python", "-m", "churn_ci.compose"], cwd=checkout)
+    run(["git", "commit", "-qam", "Smaller learning rate"], cwd=checkout, env=env)
+
+    workflow = load_yaml(checkout / ".github/workflows/ci.yml")
+    summary = tmp_path / "step_summary.md"
+    env.update({**workflow["env"], "GITHUB_STEP_SUMMARY": str(summary)})
+    ran = []
+    for step in workflow["jobs"]["ci"]["steps"]:
+        if "uses" in step:
+            assert step["uses"].split("@")[0] in {"actions/checkout", "actions/setup-python",
+                                                  "actions/upload-artifact"}
+            continue
+        if not condition_holds(step.get("if")):
+            continue
+        step_env = {key: expression(str(value)) for key, value in step.get("env", {}).items()}
+        run(["bash", "-eo", "pipefail", "-c", step["run"]], cwd=checkout, env={**env, **step_env})
+        ran.append(step["name"])
+    assert ran[0] == "Install" and ran[-1] == "Metrics and params against the base branch"
+
+    report = summary.read_text()
+    assert "Evaluation metrics against `origin/main`" in report and "| criterion |" in report
+    assert "test.model.value_per_1000" in report.split("<details>")[0]
+    params = report.split("### Params against")[1]
+    assert "model.learning_rate" in params and "0.05" in params and "0.03" in params
+    assert (checkout / ".git/hooks/pre-commit").exists()  # `make setup` installed the hooks
+
+
+def test_gitlab_runs_the_same_commands(tmp_path: Path, generated_env: GeneratedEnv) -> None:
+    github = load_yaml(bake(tmp_path / "gh") / ".github/workflows/ci.yml")
+    gitlab_project = bake(tmp_path / "gl", ci="gitlab")
+    gitlab = load_yaml(gitlab_project / ".gitlab-ci.yml")
+    github_targets = [t for step in github["jobs"]["ci"]["steps"] if "run" in step
+                      for t in make_targets(step["run"])]
+    setup = gitlab[".python"]["before_script"]
+    gitlab_targets = [t for line in [*setup, *gitlab["ci"]["script"]] for t in make_targets(line)]
+    assert gitlab_targets == github_targets
+    assert {"train", "monitor", "template-update"} <= set(gitlab)
+    # every make target any job names exists in the Makefile
+    named = {t for job in gitlab.values() if isinstance(job, dict)
+             for line in [*job.get("before_script", []), *job.get("script", [])]
+             for t in make_targets(line)}
+    for target in sorted(named):
+        run(["make", "-n", target], cwd=gitlab_project)
+    generated_env.run(["check-jsonschema", "--builtin-schema", "vendor.gitlab-ci", ".gitlab-ci.yml"],
+                      cwd=gitlab_project)
+    generated_env.run(["check-jsonschema", "--builtin-schema", "vendor.renovate", "renovate.json"],
+                      cwd=gitlab_project)
+
+
+def test_scheduled_workflows_name_real_commands(tmp_path: Path, generated_env: GeneratedEnv) -> None:
+    project = bake(tmp_path)
+    for name in ("monitor", "train"):
+        steps = load_yaml(project / f".github/workflows/{name}.yml")["jobs"][name]["steps"]
+        for target in {t for step in steps if "run" in step for t in make_targets(step["run"])}:
+            run(["make", "-n", target], cwd=project)
+    # the retrain command is valid DVC: every stage from ingest down, forced
+    generated_env.install(project)
+    dry = generated_env.run(["dvc", "repro", "--dry", "--force", "--downstream", "ingest"],
+                            cwd=project).stdout
+    assert "Running stage 'ingest'" in dry and "Running stage 'train'" in dry
+    assert "Running stage 'define'" not in dry
+
+
+def _template_repo(destination: Path) -> Path:
+    """The working tree of this template as a git repository cruft can clone."""
+    ignore = shutil.ignore_patterns(".git", ".venv", ".cache", "build", "__pycache__",
+                                    ".pytest_cache", ".ruff_cache")
+    shutil.copytree(TEMPLATE, destination, ignore=ignore)
+    for command in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "template"]):
+        run(["git", *command], cwd=destination, env={**os.environ, **QUIET_ENV})
+    return destination
+
+
+def test_cruft_follows_a_template_change(tmp_path: Path, generated_env: GeneratedEnv) -> None:
+    template = _template_repo(tmp_path / "template")
+    project = Path(cookiecutter(str(template), no_input=True, output_dir=str(tmp_path / "out")))
+    generated_env.run(["cruft", "check"], cwd=project)
+
+    readme = template / "{{cookiecutter.project_slug}}/README.md"
+    readme.write_text(readme.read_text() + "\nA paragraph the template added later.\n")
+    git_env = {**generated_env.env(), **QUIET_ENV}
+    run(["git", "commit", "-qam", "Template: a new paragraph"], cwd=template, env=git_env)
+    assert generated_env.run(["cruft", "check"], cwd=project, check=False).returncode != 0
+
+    generated_env.run(["cruft", "update", "--skip-apply-ask"], cwd=project)
+    assert "A paragraph the template added later." in (project / "README.md").read_text()
+    generated_env.run(["cruft", "check"], cwd=project)
+    changed = run(["git", "status", "--porcelain"], cwd=project).stdout
+    assert "README.md" in changed and ".git/" not in changed and ".rej" not in changed
+
+
+def test_template_ci_runs_make_test_on_every_supported_python() -> None:
+    workflow_path = TEMPLATE / ".github/workflows/test.yml"
+    run([str(ACTIONLINT), "-color=false", str(workflow_path)], cwd=TEMPLATE)
+    workflow = load_yaml(workflow_path)
+    job = workflow["jobs"]["test"]
+    assert job["strategy"]["matrix"]["python-version"] == ["3.11", "3.12", "3.13"]
+    assert any("bash .ci/run" in step.get("run", "") for step in job["steps"])
