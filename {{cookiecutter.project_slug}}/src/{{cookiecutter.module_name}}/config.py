@@ -290,6 +290,29 @@ class MonitorConfig(Strict):
     jensenshannon_threshold: float = Field(gt=0, le=1)
     drift_share: float = Field(gt=0, le=1)
     max_value_drop: float = Field(ge=0)
+    window: str = Field(min_length=1)
+    windows: int = Field(ge=1)
+    min_drifted_windows: int = Field(ge=1)
+    min_window_rows: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _window_rule_is_consistent(self) -> MonitorConfig:
+        import pandas as pd  # config parsing stays light for everything else
+
+        try:
+            length = pd.Timedelta(self.window)
+        except ValueError:
+            raise ValueError(
+                f"monitor.window {self.window!r} is not a fixed length such as '7D' or '12h'"
+            ) from None
+        if length <= pd.Timedelta(0):
+            raise ValueError(f"monitor.window {self.window!r} must be positive")
+        if self.min_drifted_windows > self.windows:
+            raise ValueError(
+                f"monitor.min_drifted_windows ({self.min_drifted_windows}) exceeds "
+                f"monitor.windows ({self.windows})"
+            )
+        return self
 
 
 class Params(Strict):

@@ -53,11 +53,49 @@ current batch: {summary["current_rows"]} rows.</p>
 Prediction drift: {escape(summary["prediction_drift"]["test"])} =
 {summary["prediction_drift"]["statistic"]:.4f} ({"drifted" if summary["prediction_drift"]["drifted"] else "stable"}).</p>
 {perf_html}
+{_over_time(summary.get("windows", []), summary["drift_share_threshold"])}
+<h2>Features</h2>
 <p class="legend"><span style="background:{REFERENCE_COLOUR}"></span>reference
 <span style="background:{CURRENT_COLOUR}"></span>current</p>
 <table><tr><th>feature</th><th>distribution</th><th>test</th><th>statistic</th><th>threshold</th>
 <th>PSI</th><th>nulls ref / cur</th><th>status</th></tr>{rows}</table></body></html>
 """
+
+
+def _over_time(windows: list[dict[str, Any]], threshold: float) -> str:
+    """Drift share (and value, when labelled) per window: is drift persistent or a blip?"""
+    if not windows:
+        return ""
+    rows = "".join(
+        f"<tr><td>{escape(w['start'])}</td><td>{w['rows']}</td><td>{w['drift_share']:.0%}</td>"
+        f"<td>{escape(', '.join(w['drifted'])) or '-'}</td>"
+        f"<td>{_value(w['value_per_1000'])}</td>"
+        f"<td>{_window_status(w)}</td></tr>"
+        for w in windows
+    )
+    index = np.arange(len(windows), dtype=float)
+    series = [
+        ("drift share", index, np.array([w["drift_share"] for w in windows], float)),
+        ("threshold", index, np.full(len(windows), threshold)),
+    ]
+    chart = svg.line_chart(series, "Drift share per window", "window", "share drifted")
+    return (
+        f"<h2>Over time</h2><div>{chart}</div>"
+        "<table><tr><th>window from</th><th>rows</th><th>drift share</th><th>drifted</th>"
+        f"<th>value per 1,000</th><th>status</th></tr>{rows}</table>"
+    )
+
+
+def _value(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def _window_status(window: dict[str, Any]) -> str:
+    if not window["judged"]:
+        return "too few rows to judge"
+    if window["dataset_drift"]:
+        return '<span class="drift">dataset drift</span>'
+    return '<span class="ok">stable</span>'
 
 
 def _row(drift: FeatureDrift, reference: pd.Series, current: pd.Series) -> str:

@@ -4,7 +4,8 @@ The batch is `monitor.current`: the demo's production data by default, or any
 table, or the service's prediction log (logs/predictions.jsonl).
 
 Writes per-feature drift, prediction drift, performance on the batch when its
-labels have arrived, and a retrain verdict that scheduled CI can act on.
+labels have arrived, the same per time window, and a retrain verdict that
+scheduled CI can act on (drift must persist across windows to trigger it).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from ..data.prepare import clean
 from ..evaluation.business import value_per_1000
 from ..io import read_table, write_json, write_text
 from ..models import artifact
-from ..monitoring import drift, report
+from ..monitoring import drift, report, windows
 from ..monitoring.current import load as load_current
 from . import run_stage
 
@@ -49,12 +50,12 @@ def performance(
     }
 
 
-def retrain_verdict(params: Params, share: float, perf: dict[str, float] | None) -> dict[str, Any]:
+def retrain_verdict(
+    params: Params, persistent_drift: str | None, perf: dict[str, float] | None
+) -> dict[str, Any]:
     cfg, reasons = params.monitor, []
-    if share >= cfg.drift_share:
-        reasons.append(
-            f"dataset drift: {share:.0%} of features drifted (threshold {cfg.drift_share:.0%})"
-        )
+    if persistent_drift:
+        reasons.append(persistent_drift)
     if perf and perf["value_drop"] > cfg.max_value_drop:
         reasons.append(
             f"value per 1,000 decisions fell {perf['value_drop']:.0%} "
@@ -95,6 +96,12 @@ def main() -> None:
         numeric=pd.api.types.is_numeric_dtype(ref_signal),
     )
     perf = performance(params, packaged, current)
+
+    def window_value(frame: pd.DataFrame) -> float | None:
+        measured = performance(params, packaged, frame)
+        return measured["current_value_per_1000"] if measured else None
+
+    by_window = windows.window_drifts(reference, current, data, params.monitor, window_value)
     summary = {
         "model_version": packaged.version,
         "reference_rows": len(reference),
@@ -107,7 +114,10 @@ def main() -> None:
         "features": [d.to_dict() for d in drifts],
         "prediction_drift": prediction.to_dict(),
         "performance": perf,
-        "verdict": retrain_verdict(params, share, perf),
+        "windows": [w.to_dict() for w in by_window],
+        "verdict": retrain_verdict(
+            params, windows.persistent_drift(by_window, params.monitor), perf
+        ),
     }
     write_json(summary, paths.MONITOR_SUMMARY)
     write_json(

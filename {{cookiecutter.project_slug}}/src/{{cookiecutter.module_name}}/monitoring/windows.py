@@ -1,0 +1,93 @@
+"""The current batch cut into time windows, and a retrain rule that resists noise.
+
+One drifted window can be chance (or a holiday); drift that persists is not.
+The rule fires when the latest window drifts and at least `min_drifted_windows`
+of the last `windows` windows drift (every one of them while fewer exist).
+Windows with fewer than `min_window_rows` rows are shown but not judged.
+Without a time column the whole batch is one window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any, cast
+
+import pandas as pd
+
+from ..config import DataConfig, MonitorConfig
+from .drift import dataset_drift
+
+WHOLE_BATCH = "whole batch"
+
+
+@dataclass(frozen=True)
+class WindowDrift:
+    start: str
+    rows: int
+    judged: bool
+    drift_share: float
+    dataset_drift: bool
+    drifted: list[str] = field(default_factory=list)
+    value_per_1000: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def cut(
+    current: pd.DataFrame, time_column: str | None, window: str
+) -> list[tuple[str, pd.DataFrame]]:
+    """(window start, rows) in time order; empty windows are skipped."""
+    if not time_column or time_column not in current or current[time_column].isna().all():
+        return [(WHOLE_BATCH, current)]
+    timed = current.assign(**{time_column: pd.to_datetime(current[time_column])})
+    grouped = timed.groupby(pd.Grouper(key=time_column, freq=window, origin="start"))
+    return [
+        (cast(pd.Timestamp, start).date().isoformat(), frame)
+        for start, frame in grouped
+        if len(frame)
+    ]
+
+
+def window_drifts(
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    data: DataConfig,
+    cfg: MonitorConfig,
+    value_of: Callable[[pd.DataFrame], float | None],
+) -> list[WindowDrift]:
+    """Drift (and business value, when labels are there) of each window."""
+    results = []
+    for start, frame in cut(current, data.time_column, cfg.window):
+        judged = len(frame) >= cfg.min_window_rows
+        drifts = dataset_drift(reference, frame, data.numeric, data.categorical, cfg)
+        drifted = [d.column for d in drifts if d.drifted]
+        share = len(drifted) / len(drifts)
+        results.append(
+            WindowDrift(
+                start=start,
+                rows=len(frame),
+                judged=judged,
+                drift_share=round(share, 4),
+                dataset_drift=judged and share >= cfg.drift_share,
+                drifted=drifted,
+                value_per_1000=value_of(frame),
+            )
+        )
+    return results
+
+
+def persistent_drift(windows: list[WindowDrift], cfg: MonitorConfig) -> str | None:
+    """Why the drift rule fires, or None when it does not."""
+    recent = [w for w in windows if w.judged][-cfg.windows :]
+    if not recent or not recent[-1].dataset_drift:
+        return None
+    drifted = sum(w.dataset_drift for w in recent)
+    needed = min(cfg.min_drifted_windows, len(recent))
+    if drifted < needed:
+        return None
+    return (
+        f"dataset drift in the latest window ({recent[-1].start}) and in {drifted} of the "
+        f"last {len(recent)} windows (rule: {cfg.min_drifted_windows} of {cfg.windows})"
+    )

@@ -1,0 +1,104 @@
+"""The retrain rule: drift has to persist across time windows, not blip once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from {{ cookiecutter.module_name }}.config import (
+    DataConfig,
+    MonitorConfig,
+    Params,
+)
+from {{ cookiecutter.module_name }}.monitoring.windows import (
+    WHOLE_BATCH,
+    cut,
+    persistent_drift,
+    window_drifts,
+)
+
+DAYS_PER_WINDOW = 30
+
+
+def batch(rng: np.random.Generator, shifted_windows: set[int], n_windows: int = 4) -> pd.DataFrame:
+    """n_windows windows of 500 rows; the listed ones have both features shifted."""
+    frames = []
+    for index in range(n_windows):
+        shift = 1.0 if index in shifted_windows else 0.0
+        start = pd.Timestamp("2025-01-01") + pd.Timedelta(days=DAYS_PER_WINDOW * index)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "when": start + pd.to_timedelta(rng.integers(0, DAYS_PER_WINDOW, 500), "D"),
+                    "a": rng.normal(shift, 1, 500),
+                    "b": rng.normal(shift, 1, 500),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+@pytest.fixture
+def setup(make_params: Callable[..., Params]) -> tuple[DataConfig, MonitorConfig, pd.DataFrame]:
+    params = make_params()
+    data = params.data.model_copy(
+        update={"numeric": ["a", "b"], "categorical": [], "time_column": "when", "id_column": None}
+    )
+    monitor = params.monitor.model_copy(
+        update={"window": f"{DAYS_PER_WINDOW}D", "windows": 3, "min_drifted_windows": 2}
+    )
+    reference = pd.DataFrame(
+        {
+            "a": np.random.default_rng(0).normal(0, 1, 3000),
+            "b": np.random.default_rng(1).normal(0, 1, 3000),
+        }
+    )
+    return data, monitor, reference
+
+
+def verdict(setup: tuple[DataConfig, MonitorConfig, pd.DataFrame], shifted: set[int]) -> str | None:
+    data, monitor, reference = setup
+    current = batch(np.random.default_rng(7), shifted)
+    windows = window_drifts(reference, current, data, monitor, lambda frame: None)
+    assert len(windows) == 4 and all(w.rows == 500 for w in windows)
+    assert [w.dataset_drift for w in windows] == [i in shifted for i in range(4)]
+    return persistent_drift(windows, monitor)
+
+
+def test_persistent_drift_triggers_a_retrain(
+    setup: tuple[DataConfig, MonitorConfig, pd.DataFrame],
+) -> None:
+    reason = verdict(setup, shifted={2, 3})
+    assert reason is not None and "2 of the last 3 windows" in reason
+
+
+def test_one_drifted_window_is_a_blip(
+    setup: tuple[DataConfig, MonitorConfig, pd.DataFrame],
+) -> None:
+    assert verdict(setup, shifted={3}) is None
+
+
+def test_drift_that_has_passed_does_not_trigger(
+    setup: tuple[DataConfig, MonitorConfig, pd.DataFrame],
+) -> None:
+    assert verdict(setup, shifted={1, 2}) is None
+
+
+def test_without_a_time_column_the_batch_is_one_window() -> None:
+    frame = pd.DataFrame({"a": [1.0, 2.0]})
+    assert [start for start, _ in cut(frame, None, "30D")] == [WHOLE_BATCH]
+    assert [start for start, _ in cut(frame, "when", "30D")] == [WHOLE_BATCH]
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [("monitor.window=monthly", "fixed length"), ("monitor.min_drifted_windows=9", "exceeds")],
+)
+def test_a_bad_window_rule_is_named(
+    make_params: Callable[..., Params], override: str, message: str
+) -> None:
+    with pytest.raises(Exception, match=message):
+        make_params(override)
