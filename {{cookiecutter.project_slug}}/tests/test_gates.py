@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from {{ cookiecutter.module_name }}.config import (
@@ -16,6 +17,7 @@ from {{ cookiecutter.module_name }}.errors import (
 )
 from {{ cookiecutter.module_name }}.stages.validate_raw import (
     derived_expectations,
+    time_expectations,
 )
 from {{ cookiecutter.module_name }}.validation import (
     gates,
@@ -42,3 +44,17 @@ def test_raw_gate_passes_demo_and_names_what_broke(
     assert "column 'monthly_charges': expect_column_values_to_be_between" in message
     assert "-40.0" in message
     assert f"column '{params.problem.target}': expect_column_values_to_not_be_null" in message
+
+
+def test_a_stale_dataset_fails_the_recency_rule(
+    in_root: Path, make_params: Callable[..., Params]
+) -> None:
+    """The demo is a fixed 2023-2025 snapshot: fresh enough only without a max age."""
+    now = pd.Timestamp.now().floor("s")
+    params = make_params("data.checks.max_age_days=30")
+    history, _ = demo.generate(params.problem, 1000, 0, seed=5)
+    assert not gates.run(history, "raw", "dataset", time_expectations(make_params(), now)).failures
+    failures = gates.run(history, "raw", "dataset", time_expectations(params, now)).failures
+    assert [(f.expectation, f.column) for f in failures] == [
+        ("expect_column_max_to_be_between", params.data.time_column)
+    ]

@@ -158,6 +158,8 @@ class DataChecks(Strict):
     max_single_feature_score: float = Field(gt=0, le=1)
     max_label_share_shift: float = Field(gt=0, le=1)
     max_null_rate_shift: float = Field(gt=0, le=1)
+    # The newest row must be at most this old (None: a fixed historical snapshot).
+    max_age_days: int | None = Field(default=None, gt=0)
 
 
 class DataConfig(Strict):

@@ -31,18 +31,53 @@ def derived_expectations(params: Params) -> list[gates.Expectation]:
     return rules
 
 
-def main() -> None:
-    params = load_params()
-    dataset = read_table(paths.RAW_DATASET)
+def dataset_expectations(params: Params, now: pd.Timestamp) -> list[gates.Expectation]:
+    """What the modelling dataset must also meet: enough rows, no constant feature."""
     min_rows = gates.expectation(
         "expect_table_row_count_to_be_between", min_value=params.problem.constraints.min_rows
     )
-    results = [gates.run(dataset, "raw", "dataset", [*derived_expectations(params), min_rows])]
+    # A constant column carries no signal; it usually means an upstream default took over.
+    varying = [
+        gates.expectation("expect_column_unique_value_count_to_be_between", column=c, min_value=2)
+        for c in params.data.features
+    ]
+    return [*derived_expectations(params), min_rows, *varying, *time_expectations(params, now)]
+
+
+def time_expectations(params: Params, now: pd.Timestamp) -> list[gates.Expectation]:
+    """No row from the future and, when configured, a recent newest row."""
+    column, max_age = params.data.time_column, params.data.checks.max_age_days
+    if not column:
+        return []
+    rules = [
+        gates.expectation(
+            "expect_column_values_to_be_between", column=column, max_value=now.isoformat()
+        )
+    ]
+    if max_age:
+        oldest_allowed = now - pd.Timedelta(days=max_age)
+        rules.append(
+            gates.expectation(
+                "expect_column_max_to_be_between",
+                column=column,
+                min_value=oldest_allowed.isoformat(),
+            )
+        )
+    return rules
+
+
+def main() -> None:
+    params = load_params()
+    now = pd.Timestamp.now().floor("s")
+    dataset = read_table(paths.RAW_DATASET)
+    results = [gates.run(dataset, "raw", "dataset", dataset_expectations(params, now))]
     production = read_table(paths.RAW_PRODUCTION)
     if not production.empty:  # serving inputs must meet the same suite
-        results.append(
-            gates.run(production, "raw", "production", _labels_if_present(params, production))
-        )
+        production_rules = [
+            *_labels_if_present(params, production),
+            *time_expectations(params, now),
+        ]
+        results.append(gates.run(production, "raw", "production", production_rules))
     gates.enforce("validate_raw", results)
     write_json([r.summary() for r in results], paths.VALIDATION_DIR / "raw.json")
 
