@@ -29,7 +29,11 @@ def test_every_stage_runs_and_the_artifact_is_guarded(
     assert packaged.metadata["input_schema"][0]["name"] == params.data.numeric[0]
     summary = json.loads(Path("reports/monitor.json").read_text())
     assert "monthly_charges" in summary["drifted"]
-    assert Path("reports/monitor.html").read_text().count("<svg") == len(params.data.features)
+    report = Path("reports/monitor.html").read_text()
+    over_time, features = report.split("<h2>Features</h2>")
+    assert "Over time" in over_time and len(summary["windows"]) >= 2
+    assert features.count("<svg") == len(params.data.features)
+    assert ("Retrain recommended" in report) == summary["verdict"]["retrain"]
     assert Path("reports/problem.md").exists()
 
     copy = tmp_path / "package"
