@@ -114,3 +114,28 @@ def test_unreadable_sources_are_named(tmp_path: Path) -> None:
         read_table(truncated)
     with pytest.raises(DataError, match="unsupported format"):
         read_table(tmp_path / "data.xlsx")
+
+
+def test_sql_source_reads_tables_with_the_url_from_the_environment(
+    tmp_path: Path, make_params: Callable[..., Params], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlalchemy
+
+    params = make_params("problem=churn")
+    history, production = demo.generate(params.problem, 600, 150, seed=3)
+    url = f"sqlite:///{tmp_path / 'warehouse.db'}"
+    engine = sqlalchemy.create_engine(url)
+    history.to_sql("customers", engine, index=False)
+    production.to_sql("scoring_batch", engine, index=False)
+    engine.dispose()
+    sql_source = params.data.model_copy(
+        update={"source": "file", "path": "sql:customers", "production_path": "sql:scoring_batch"}
+    )
+    with pytest.raises(DataError, match=r"sql:customers: set the SQLAlchemy URL in \$DATABASE_URL"):
+        collect(sql_source, params.problem)
+    monkeypatch.setenv("DATABASE_URL", url)
+    dataset, batch = collect(sql_source, params.problem)
+    assert len(dataset) == 600 and len(batch) == 150
+    assert list(dataset.columns) == list(history.columns)
+    with pytest.raises(DataError, match="sql:nowhere: no such table"):
+        read_table("sql:nowhere")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +18,17 @@ import pandas as pd
 
 from .errors import DataError
 
+SQL_PREFIX = "sql:"
+# SQL credentials live in the environment, never in conf/ or any file in git.
+DATABASE_URL_ENV = "DATABASE_URL"
+
 
 def read_table(location: str | Path) -> pd.DataFrame:
-    """Read a CSV or Parquet table from a local path or any fsspec URL."""
+    """Read a CSV or Parquet table from a local path or any fsspec URL, or `sql:TABLE`
+    from the database whose SQLAlchemy URL is in $DATABASE_URL."""
     text = str(location)
+    if text.startswith(SQL_PREFIX):
+        return next(read_sql(text.removeprefix(SQL_PREFIX)))
     try:
         if text.endswith((".parquet", ".pq")):
             return pd.read_parquet(text)
@@ -31,7 +38,29 @@ def read_table(location: str | Path) -> pd.DataFrame:
         raise DataError(f"{text}: file not found") from err
     except (OSError, ValueError, pd.errors.ParserError) as err:
         raise DataError(f"{text}: cannot be read as a table ({err})") from err
-    raise DataError(f"{text}: unsupported format, expected .csv, .csv.gz or .parquet")
+    raise DataError(f"{text}: unsupported format, expected .csv, .csv.gz, .parquet or sql:TABLE")
+
+
+def read_sql(table: str, chunk_rows: int | None = None) -> Iterator[pd.DataFrame]:
+    """The table whole (chunk_rows None) or in chunks, through SQLAlchemy."""
+    import sqlalchemy
+
+    url = os.environ.get(DATABASE_URL_ENV)
+    if not url:
+        raise DataError(
+            f"{SQL_PREFIX}{table}: set the SQLAlchemy URL in ${DATABASE_URL_ENV} (never in a file)"
+        )
+    engine = sqlalchemy.create_engine(url)
+    try:
+        if not sqlalchemy.inspect(engine).has_table(table):
+            raise DataError(f"{SQL_PREFIX}{table}: no such table")
+        with engine.connect() as connection:
+            if chunk_rows is None:
+                yield pd.read_sql_table(table, connection)
+            else:
+                yield from pd.read_sql_table(table, connection, chunksize=chunk_rows)
+    finally:
+        engine.dispose()
 
 
 def _atomic_write(path: Path, write: Callable[[Path], object]) -> None:

@@ -9,7 +9,6 @@ Chunks keep memory flat at any size; each chunk is one vectorised predict.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,17 +19,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import ArtifactError, DataError, PipelineError
+from ..io import SQL_PREFIX, read_sql
 from . import loading
 
-SQL_PREFIX = "sql:"
 
-
-def read_chunks(
-    source: str, chunk_rows: int, url_env: str = "DATABASE_URL"
-) -> Iterator[pd.DataFrame]:
+def read_chunks(source: str, chunk_rows: int) -> Iterator[pd.DataFrame]:
     """CSV or Parquet from a path or fsspec URL, or `sql:TABLE` through $DATABASE_URL."""
     if source.startswith(SQL_PREFIX):
-        yield from _sql_chunks(source.removeprefix(SQL_PREFIX), chunk_rows, url_env)
+        yield from read_sql(source.removeprefix(SQL_PREFIX), chunk_rows)
     elif source.endswith((".parquet", ".pq")):
         with fsspec.open(source, "rb") as handle:
             for batch in pq.ParquetFile(handle).iter_batches(batch_size=chunk_rows):
@@ -39,22 +35,6 @@ def read_chunks(
         yield from pd.read_csv(source, chunksize=chunk_rows)
     else:
         raise DataError(f"{source}: expected .csv, .csv.gz, .parquet or sql:TABLE")
-
-
-def _sql_chunks(table: str, chunk_rows: int, url_env: str) -> Iterator[pd.DataFrame]:
-    import sqlalchemy
-
-    url = os.environ.get(url_env)
-    if not url:
-        raise DataError(f"sql:{table}: set the SQLAlchemy URL in ${url_env} (never in a file)")
-    engine = sqlalchemy.create_engine(url)
-    try:
-        if not sqlalchemy.inspect(engine).has_table(table):
-            raise DataError(f"sql:{table}: no such table")
-        with engine.connect() as connection:
-            yield from pd.read_sql_table(table, connection, chunksize=chunk_rows)
-    finally:
-        engine.dispose()
 
 
 def score_chunk(model: loading.ServedModel, chunk: pd.DataFrame) -> pd.DataFrame:
