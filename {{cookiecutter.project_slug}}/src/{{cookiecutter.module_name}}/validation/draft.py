@@ -1,0 +1,136 @@
+"""Draft the raw suite from a dataset and conf/data, for a person to review.
+
+GX 1.x has no profiler, and a profiler's output is not a contract anyway: this
+drafts the rules a reviewer would start from (columns, id, nulls, types, ranges,
+categories) and never silently replaces a reviewed suite. With a suite already
+in gx/expectations/, it prints what would change and writes the draft beside it
+(`raw.draft.json`, git-ignored); `--accept` replaces the reviewed suite with it.
+
+    make suite               # dvc repro ingest, then this on data/raw/dataset.parquet
+    make suite ACCEPT=1      # after reviewing the diff
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .. import paths
+from ..config import DataConfig, load_params
+from ..errors import DataError
+from ..io import read_table
+from .gates import Expectation, expectation
+
+Key = tuple[str, str | None]
+
+
+def draft_raw_suite(frame: pd.DataFrame, data: DataConfig) -> list[Expectation]:
+    """Expectations a reviewer starts from, in a stable order."""
+    keys = [c for c in (data.id_column, data.time_column) if c]
+    columns = [*keys, *data.numeric, *data.categorical]
+    missing = [c for c in columns if c not in frame]
+    if missing:
+        raise DataError(f"conf/data names columns the dataset lacks: {missing}")
+    rules = [
+        expectation("expect_table_columns_to_match_set", column_set=columns, exact_match=False)
+    ]
+    if data.id_column:
+        rules.append(expectation("expect_column_values_to_be_unique", column=data.id_column))
+    rules += [
+        expectation("expect_column_values_to_not_be_null", column=c)
+        for c in columns
+        if frame[c].notna().all()
+    ]
+    for column in [*([data.id_column] if data.id_column else []), *data.numeric, *data.categorical]:
+        rules.append(
+            expectation(
+                "expect_column_values_to_be_of_type", column=column, type_=_type(frame[column])
+            )
+        )
+        if column in data.numeric:
+            # Observed bounds, rounded outward: a reviewer widens them to the domain's.
+            low, high = math.floor(frame[column].min()), math.ceil(frame[column].max())
+            rules.append(
+                expectation(
+                    "expect_column_values_to_be_between",
+                    column=column,
+                    min_value=low,
+                    max_value=high,
+                )
+            )
+        elif column in data.categorical:
+            values = sorted(str(v) for v in frame[column].dropna().unique())
+            rules.append(
+                expectation("expect_column_values_to_be_in_set", column=column, value_set=values)
+            )
+    return rules
+
+
+def differences(reviewed: list[Expectation], drafted: list[Expectation]) -> list[str]:
+    """Added, removed and changed rules, one readable line each."""
+    old, new = _by_key(reviewed), _by_key(drafted)
+    lines = [f"+ {_name(k)} {new[k]}" for k in new if k not in old]
+    lines += [f"- {_name(k)} {old[k]}" for k in old if k not in new]
+    lines += [f"~ {_name(k)} {old[k]} -> {new[k]}" for k in old if k in new and old[k] != new[k]]
+    return lines
+
+
+def _by_key(rules: list[Expectation]) -> dict[Key, dict[str, Any]]:
+    """Rules by (type, column); sets compared as sets, whatever order a reviewer wrote."""
+    return {
+        (rule["type"], rule["kwargs"].get("column")): {
+            k: sorted(map(str, v)) if isinstance(v, list) else v
+            for k, v in rule["kwargs"].items()
+            if k != "column"
+        }
+        for rule in rules
+    }
+
+
+def _name(key: Key) -> str:
+    kind, column = key
+    return f"{kind}({column})" if column else kind
+
+
+def _type(series: pd.Series) -> str:
+    if pd.api.types.is_string_dtype(series) or series.dtype == object:
+        return "str"
+    return str(series.dtype)
+
+
+def suite_document(name: str, rules: list[Expectation], notes: str) -> dict[str, Any]:
+    return {"name": name, "id": str(uuid.uuid4()), "meta": {"notes": notes}, "expectations": rules}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", default=str(paths.RAW_DATASET))
+    parser.add_argument("--suites", type=Path, default=paths.SUITES_DIR)
+    parser.add_argument("--accept", action="store_true", help="replace the reviewed suite")
+    args = parser.parse_args()
+    data = load_params().data
+    drafted = draft_raw_suite(read_table(args.dataset), data)
+    reviewed_path, draft_path = args.suites / "raw.json", args.suites / "raw.draft.json"
+    notes = f"Drafted from {args.dataset} and conf/data; review every rule before committing."
+    document = suite_document("raw", drafted, notes)
+    if reviewed_path.exists() and not args.accept:
+        reviewed = json.loads(reviewed_path.read_text())["expectations"]
+        changes = differences(reviewed, drafted)
+        draft_path.write_text(json.dumps(document, indent=2) + "\n")
+        print("\n".join(changes) or "The draft matches the reviewed suite.")
+        print(f"{len(changes)} difference(s); draft in {draft_path}; reviewed suite unchanged.")
+        return
+    reviewed_path.parent.mkdir(parents=True, exist_ok=True)
+    reviewed_path.write_text(json.dumps(document, indent=2) + "\n")
+    draft_path.unlink(missing_ok=True)
+    print(f"wrote {reviewed_path} ({len(drafted)} rules): review it, then commit it")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""`make suite`: a draft a person reviews, never a silent overwrite of a reviewed suite."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from {{ cookiecutter.module_name }}.config import (
+    Params,
+)
+from {{ cookiecutter.module_name }}.data import (
+    demo,
+)
+from {{ cookiecutter.module_name }}.validation import (
+    draft,
+    gates,
+)
+
+
+def test_the_draft_of_the_demo_has_the_reviewed_suite_shape(
+    in_root: Path, make_params: Callable[..., Params]
+) -> None:
+    """Same rules on the same columns; only the reviewer's wider ranges differ."""
+    params = make_params()
+    history, _ = demo.generate(params.problem, 3000, 0, seed=9)
+    drafted = draft.draft_raw_suite(history, params.data)
+    changes = draft.differences(gates.load_suite("raw"), drafted)
+    assert [c for c in changes if not c.startswith("~ expect_column_values_to_be_between")] == []
+    assert gates.run(history, "raw", "dataset", []).passed
+
+
+def run_draft(monkeypatch: pytest.MonkeyPatch, *args: str) -> None:
+    monkeypatch.setattr(sys, "argv", ["draft", *args])
+    draft.main()
+
+
+def test_rerunning_shows_the_change_and_keeps_the_reviewed_suite(
+    in_root: Path,
+    make_params: Callable[..., Params],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    params = make_params()
+    history, _ = demo.generate(params.problem, 2000, 0, seed=9)
+    dataset, suites = tmp_path / "dataset.parquet", tmp_path / "gx"
+    history.to_parquet(dataset)
+    run_draft(monkeypatch, "--dataset", str(dataset), "--suites", str(suites))
+    reviewed = (suites / "raw.json").read_bytes()
+    assert "review it" in capsys.readouterr().out
+
+    history.loc[history.index[:10], "plan"] = "platinum"
+    history.to_parquet(dataset)
+    run_draft(monkeypatch, "--dataset", str(dataset), "--suites", str(suites))
+    out = capsys.readouterr().out
+    assert "~ expect_column_values_to_be_in_set(plan)" in out and "platinum" in out
+    assert (suites / "raw.json").read_bytes() == reviewed
+    assert (suites / "raw.draft.json").exists()
+
+    run_draft(monkeypatch, "--dataset", str(dataset), "--suites", str(suites), "--accept")
+    accepted = json.loads((suites / "raw.json").read_text())["expectations"]
+    plan_set = next(
+        e for e in accepted if e["type"].endswith("in_set") and e["kwargs"]["column"] == "plan"
+    )
+    assert "platinum" in plan_set["kwargs"]["value_set"]
+    assert not (suites / "raw.draft.json").exists()
