@@ -198,6 +198,10 @@ def test_a_fault_is_caught_by_its_gate_and_loses_nothing(
     for part in expected:
         assert part in message, f"{fault}: {part!r} not in\n{message}"
     assert digests(folder, DOWNSTREAM[gate]) == kept
+    if gate == "validate_raw":  # the failed run's Data Docs show what failed, for a person
+        pages = list((folder / "reports/data_docs/raw/dataset/validations").rglob("*.html"))
+        failed_status = '<i class="fas fa-times text-danger" aria-hidden="true"></i> Failed'
+        assert any(failed_status in page.read_text() for page in pages)
 
 
 def test_the_good_dataset_passes_every_gate(good_run: tuple[Path, Params]) -> None:

@@ -35,6 +35,8 @@ def test_every_stage_runs_and_the_artifact_is_guarded(
     assert features.count("<svg") == len(params.data.features)
     assert ("Retrain recommended" in report) == summary["verdict"]["retrain"]
     assert Path("reports/problem.md").exists()
+    for site in ("raw/dataset", "raw/production", "features/train", "features/test"):
+        assert Path(f"reports/data_docs/{site}/index.html").exists(), site
 
     copy = tmp_path / "package"
     copy.mkdir()

@@ -21,6 +21,7 @@ PACKAGE_DIR = MODELS_DIR / "package"
 REPORTS_DIR = Path("reports")
 PROBLEM_REPORT = REPORTS_DIR / "problem.md"
 VALIDATION_DIR = REPORTS_DIR / "validation"
+DATA_DOCS_DIR = REPORTS_DIR / "data_docs"
 SPLIT_REPORT = REPORTS_DIR / "split.json"
 MODEL_CARD = REPORTS_DIR / "model_card.md"
 MODEL_CARD_HTML = REPORTS_DIR / "model_card.html"

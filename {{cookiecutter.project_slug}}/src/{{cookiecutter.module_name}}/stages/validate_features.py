@@ -47,7 +47,8 @@ def main() -> None:
     params = load_params()
     frames = {name: read_table(paths.features(name)) for name in paths.SPLITS}
     derived = feature_expectations(list(frames["train"].columns), params.problem.target)
-    results = [gates.run(frame, "features", name, derived) for name, frame in frames.items()]
+    docs = paths.DATA_DOCS_DIR / "features"
+    results = [gates.run(frame, "features", name, derived, docs) for name, frame in frames.items()]
     prepared = {name: read_table(paths.prepared(name)) for name in paths.SPLITS}
     results.append(split_checks(params, prepared))
     gates.enforce("validate_features", results)

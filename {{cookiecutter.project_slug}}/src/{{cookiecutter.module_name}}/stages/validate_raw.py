@@ -70,14 +70,15 @@ def main() -> None:
     params = load_params()
     now = pd.Timestamp.now().floor("s")
     dataset = read_table(paths.RAW_DATASET)
-    results = [gates.run(dataset, "raw", "dataset", dataset_expectations(params, now))]
+    docs = paths.DATA_DOCS_DIR / "raw"
+    results = [gates.run(dataset, "raw", "dataset", dataset_expectations(params, now), docs)]
     production = read_table(paths.RAW_PRODUCTION)
     if not production.empty:  # serving inputs must meet the same suite
         production_rules = [
             *_labels_if_present(params, production),
             *time_expectations(params, now),
         ]
-        results.append(gates.run(production, "raw", "production", production_rules))
+        results.append(gates.run(production, "raw", "production", production_rules, docs))
     gates.enforce("validate_raw", results)
     write_json([r.summary() for r in results], paths.VALIDATION_DIR / "raw.json")
 

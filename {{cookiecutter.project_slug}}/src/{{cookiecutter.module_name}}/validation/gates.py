@@ -13,12 +13,16 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from .. import paths
 from ..errors import GateError
+
+if TYPE_CHECKING:  # GX is imported lazily at run time (~3 s)
+    from great_expectations.checkpoint.actions import ValidationAction
+    from great_expectations.data_context.store.store import DataDocsSiteConfigTypedDict
 
 Expectation = dict[str, Any]
 
@@ -69,8 +73,17 @@ def expectation(kind: str, **kwargs: Any) -> Expectation:
     return {"type": kind, "kwargs": kwargs}
 
 
-def run(frame: pd.DataFrame, suite: str, dataset: str, derived: list[Expectation]) -> GateResult:
+def run(
+    frame: pd.DataFrame,
+    suite: str,
+    dataset: str,
+    derived: list[Expectation],
+    docs_dir: Path | None = None,
+) -> GateResult:
     """Run the suite plus derived expectations as one GX checkpoint over `frame`.
+
+    With `docs_dir`, the checkpoint also renders GX Data Docs in `docs_dir/dataset`
+    (static HTML, built offline; the pages load their stylesheets from a CDN).
 
     GX keeps one expectation per type and domain (for table-level types the
     domain is the whole table), so `derived` must not repeat a type the suite
@@ -102,15 +115,34 @@ def run(frame: pd.DataFrame, suite: str, dataset: str, derived: list[Expectation
             name=f"{suite}-{dataset}", data=batch, suite=context.suites.add(gx_suite)
         )
     )
+    actions: list[ValidationAction] = []
+    if docs_dir is not None:
+        site = _docs_site(docs_dir / dataset)
+        context.add_data_docs_site(site_name="local", site_config=site)
+        actions.append(gx.checkpoint.UpdateDataDocsAction(name="data-docs", site_names=["local"]))
     checkpoint = context.checkpoints.add(
         gx.Checkpoint(
-            name=f"{suite}-gate", validation_definitions=[definition], result_format="SUMMARY"
+            name=f"{suite}-gate",
+            validation_definitions=[definition],
+            result_format="SUMMARY",
+            actions=actions,
         )
     )
     outcome = checkpoint.run(batch_parameters={"dataframe": frame})
     results = [r for run in outcome.run_results.values() for r in run.results]
     failures = [_failure(r) for r in results if not r.success]
     return GateResult(suite, dataset, len(frame), len(results), failures)
+
+
+def _docs_site(docs_dir: Path) -> DataDocsSiteConfigTypedDict:
+    return {
+        "class_name": "SiteBuilder",
+        "store_backend": {
+            "class_name": "TupleFilesystemStoreBackend",
+            "base_directory": str(docs_dir.resolve()),
+        },
+        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+    }
 
 
 def enforce(stage: str, results: list[GateResult]) -> None:
