@@ -58,20 +58,25 @@ STAGE_NAMES = (
 SMALL_RUN = ("data.demo.n_rows=6000", "data.demo.n_production_rows=1500", "model.n_estimators=60")
 
 
+def run_stages(folder: Path, names: tuple[str, ...]) -> None:
+    """Run stage modules in order from `folder`, as `dvc repro` would (in-process)."""
+    import importlib
+
+    before = Path.cwd()
+    os.chdir(folder)
+    try:
+        for name in names:
+            importlib.import_module(f"{PACKAGE}.stages.{name}").main()
+    finally:
+        os.chdir(before)
+
+
 @pytest.fixture(scope="session")
 def pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Every stage, in order, on a small demo dataset in a scratch folder (run once)."""
-    import importlib
-
     folder = tmp_path_factory.mktemp("pipeline")
     params = parse_params(composed(list(SMALL_RUN), ROOT / "conf"))
     (folder / "params.yaml").write_text(yaml.safe_dump(params.model_dump(mode="json")))
     shutil.copytree(ROOT / "gx", folder / "gx")
-    before = Path.cwd()
-    os.chdir(folder)
-    try:
-        for name in STAGE_NAMES:
-            importlib.import_module(f"{PACKAGE}.stages.{name}").main()
-    finally:
-        os.chdir(before)
+    run_stages(folder, STAGE_NAMES)
     return folder

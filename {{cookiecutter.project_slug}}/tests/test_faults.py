@@ -8,8 +8,6 @@ comes first; each fault then replaces the source file in a copy of that run.
 from __future__ import annotations
 
 import hashlib
-import importlib
-import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -34,7 +32,7 @@ from {{ cookiecutter.module_name }}.errors import (
     GateError,
 )
 
-from .conftest import PACKAGE, ROOT
+from .conftest import ROOT, run_stages
 
 SOURCE = Path("data/external/customers.parquet")
 DATA_STAGES = ("ingest", "validate_raw", "prepare", "featurize", "validate_features")
@@ -138,16 +136,6 @@ def _parquet_bytes(frame: pd.DataFrame) -> bytes:
     buffer = io.BytesIO()
     frame.to_parquet(buffer)
     return buffer.getvalue()
-
-
-def run_stages(folder: Path, names: tuple[str, ...]) -> None:
-    before = Path.cwd()
-    os.chdir(folder)
-    try:
-        for name in names:
-            importlib.import_module(f"{PACKAGE}.stages.{name}").main()
-    finally:
-        os.chdir(before)
 
 
 def digests(folder: Path, locations: tuple[str, ...]) -> dict[str, str]:
