@@ -13,6 +13,9 @@ from {{ cookiecutter.module_name }}.config import (
     MonitorConfig,
     Params,
 )
+from {{ cookiecutter.module_name }}.monitoring.drift import (
+    dataset_drift,
+)
 from {{ cookiecutter.module_name }}.monitoring.windows import (
     WHOLE_BATCH,
     cut,
@@ -102,3 +105,15 @@ def test_a_bad_window_rule_is_named(
 ) -> None:
     with pytest.raises(Exception, match=message):
         make_params(override)
+
+
+def test_a_batch_without_time_reuses_the_whole_batch_drift(
+    setup: tuple[DataConfig, MonitorConfig, pd.DataFrame],
+) -> None:
+    data, monitor, reference = setup
+    untimed = data.model_copy(update={"time_column": None})
+    current = batch(np.random.default_rng(3), shifted={0, 1, 2, 3}).drop(columns="when")
+    whole = dataset_drift(reference, current, untimed.numeric, [], monitor)
+    (window,) = window_drifts(reference, current, untimed, monitor, lambda f: None, whole)
+    assert window.start == WHOLE_BATCH and window.drifted == [d.column for d in whole if d.drifted]
+    assert window.dataset_drift and window.rows == len(current)

@@ -16,7 +16,7 @@ from typing import Any, cast
 import pandas as pd
 
 from ..config import DataConfig, MonitorConfig
-from .drift import dataset_drift
+from .drift import FeatureDrift, dataset_drift
 
 WHOLE_BATCH = "whole batch"
 
@@ -56,12 +56,21 @@ def window_drifts(
     data: DataConfig,
     cfg: MonitorConfig,
     value_of: Callable[[pd.DataFrame], float | None],
+    whole_batch: list[FeatureDrift] | None = None,
 ) -> list[WindowDrift]:
-    """Drift (and business value, when labels are there) of each window."""
+    """Drift (and business value, when labels are there) of each window.
+
+    `whole_batch`: the batch's drift when the caller has it, reused when the batch
+    is a single window (no time column) instead of being computed twice.
+    """
     results = []
     for start, frame in cut(current, data.time_column, cfg.window):
         judged = len(frame) >= cfg.min_window_rows
-        drifts = dataset_drift(reference, frame, data.numeric, data.categorical, cfg)
+        drifts = (
+            whole_batch
+            if start == WHOLE_BATCH and whole_batch is not None
+            else dataset_drift(reference, frame, data.numeric, data.categorical, cfg)
+        )
         drifted = [d.column for d in drifts if d.drifted]
         share = len(drifted) / len(drifts)
         results.append(

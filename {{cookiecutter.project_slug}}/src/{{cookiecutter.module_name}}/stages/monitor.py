@@ -101,7 +101,9 @@ def main() -> None:
         measured = performance(params, packaged, frame)
         return measured["current_value_per_1000"] if measured else None
 
-    by_window = windows.window_drifts(reference, current, data, params.monitor, window_value)
+    by_window = windows.window_drifts(
+        reference, current, data, params.monitor, window_value, whole_batch=drifts
+    )
     summary = {
         "model_version": packaged.version,
         "reference_rows": len(reference),
