@@ -112,7 +112,7 @@ def test_a_batch_without_time_reuses_the_whole_batch_drift(
 ) -> None:
     data, monitor, reference = setup
     untimed = data.model_copy(update={"time_column": None})
-    current = batch(np.random.default_rng(3), shifted={0, 1, 2, 3}).drop(columns="when")
+    current = batch(np.random.default_rng(3), {0, 1, 2, 3}).drop(columns="when")
     whole = dataset_drift(reference, current, untimed.numeric, [], monitor)
     (window,) = window_drifts(reference, current, untimed, monitor, lambda f: None, whole)
     assert window.start == WHOLE_BATCH and window.drifted == [d.column for d in whole if d.drifted]
