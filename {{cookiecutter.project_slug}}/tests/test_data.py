@@ -41,6 +41,7 @@ def test_demo_is_deterministic_and_complete(
         params.data.id_column,
         params.data.time_column,
         params.problem.target,
+        *params.data.checks.event_time_columns,
         *params.data.features,
     }
     assert set(history.columns) == expected

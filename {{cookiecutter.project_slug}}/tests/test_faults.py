@@ -60,6 +60,13 @@ def rows_from_the_future(frame: pd.DataFrame, params: Params) -> pd.DataFrame:
     return future
 
 
+def events_after_the_snapshot(frame: pd.DataFrame, params: Params) -> pd.DataFrame:
+    """Time leakage: the login a feature counts from happened after the prediction time."""
+    leaked = frame.copy()
+    leaked.loc[leaked.index[:5], "last_login_date"] += pd.Timedelta(days=400)
+    return leaked
+
+
 def with_value(column: str, value: float | str | None, rows: int | None = 3) -> Fault:
     def inject(frame: pd.DataFrame, params: Params) -> pd.DataFrame:
         name = params.problem.target if column == "<target>" else column
@@ -126,6 +133,11 @@ FAULTS: dict[str, tuple[Fault, str, tuple[str, ...]]] = {
         rows_from_the_future,
         "validate_raw",
         ("column 'snapshot_date': expect_column_values_to_be_between",),
+    ),
+    "feature timestamps after the label time": (
+        events_after_the_snapshot,
+        "validate_raw",
+        ("column 'last_login_date': expect_column_pair_values_a_to_be_greater_than_b",),
     ),
 }
 

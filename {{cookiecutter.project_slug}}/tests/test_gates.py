@@ -17,10 +17,12 @@ from {{ cookiecutter.module_name }}.errors import (
 )
 from {{ cookiecutter.module_name }}.stages.validate_raw import (
     derived_expectations,
+    in_time_zone_of,
     time_expectations,
 )
 from {{ cookiecutter.module_name }}.validation import (
     gates,
+    skew,
 )
 
 
@@ -50,11 +52,83 @@ def test_a_stale_dataset_fails_the_recency_rule(
     in_root: Path, make_params: Callable[..., Params]
 ) -> None:
     """The demo is a fixed 2023-2025 snapshot: fresh enough only without a max age."""
-    now = pd.Timestamp.now().floor("s")
+    now = pd.Timestamp.now(tz="UTC").floor("s")
     params = make_params("data.checks.max_age_days=30")
     history, _ = demo.generate(params.problem, 1000, 0, seed=5)
-    assert not gates.run(history, "raw", "dataset", time_expectations(make_params(), now)).failures
-    failures = gates.run(history, "raw", "dataset", time_expectations(params, now)).failures
+    fresh_enough = time_expectations(make_params(), now, history)
+    assert not gates.run(history, "raw", "dataset", fresh_enough).failures
+    failures = gates.run(
+        history, "raw", "dataset", time_expectations(params, now, history)
+    ).failures
     assert [(f.expectation, f.column) for f in failures] == [
         ("expect_column_max_to_be_between", params.data.time_column)
     ]
+
+
+def test_an_event_after_its_rows_time_is_time_leakage(
+    in_root: Path, make_params: Callable[..., Params]
+) -> None:
+    """A last login after the snapshot means the feature was computed later than the
+    prediction would have been made."""
+    params = make_params()
+    now = pd.Timestamp.now(tz="UTC")
+    history, _ = demo.generate(params.problem, 1000, 0, seed=5)
+    leaked = history.copy()
+    leaked.loc[leaked.index[:4], "last_login_date"] += pd.Timedelta(days=400)
+    failures = gates.run(leaked, "raw", "dataset", time_expectations(params, now, leaked)).failures
+    assert [(f.expectation, f.column) for f in failures] == [
+        ("expect_column_pair_values_a_to_be_greater_than_b", "last_login_date")
+    ]
+    assert "4 of 1000 rows" in failures[0].observed and "column_A=snapshot_date" in failures[0].rule
+
+
+@pytest.mark.parametrize("zone", [None, "UTC", "Europe/Berlin"])
+def test_time_rules_compare_in_the_columns_time_zone(
+    in_root: Path, make_params: Callable[..., Params], zone: str | None
+) -> None:
+    params = make_params()
+    history, _ = demo.generate(params.problem, 1000, 0, seed=5)
+    if zone:
+        history = history.assign(
+            snapshot_date=history["snapshot_date"].dt.tz_localize(zone),
+            last_login_date=history["last_login_date"].dt.tz_localize(zone),
+        )
+    now = pd.Timestamp.now(tz="UTC")
+    assert in_time_zone_of(history["snapshot_date"], now).tzinfo is not None or zone is None
+    assert gates.run(history, "raw", "dataset", time_expectations(params, now, history)).passed
+    future = history.copy()
+    future.loc[future.index[:2], "snapshot_date"] = in_time_zone_of(
+        history["snapshot_date"], now + pd.Timedelta(days=30)
+    )
+    failures = gates.run(future, "raw", "dataset", time_expectations(params, now, future)).failures
+    assert ("expect_column_values_to_be_between", "snapshot_date") in [
+        (f.expectation, f.column) for f in failures
+    ]
+
+
+def test_the_demo_production_batch_passes_the_serving_suite_and_skew_gate(
+    in_root: Path, make_params: Callable[..., Params]
+) -> None:
+    """The demo's production batch drifted (prices up, usage down) but is not broken."""
+    params = make_params()
+    history, production = demo.generate(params.problem, 3000, 1000, seed=5)
+    assert gates.run(production, "serving", "production", []).passed
+    assert skew.gate(history, production, params.data).passed
+
+
+def test_a_unit_change_or_broken_join_in_production_is_skew(
+    in_root: Path, make_params: Callable[..., Params]
+) -> None:
+    params = make_params()
+    history, production = demo.generate(params.problem, 3000, 1000, seed=5)
+    broken = production.assign(
+        usage_hours=production["usage_hours"] * 60,  # minutes, not hours
+        payment_method=production["payment_method"].where(production.index % 2 == 0),
+    )
+    result = skew.gate(history, broken, params.data)
+    found = {f.column: f for f in result.failures}
+    assert set(found) == {"usage_hours", "payment_method"}
+    assert "training std apart" in found["usage_hours"].observed
+    assert found["payment_method"].expectation == "null_rate_matches_training"
+    with pytest.raises(GateError, match=r"production vs training .*usage_hours"):
+        gates.enforce("validate_raw", [result])

@@ -83,3 +83,29 @@ def test_shifted_label_and_null_rates_fail_the_gate_with_the_contract(
         "column 'usage_hours': null_rate_matches_train(max_null_rate_shift=0.2) failed" in message
     )
     assert "observed test 1.000 vs train" in message
+
+
+def test_a_shift_inside_one_slice_is_caught_where_the_split_average_hides_it(
+    make_params: Callable[..., Params],
+) -> None:
+    """Churn forced for a third of one region, nulls in one plan: small against the
+    whole split, large inside the slice."""
+    params = make_params("problem=churn")
+    splits = demo_splits(params, rows=8000)
+    target = params.problem.target
+    valid = splits["valid"].copy()
+    north, basic = valid["region"] == "north", valid["plan"] == "basic"
+    valid.loc[north, target] = np.where(
+        np.arange(north.sum()) % 3 == 0, 1, valid.loc[north, target]
+    )
+    valid.loc[basic, "usage_hours"] = np.where(np.arange(basic.sum()) % 3 == 0, np.nan, 1.0)
+    splits["valid"] = valid
+    whole_split = leakage._compare(
+        splits["train"], valid, "valid", params.problem, params.data.features, params.data.checks
+    )
+    assert whole_split == []
+    found = leakage.rate_shifts(splits, params.problem, params.data)
+    where = {(f.expectation, f.observed.split(" ")[0]) for f in found}
+    assert ("label_share_matches_train", "valid[region=north]") in where
+    assert ("null_rate_matches_train", "valid[plan=basic]") in where
+    assert not any("region=south" in f.observed for f in found)

@@ -50,6 +50,9 @@ from {{ cookiecutter.module_name }}.serving.app import (
 from {{ cookiecutter.module_name }}.serving.settings import (
     ServeSettings,
 )
+from {{ cookiecutter.module_name }}.validation import (
+    gates,
+)
 
 
 def free_port() -> int:
@@ -159,6 +162,35 @@ def test_a_malformed_record_is_a_422_naming_the_field(
     answer = server["client"].post("/predict", json={"records": [record]})
     assert answer.status_code == 422
     assert ["body", "records", 0, field] in [error["loc"] for error in answer.json()["detail"]]
+
+
+def test_the_service_applies_the_serving_suite_as_gx_does(
+    in_root: Path,
+    server: dict[str, Any],
+    records: list[dict[str, Any]],
+    packaged: artifact.Artifact,
+) -> None:
+    """A value outside the reviewed range is a 422 naming record, field and rule, and the
+    GX checkpoint of the same suite fails the same field; an unseen category is served
+    (the suite tolerates a few per batch)."""
+    suite = packaged.metadata["serving_suite"]
+    assert suite == gates.load_suite("serving")
+    ranged = next(r["kwargs"] for r in suite if r["type"] == "expect_column_values_to_be_between")
+    column, value = ranged["column"], ranged["max_value"] + 1000
+    broken = {**records[0], column: value}
+    answer = server["client"].post("/predict", json={"records": [records[1], broken]})
+    assert answer.status_code == 422
+    error = answer.json()["detail"][0]
+    assert error["loc"] == ["body", "records", 1, column] and error["input"] == value
+    assert error["msg"].startswith("expect_column_values_to_be_between(")
+
+    checked = gates.run(pd.DataFrame([records[1], broken]), "serving", "request", [])
+    assert [(f.expectation, f.column) for f in checked.failures] == [
+        ("expect_column_values_to_be_between", column)
+    ]
+    category = next(f for f in packaged.metadata["input_schema"] if f["kind"] == "categorical")
+    unseen = {**records[0], category["name"]: "never-seen-before"}
+    assert server["client"].post("/predict", json={"records": [unseen]}).status_code == 200
 
 
 def test_bad_envelopes_are_refused_without_a_server_error(

@@ -33,6 +33,17 @@ def test_the_draft_of_the_demo_has_the_reviewed_suite_shape(
     assert gates.run(history, "raw", "dataset", []).passed
 
 
+def test_the_serving_suite_is_the_reviewed_raw_suites_feature_rules(
+    in_root: Path, make_params: Callable[..., Params]
+) -> None:
+    """Regenerating it from raw.json changes nothing: the two cannot disagree."""
+    params = make_params()
+    serving = draft.draft_serving_suite(gates.load_suite("raw"), params.data)
+    assert draft.differences(gates.load_suite("serving"), serving) == []
+    columns = {rule["kwargs"].get("column") for rule in serving} - {None}
+    assert columns == set(params.data.features)
+
+
 def run_draft(monkeypatch: pytest.MonkeyPatch, *args: str) -> None:
     monkeypatch.setattr(sys, "argv", ["draft", *args])
     draft.main()
@@ -60,6 +71,7 @@ def test_rerunning_shows_the_change_and_keeps_the_reviewed_suite(
     assert "~ expect_column_values_to_be_in_set(plan)" in out and "platinum" in out
     assert (suites / "raw.json").read_bytes() == reviewed
     assert (suites / "raw.draft.json").exists()
+    assert "serving:" in out and (suites / "serving.draft.json").exists()
 
     run_draft(monkeypatch, "--dataset", str(dataset), "--suites", str(suites), "--accept")
     accepted = json.loads((suites / "raw.json").read_text())["expectations"]
@@ -68,3 +80,5 @@ def test_rerunning_shows_the_change_and_keeps_the_reviewed_suite(
     )
     assert "platinum" in plan_set["kwargs"]["value_set"]
     assert not (suites / "raw.draft.json").exists()
+    serving = json.loads((suites / "serving.json").read_text())["expectations"]
+    assert any("platinum" in e["kwargs"].get("value_set", []) for e in serving)

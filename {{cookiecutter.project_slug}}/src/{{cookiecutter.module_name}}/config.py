@@ -160,6 +160,17 @@ class DataChecks(Strict):
     max_null_rate_shift: float = Field(gt=0, le=1)
     # The newest row must be at most this old (None: a fixed historical snapshot).
     max_age_days: int | None = Field(default=None, gt=0)
+    # Columns holding when something a feature describes happened (a last login, a
+    # last order): none may be after the row's time_column, or the feature saw the future.
+    event_time_columns: list[str] = Field(default_factory=list)
+    # Rates are also compared per value of each categorical feature (per slice),
+    # where the slice has at least this many rows in both splits.
+    min_slice_rows: int = Field(default=200, ge=1)
+    # Training-serving skew: a production feature whose distance from training
+    # (Wasserstein over the training std; Jensen-Shannon for categories) exceeds this.
+    # Far above the monitor's drift thresholds: this catches broken inputs (a unit
+    # change, a swapped column), not a population that moved.
+    max_skew: float = Field(default=1.0, gt=0)
 
 
 class DataConfig(Strict):
@@ -192,6 +203,8 @@ class DataConfig(Strict):
         keys = {c for c in (self.id_column, self.time_column) if c}
         if keys & set(self.features):
             raise ValueError(f"id/time columns {sorted(keys & set(self.features))} are features")
+        if self.checks.event_time_columns and not self.time_column:
+            raise ValueError("checks.event_time_columns: needs a time_column to compare with")
         return self
 
 

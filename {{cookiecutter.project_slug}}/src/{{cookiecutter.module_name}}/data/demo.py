@@ -69,7 +69,7 @@ def _customers(
     payment = rng.choice(np.array(PAYMENTS, dtype=object), n, p=[0.5, 0.3, 0.2])
     payment[rng.random(n) < 0.04] = None
     offsets = pd.to_timedelta(np.sort(rng.integers(0, days, n)), unit="D")
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "customer_id": [f"C{i:07d}" for i in range(first_id, first_id + n)],
             "snapshot_date": (start + offsets).astype("datetime64[us]"),
@@ -84,6 +84,10 @@ def _customers(
             "payment_method": payment,
         }
     )
+    # The event days_since_login was computed from: never after the snapshot.
+    login_gap = pd.to_timedelta(frame["days_since_login"], unit="D")
+    frame["last_login_date"] = frame["snapshot_date"] - login_gap
+    return frame
 
 
 def _churn_logit(frame: pd.DataFrame) -> np.ndarray:

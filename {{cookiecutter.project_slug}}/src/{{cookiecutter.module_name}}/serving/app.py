@@ -16,10 +16,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from fastapi import BackgroundTasks, FastAPI, Header, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from . import loading
+from .contract import RequestContract
 from .limits import BodySizeLimit
 from .prediction_log import PredictionLog
 from .schema import Health, Metadata, Prediction, PredictResponse, record_model, request_model
@@ -70,6 +72,8 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
     id_column: str | None = meta.get("id_column")
     record_type = record_model(meta["input_schema"], id_column)
     request_type = request_model(record_type, settings.max_records)
+    # Types come from the request model; the reviewed serving suite adds its rules.
+    contract = RequestContract(meta.get("serving_suite", []))
     ready = {"now": False}
 
     @asynccontextmanager
@@ -123,11 +127,17 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         background: BackgroundTasks,
         x_request_id: str | None = Header(default=None, max_length=128),
     ) -> PredictResponse:
-        """Score one or many records; the challenger (if any) runs after the response."""
+        """Score one or many records; the challenger (if any) runs after the response.
+
+        A record that breaks the serving suite is a 422 naming the record, field,
+        expectation and value, like a mistyped field."""
         request_id = x_request_id or uuid.uuid4().hex
         records: list[BaseModel] = body.records  # type: ignore[attr-defined]
         rows = [record.model_dump() for record in records]
         frame = pd.DataFrame(rows)
+        violations = contract.violations(frame)
+        if violations:
+            raise RequestValidationError([v.as_error() for v in violations])
         answer = Scored(champion, frame)
         ids = [row.get(id_column) if id_column else None for row in rows]
         background.add_task(shadow_and_log, request_id, frame, rows, ids, answer)

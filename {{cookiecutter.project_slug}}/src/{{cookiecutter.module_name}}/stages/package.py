@@ -21,6 +21,7 @@ from ..errors import ArtifactError
 from ..evaluation.business import DecisionPolicy, decide
 from ..io import read_json, read_table
 from ..models import artifact, factory
+from ..validation import gates
 from . import run_stage
 
 
@@ -61,6 +62,8 @@ def metadata(params: Params, policy: dict[str, Any], train: pd.DataFrame) -> dic
         "input_schema": input_schema(train, params.data),
         # Carried through serving into the prediction log, so labels can be joined later.
         "id_column": params.data.id_column,
+        # The service checks each request against the suite this model was trained under.
+        "serving_suite": gates.load_suite("serving"),
         "params": {
             "model": params.model.model_dump(mode="json"),
             "features": params.features.model_dump(mode="json"),

@@ -1,6 +1,6 @@
 """Step 3b, the feature gate: the 'features' suite, the fitted pipeline's columns, and
 the checks GX has no expectation for (target leakage, ids shared across splits,
-label and null rates that differ between splits) on the prepared splits.
+label and null rates that differ between splits and their slices) on the prepared splits.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def split_checks(params: Params, prepared: dict[str, pd.DataFrame]) -> gates.Gat
     failures = [
         *leakage.target_leakage(prepared["train"], data.features, problem, data.checks),
         *leakage.shared_ids(prepared, data.id_column),
-        *leakage.rate_shifts(prepared, problem, data.features, data.checks),
+        *leakage.rate_shifts(prepared, problem, data),
     ]
     checked = len(data.features) * (len(prepared) + 1) + len(prepared)
     rows = sum(len(frame) for frame in prepared.values())

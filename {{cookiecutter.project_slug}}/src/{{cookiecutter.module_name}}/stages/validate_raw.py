@@ -1,4 +1,10 @@
-"""Step 2b, the raw-data gate: the 'raw' suite plus what the problem spec implies."""
+"""Step 2b, the raw-data gate.
+
+The modelling dataset meets the 'raw' suite plus what the problem spec implies;
+the production batch meets the 'serving' suite (what one scoring input must be,
+the same file the service checks requests with) and must not be skewed from
+training so far that its inputs are broken rather than drifted.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ import pandas as pd
 from .. import paths
 from ..config import Params, load_params
 from ..io import read_table, write_json
-from ..validation import gates
+from ..validation import gates, skew
 from . import run_stage
 
 
@@ -31,7 +37,9 @@ def derived_expectations(params: Params) -> list[gates.Expectation]:
     return rules
 
 
-def dataset_expectations(params: Params, now: pd.Timestamp) -> list[gates.Expectation]:
+def dataset_expectations(
+    params: Params, now: pd.Timestamp, dataset: pd.DataFrame
+) -> list[gates.Expectation]:
     """What the modelling dataset must also meet: enough rows, no constant feature."""
     min_rows = gates.expectation(
         "expect_table_row_count_to_be_between", min_value=params.problem.constraints.min_rows
@@ -41,21 +49,30 @@ def dataset_expectations(params: Params, now: pd.Timestamp) -> list[gates.Expect
         gates.expectation("expect_column_unique_value_count_to_be_between", column=c, min_value=2)
         for c in params.data.features
     ]
-    return [*derived_expectations(params), min_rows, *varying, *time_expectations(params, now)]
+    return [
+        *derived_expectations(params),
+        min_rows,
+        *varying,
+        *time_expectations(params, now, dataset),
+    ]
 
 
-def time_expectations(params: Params, now: pd.Timestamp) -> list[gates.Expectation]:
-    """No row from the future and, when configured, a recent newest row."""
-    column, max_age = params.data.time_column, params.data.checks.max_age_days
+def time_expectations(
+    params: Params, now: pd.Timestamp, frame: pd.DataFrame
+) -> list[gates.Expectation]:
+    """No row from the future, no event after its row's time and, when configured,
+    a recent newest row. `now` is compared in the column's own time zone."""
+    column, checks = params.data.time_column, params.data.checks
     if not column:
         return []
+    now = in_time_zone_of(frame.get(column), now)
     rules = [
         gates.expectation(
             "expect_column_values_to_be_between", column=column, max_value=now.isoformat()
         )
     ]
-    if max_age:
-        oldest_allowed = now - pd.Timedelta(days=max_age)
+    if checks.max_age_days:
+        oldest_allowed = now - pd.Timedelta(days=checks.max_age_days)
         rules.append(
             gates.expectation(
                 "expect_column_max_to_be_between",
@@ -63,22 +80,44 @@ def time_expectations(params: Params, now: pd.Timestamp) -> list[gates.Expectati
                 min_value=oldest_allowed.isoformat(),
             )
         )
+    # Time leakage: a feature built from an event after the prediction time. (A missing
+    # event column is the suite's to report: the drafted column set names it.)
+    rules += [
+        gates.expectation(
+            "expect_column_pair_values_a_to_be_greater_than_b",
+            column_A=column,
+            column_B=event,
+            or_equal=True,
+            ignore_row_if="either_value_is_missing",
+        )
+        for event in checks.event_time_columns
+        if event in frame
+    ]
     return rules
+
+
+def in_time_zone_of(values: pd.Series | None, now: pd.Timestamp) -> pd.Timestamp:
+    """`now` (tz-aware) as the column stores time: in its zone, or naive UTC."""
+    zone = getattr(getattr(values, "dt", None), "tz", None)
+    utc = now.tz_convert("UTC") if now.tzinfo else now.tz_localize("UTC")
+    return utc.tz_convert(zone) if zone is not None else utc.tz_localize(None)
 
 
 def main() -> None:
     params = load_params()
-    now = pd.Timestamp.now().floor("s")
+    now = pd.Timestamp.now(tz="UTC").floor("s")
     dataset = read_table(paths.RAW_DATASET)
     docs = paths.DATA_DOCS_DIR / "raw"
-    results = [gates.run(dataset, "raw", "dataset", dataset_expectations(params, now), docs)]
+    rules = dataset_expectations(params, now, dataset)
+    results = [gates.run(dataset, "raw", "dataset", rules, docs)]
     production = read_table(paths.RAW_PRODUCTION)
-    if not production.empty:  # serving inputs must meet the same suite
+    if not production.empty:
         production_rules = [
             *_labels_if_present(params, production),
-            *time_expectations(params, now),
+            *time_expectations(params, now, production),
         ]
-        results.append(gates.run(production, "raw", "production", production_rules, docs))
+        results.append(gates.run(production, "serving", "production", production_rules, docs))
+        results.append(skew.gate(dataset, production, params.data))
     gates.enforce("validate_raw", results)
     write_json([r.summary() for r in results], paths.VALIDATION_DIR / "raw.json")
 

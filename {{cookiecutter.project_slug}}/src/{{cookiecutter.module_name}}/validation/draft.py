@@ -1,10 +1,12 @@
-"""Draft the raw suite from a dataset and conf/data, for a person to review.
+"""Draft the raw and serving suites from a dataset and conf/data, for review.
 
 GX 1.x has no profiler, and a profiler's output is not a contract anyway: this
 drafts the rules a reviewer would start from (columns, id, nulls, types, ranges,
 categories) and never silently replaces a reviewed suite. With a suite already
 in gx/expectations/, it prints what would change and writes the draft beside it
 (`raw.draft.json`, git-ignored); `--accept` replaces the reviewed suite with it.
+The serving suite follows from the raw one (its feature rules), so a reviewer's
+wider ranges carry over to what the service accepts.
 
     make suite               # dvc repro ingest, then this on data/raw/dataset.parquet
     make suite ACCEPT=1      # after reviewing the diff
@@ -33,7 +35,7 @@ Key = tuple[str, str | None]
 def draft_raw_suite(frame: pd.DataFrame, data: DataConfig) -> list[Expectation]:
     """Expectations a reviewer starts from, in a stable order."""
     keys = [c for c in (data.id_column, data.time_column) if c]
-    columns = [*keys, *data.numeric, *data.categorical]
+    columns = [*keys, *data.checks.event_time_columns, *data.numeric, *data.categorical]
     missing = [c for c in columns if c not in frame]
     if missing:
         raise DataError(f"conf/data names columns the dataset lacks: {missing}")
@@ -69,6 +71,33 @@ def draft_raw_suite(frame: pd.DataFrame, data: DataConfig) -> list[Expectation]:
             rules.append(
                 expectation("expect_column_values_to_be_in_set", column=column, value_set=values)
             )
+    return rules
+
+
+# Rules that hold for one scoring input; the table-level ones judge a dataset.
+SERVING_RULES = (
+    "expect_column_values_to_not_be_null",
+    "expect_column_values_to_be_between",
+    "expect_column_values_to_be_in_set",
+)
+# The encoder maps an unseen category to "other": one request with one is served,
+# a production batch where more than this share is unseen fails the gate.
+SEEN_CATEGORY_SHARE = 0.95
+
+
+def draft_serving_suite(raw: list[Expectation], data: DataConfig) -> list[Expectation]:
+    """What one scoring input must meet: the raw suite's row rules on the features."""
+    rules = [
+        expectation(
+            "expect_table_columns_to_match_set", column_set=data.features, exact_match=False
+        )
+    ]
+    for rule in raw:
+        if rule["type"] in SERVING_RULES and rule["kwargs"].get("column") in data.features:
+            kwargs = dict(rule["kwargs"])
+            if rule["type"] == "expect_column_values_to_be_in_set":
+                kwargs["mostly"] = SEEN_CATEGORY_SHARE
+            rules.append(expectation(rule["type"], **kwargs))
     return rules
 
 
@@ -108,28 +137,37 @@ def suite_document(name: str, rules: list[Expectation], notes: str) -> dict[str,
     return {"name": name, "id": str(uuid.uuid4()), "meta": {"notes": notes}, "expectations": rules}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", default=str(paths.RAW_DATASET))
-    parser.add_argument("--suites", type=Path, default=paths.SUITES_DIR)
-    parser.add_argument("--accept", action="store_true", help="replace the reviewed suite")
-    args = parser.parse_args()
-    data = load_params().data
-    drafted = draft_raw_suite(read_table(args.dataset), data)
-    reviewed_path, draft_path = args.suites / "raw.json", args.suites / "raw.draft.json"
-    notes = f"Drafted from {args.dataset} and conf/data; review every rule before committing."
-    document = suite_document("raw", drafted, notes)
-    if reviewed_path.exists() and not args.accept:
+def propose(name: str, rules: list[Expectation], suites: Path, notes: str, accept: bool) -> None:
+    """Write the suite when there is none or when accepted; otherwise show the diff."""
+    reviewed_path, draft_path = suites / f"{name}.json", suites / f"{name}.draft.json"
+    document = suite_document(name, rules, notes)
+    if reviewed_path.exists() and not accept:
         reviewed = json.loads(reviewed_path.read_text())["expectations"]
-        changes = differences(reviewed, drafted)
+        changes = differences(reviewed, rules)
         draft_path.write_text(json.dumps(document, indent=2) + "\n")
-        print("\n".join(changes) or "The draft matches the reviewed suite.")
+        print(f"{name}:", "\n".join(changes) or "the draft matches the reviewed suite.")
         print(f"{len(changes)} difference(s); draft in {draft_path}; reviewed suite unchanged.")
         return
     reviewed_path.parent.mkdir(parents=True, exist_ok=True)
     reviewed_path.write_text(json.dumps(document, indent=2) + "\n")
     draft_path.unlink(missing_ok=True)
-    print(f"wrote {reviewed_path} ({len(drafted)} rules): review it, then commit it")
+    print(f"wrote {reviewed_path} ({len(rules)} rules): review it, then commit it")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", default=str(paths.RAW_DATASET))
+    parser.add_argument("--suites", type=Path, default=paths.SUITES_DIR)
+    parser.add_argument("--accept", action="store_true", help="replace the reviewed suites")
+    args = parser.parse_args()
+    data = load_params().data
+    raw = draft_raw_suite(read_table(args.dataset), data)
+    notes = f"Drafted from {args.dataset} and conf/data; review every rule before committing."
+    propose("raw", raw, args.suites, notes, args.accept)
+    # From the suite that now stands: the reviewed one, unless this run replaced it.
+    standing = json.loads((args.suites / "raw.json").read_text())["expectations"]
+    serving_notes = "What one scoring input must meet (the raw suite's feature rules)."
+    propose("serving", draft_serving_suite(standing, data), args.suites, serving_notes, args.accept)
 
 
 if __name__ == "__main__":

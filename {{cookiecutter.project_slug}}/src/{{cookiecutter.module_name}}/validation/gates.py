@@ -158,9 +158,11 @@ def enforce(stage: str, results: list[GateResult]) -> None:
 
 def _failure(result: Any) -> Failure:
     config = result.expectation_config
-    kwargs = {k: v for k, v in config.kwargs.items() if k not in ("batch_id", "column")}
+    # A column pair rule (A > B) is reported on B, the column that broke it.
+    column = config.kwargs.get("column") or config.kwargs.get("column_B")
+    kwargs = {k: v for k, v in config.kwargs.items() if k not in ("batch_id", "column", "column_B")}
     rule = ", ".join(f"{k}={_short(v)}" for k, v in kwargs.items())
-    return Failure(config.type, config.kwargs.get("column"), rule, _observed(result))
+    return Failure(config.type, column, rule, _observed(result))
 
 
 def _observed(result: Any) -> str:

@@ -3,8 +3,8 @@
 - target leakage: one feature alone predicts the label almost perfectly (a label
   copied into the data, or a column filled in after the outcome was known);
 - ids shared across splits: the same entity in train and test inflates every metric;
-- label and null rates that differ between splits more than a tolerance, which
-  means the splits do not describe the same problem.
+- label and null rates that differ between splits, or between the same slice of
+  two splits, more than a tolerance: the splits do not describe the same problem.
 
 Each returns gate Failures, so a stage reports them exactly like GX failures.
 """
@@ -15,7 +15,7 @@ import pandas as pd
 from sklearn.model_selection import cross_val_score
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
-from ..config import DataChecks, ProblemSpec
+from ..config import DataChecks, DataConfig, ProblemSpec
 from .gates import Failure
 
 SAMPLE_ROWS = 20_000
@@ -83,37 +83,61 @@ def shared_ids(splits: dict[str, pd.DataFrame], id_column: str | None) -> list[F
 
 
 def rate_shifts(
-    splits: dict[str, pd.DataFrame], problem: ProblemSpec, features: list[str], checks: DataChecks
+    splits: dict[str, pd.DataFrame], problem: ProblemSpec, data: DataConfig
 ) -> list[Failure]:
-    """Label shares (classification) and null rates per column, each split against train."""
-    reference = splits["train"]
+    """Label shares (classification) and null rates per column, each split against
+    train: over the whole split, then per value of each categorical feature (a
+    slice), where the slice has at least `min_slice_rows` rows in both."""
+    reference, checks = splits["train"], data.checks
     failures = []
     for name, frame in splits.items():
         if name == "train":
             continue
-        if problem.is_classification:
-            now = frame[problem.target].astype(str).value_counts(normalize=True)
-            before = reference[problem.target].astype(str).value_counts(normalize=True)
-            for label in problem.labels:
-                shift = abs(float(now.get(label, 0.0)) - float(before.get(label, 0.0)))
-                if shift > checks.max_label_share_shift:
-                    failures.append(
-                        Failure(
-                            "label_share_matches_train",
-                            problem.target,
-                            f"class {label!r}, max_label_share_shift={checks.max_label_share_shift}",
-                            f"{name} {now.get(label, 0.0):.3f} vs train {before.get(label, 0.0):.3f}",
-                        )
-                    )
-        for column in features:
-            shift = abs(frame[column].isna().mean() - reference[column].isna().mean())
-            if shift > checks.max_null_rate_shift:
+        failures += _compare(reference, frame, name, problem, data.features, checks)
+        for column in data.categorical:
+            for value, part in frame.groupby(column, observed=True):
+                before = reference[reference[column] == value]
+                if min(len(part), len(before)) >= checks.min_slice_rows:
+                    where = f"{name}[{column}={value}]"
+                    failures += _compare(before, part, where, problem, data.features, checks)
+    return failures
+
+
+def _compare(
+    reference: pd.DataFrame,
+    frame: pd.DataFrame,
+    where: str,
+    problem: ProblemSpec,
+    features: list[str],
+    checks: DataChecks,
+) -> list[Failure]:
+    failures = []
+    if problem.is_classification:
+        now = frame[problem.target].astype(str).value_counts(normalize=True)
+        before = reference[problem.target].astype(str).value_counts(normalize=True)
+        for label in problem.labels:
+            share_now, share_before = float(now.get(label, 0.0)), float(before.get(label, 0.0))
+            if abs(share_now - share_before) > checks.max_label_share_shift:
                 failures.append(
                     Failure(
-                        "null_rate_matches_train",
-                        column,
-                        f"max_null_rate_shift={checks.max_null_rate_shift}",
-                        f"{name} {frame[column].isna().mean():.3f} vs train {reference[column].isna().mean():.3f}",
+                        "label_share_matches_train",
+                        problem.target,
+                        f"class {label!r}, max_label_share_shift={checks.max_label_share_shift}",
+                        f"{where} {share_now:.3f} vs train {share_before:.3f}",
                     )
                 )
+    for column in features:
+        rate_now, rate_before = (
+            float(frame[column].isna().mean()),
+            float(reference[column].isna().mean()),
+        )
+        if abs(rate_now - rate_before) > checks.max_null_rate_shift:
+            failures.append(
+                Failure(
+                    "null_rate_matches_train",
+                    column,
+                    f"max_null_rate_shift={checks.max_null_rate_shift}",
+                    f"{where} {rate_now:.3f} vs train {rate_before:.3f}",
+                )
+            )
     return failures
