@@ -11,6 +11,7 @@ from {{ cookiecutter.module_name }}.config import (
 )
 from {{ cookiecutter.module_name }}.data import (
     demo,
+    warehouse,
 )
 from {{ cookiecutter.module_name }}.data.prepare import (
     clean,
@@ -24,6 +25,12 @@ from {{ cookiecutter.module_name }}.errors import (
 )
 from {{ cookiecutter.module_name }}.io import (
     read_table,
+)
+from {{ cookiecutter.module_name }}.stages.validate_raw import (
+    derived_expectations,
+)
+from {{ cookiecutter.module_name }}.validation import (
+    gates,
 )
 
 from .conftest import PROBLEMS
@@ -117,26 +124,27 @@ def test_unreadable_sources_are_named(tmp_path: Path) -> None:
         read_table(tmp_path / "data.xlsx")
 
 
-def test_sql_source_reads_tables_with_the_url_from_the_environment(
-    tmp_path: Path, make_params: Callable[..., Params], monkeypatch: pytest.MonkeyPatch
+def test_the_sql_example_reads_the_demo_tables_through_the_environments_url(
+    in_root: Path,
+    tmp_path: Path,
+    make_params: Callable[..., Params],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import sqlalchemy
-
-    params = make_params("problem=churn")
-    history, production = demo.generate(params.problem, 600, 150, seed=3)
-    url = f"sqlite:///{tmp_path / 'warehouse.db'}"
-    engine = sqlalchemy.create_engine(url)
-    history.to_sql("customers", engine, index=False)
-    production.to_sql("scoring_batch", engine, index=False)
-    engine.dispose()
-    sql_source = params.data.model_copy(
-        update={"source": "file", "path": "sql:customers", "production_path": "sql:scoring_batch"}
-    )
+    """conf/data/warehouse.yaml on an embedded SQLite database: the same rows as the
+    generator, with types the raw gate accepts."""
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    params = make_params("problem=churn", "data=warehouse")
+    assert (params.data.path, params.data.production_path) == ("sql:customers", "sql:production")
     with pytest.raises(DataError, match=r"sql:customers: set the SQLAlchemy URL in \$DATABASE_URL"):
-        collect(sql_source, params.problem)
+        collect(params.data, params.problem)
+
+    history, production = demo.generate(params.problem, 600, 150, seed=3)
+    url = f"sqlite:///{tmp_path / 'warehouse.sqlite'}"
+    warehouse.write_tables(url, {"customers": history, "production": production})
     monkeypatch.setenv("DATABASE_URL", url)
-    dataset, batch = collect(sql_source, params.problem)
-    assert len(dataset) == 600 and len(batch) == 150
-    assert list(dataset.columns) == list(history.columns)
+    dataset, batch = collect(params.data, params.problem)
+    pd.testing.assert_frame_equal(dataset, history, check_dtype=False)
+    assert len(batch) == 150
+    assert gates.run(dataset, "raw", "dataset", derived_expectations(params)).passed
     with pytest.raises(DataError, match="sql:nowhere: no such table"):
         read_table("sql:nowhere")

@@ -31,8 +31,8 @@ def gate(training: pd.DataFrame, production: pd.DataFrame, data: DataConfig) -> 
 def numeric_skew(
     column: str, training: pd.DataFrame, production: pd.DataFrame, data: DataConfig
 ) -> Failure | None:
-    if column not in production:
-        return None  # the serving suite reports the missing column
+    if column not in production or column not in training:
+        return None  # the suites report a missing column
     before = pd.to_numeric(training[column], errors="coerce").dropna().to_numpy(float)
     now = pd.to_numeric(production[column], errors="coerce").dropna().to_numpy(float)
     if not len(before) or not len(now):
@@ -52,7 +52,7 @@ def numeric_skew(
 def null_rate_rise(
     column: str, training: pd.DataFrame, production: pd.DataFrame, data: DataConfig
 ) -> Failure | None:
-    if column not in production:
+    if column not in production or column not in training:
         return None
     before, now = float(training[column].isna().mean()), float(production[column].isna().mean())
     if now - before <= data.checks.max_null_rate_shift:
