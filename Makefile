@@ -7,7 +7,7 @@ export DVC_NO_ANALYTICS := 1
 export ITERATIVE_DO_NOT_TRACK := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: venv demo test clean
+.PHONY: venv demo test bench clean
 
 $(BIN)/cookiecutter: requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ demo: venv  ## render with defaults, install the repo, run its pipeline, show th
 
 test: venv  ## render the template and run what it generates
 	$(BIN)/pytest tests
+
+bench: venv  ## benchmarks/config.yaml sizes (ROWS=10000,100000 REPEATS=3 override); report in benchmarks/results/
+	$(BIN)/python benchmarks/run.py $(if $(ROWS),--rows $(ROWS)) $(if $(REPEATS),--repeats $(REPEATS))
 
 clean:
 	rm -rf $(VENV) build .cache

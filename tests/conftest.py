@@ -78,7 +78,12 @@ def _dependencies(project: Path) -> list[str]:
 
 @pytest.fixture(scope="session")
 def generated_env(tmp_path_factory: pytest.TempPathFactory) -> GeneratedEnv:
-    requirements = _dependencies(bake(tmp_path_factory.mktemp("deps")))
+    return ensure_generated_env(tmp_path_factory.mktemp("deps"))
+
+
+def ensure_generated_env(scratch: Path) -> GeneratedEnv:
+    """The cached environment for the current dependency list (built when missing)."""
+    requirements = _dependencies(bake(scratch))
     key = hashlib.sha256(json.dumps([sys.version, requirements]).encode()).hexdigest()[:12]
     root = CACHE / f"generated-env-{key}"
     marker = root / ".complete"

@@ -1,0 +1,89 @@
+"""report.json as Markdown: one table per comparison, medians with min-max."""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any
+
+
+def _s(values: dict[str, float] | list[float] | None, unit: str = "s", scale: float = 1.0) -> str:
+    if values is None:
+        return "n/a"
+    if isinstance(values, list):
+        values = {"median": statistics.median(values), "min": min(values), "max": max(values)}
+    m, lo, hi = (values[k] * scale for k in ("median", "min", "max"))
+    spread = f" ({lo:.3g}–{hi:.3g})" if hi > lo else ""
+    return f"{m:.3g} {unit}{spread}"
+
+
+def _ratio(slow: list[float], fast: list[float]) -> str:
+    return f"{statistics.median(slow) / statistics.median(fast):.1f}x"
+
+
+def markdown(report: dict[str, Any]) -> str:
+    m = report["machine"]
+    lines = [
+        "# Benchmark report",
+        "",
+        f"{m['date']}, {m['cpus']} CPUs, {m['memory_gb']} GB, Python {m['python']} "
+        f"({m['platform']}). Medians with min–max over the runs shown as n.",
+        "",
+    ]
+    if "render_s" in report:
+        lines += [f"Render with defaults (cookiecutter, post-gen hook, git init): "
+                  f"{_s(report['render_s'])}, n={report['render_s']['n']}.", ""]
+    pipeline = report.get("pipeline", {})
+    if pipeline:
+        sizes = list(pipeline)
+        lines += ["## Cold `dvc repro`, stage by stage (seconds; peak RSS MB)", "",
+                  "| stage | " + " | ".join(f"{int(s):,} rows" for s in sizes) + " | slope time | slope memory |",
+                  "|---|" + "---:|" * len(sizes) + "---:|---:|"]
+        for stage in pipeline[sizes[0]]:
+            cells = [f"{_s(pipeline[s][stage]['seconds'])}; {pipeline[s][stage]['peak_mb']['median']:.0f} MB"
+                     for s in sizes]
+            slopes = report.get("slopes", {}).get(stage, {})
+            fmt = lambda v: "" if v is None else f"{v:.2f}"  # noqa: E731
+            lines.append(f"| {stage} | " + " | ".join(cells)
+                         + f" | {fmt(slopes.get('seconds'))} | {fmt(slopes.get('peak_mb'))} |")
+        runs = ", ".join(f"{int(s):,}: n={pipeline[s]['total']['seconds']['n']}" for s in sizes)
+        lines += ["", f"Runs per size: {runs}. Slopes: log-log least squares over the sizes "
+                  "(1.0 = linear).", ""]
+    if report.get("noop"):
+        lines += ["## Nothing changed: `dvc repro` against `dvc status`", "",
+                  "| rows | dvc repro | dvc status |", "|---:|---:|---:|"]
+        for size, figures in report["noop"].items():
+            lines.append(f"| {int(size):,} | {_s(figures['dvc_repro'])} | {_s(figures['dvc_status'])} |")
+        lines.append("")
+    if "serving" in report:
+        s = report["serving"]
+        lines += ["## Serving (HTTP on loopback, sequential) against in-process predict", "",
+                  "| records | HTTP p50 | HTTP p99 | in-process p50 | in-process p99 |",
+                  "|---:|---:|---:|---:|---:|"]
+        for size in (1, 100):
+            h, p = s[f"http_{size}"], s[f"in_process_{size}"]
+            lines.append(f"| {size} | {h['p50_ms']:.1f} ms | {h['p99_ms']:.1f} ms | "
+                         f"{p['p50_ms']:.1f} ms | {p['p99_ms']:.1f} ms |")
+        t = s["throughput"]
+        lines += ["", f"Throughput, 1 record per request, {t['concurrency']} clients: "
+                  f"{t['requests_per_s']:.0f} requests/s ({t['requests']} requests).", ""]
+    if "batch" in report:
+        b = report["batch"]
+        rate = lambda v: f"{b['rows'] / statistics.median(v):,.0f} rows/s" if v else "n/a"  # noqa: E731
+        lines += [f"## Batch scoring, {b['rows']:,} rows", "",
+                  "| path | time | rate |", "|---|---:|---:|"]
+        for key, label in (("batch_command", "batch.score (read, validate, predict, write Parquet)"),
+                           ("pipeline_predict", "artifact.scores in memory (types, preprocess, predict)"),
+                           ("preprocess_only", "preprocessing alone"),
+                           ("raw_booster_predict", "raw LightGBM booster on the prepared matrix")):
+            lines.append(f"| {label} | {_s(b.get(key))} | {rate(b.get(key))} |")
+        lines.append("")
+    for key, title, ours, floor in (("gates", "Raw data gate: GX checkpoint against plain pandas",
+                                     "gx_checkpoint", "plain_pandas"),
+                                    ("monitor", "Drift: the monitor against a plain SciPy pass",
+                                     "monitor_drift", "plain_scipy")):
+        if report.get(key):
+            lines += [f"## {title}", "", "| rows | ours | floor | ratio |", "|---:|---:|---:|---:|"]
+            for size, f in report[key].items():
+                lines.append(f"| {int(size):,} | {_s(f[ours])} | {_s(f[floor])} | {_ratio(f[ours], f[floor])} |")
+            lines.append("")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,183 @@
+"""`make bench`: what a user of a generated repo pays, and how it grows with the data.
+
+Renders the template, runs each generated repo's pipeline cold at several sizes
+(stage by stage, with time and peak memory), then takes each repo figure beside
+its floor in the same run: no-op `dvc repro` beside `dvc status`, the service
+beside in-process predict, batch scoring beside the raw LightGBM booster, the GX
+gate and the monitor beside plain pandas/SciPy. Writes report.json and report.md.
+
+    python benchmarks/run.py [--rows 10000,100000] [--repeats 3] [--out benchmarks/results]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from tests.conftest import GeneratedEnv, bake, ensure_generated_env  # noqa: E402
+
+MODULE = "customer_churn"
+STAGES = ("define", "ingest", "validate_raw", "prepare", "featurize", "validate_features",
+          "train", "evaluate", "package", "monitor")
+# Runs a command and reports its wall time and the peak RSS of its process tree's
+# largest member (RUSAGE_CHILDREN: the stage's python, or DVC itself if larger).
+MEASURE = ("import json, resource, subprocess, sys, time\n"
+           "t = time.perf_counter(); code = subprocess.call(sys.argv[2:], stdout=subprocess.DEVNULL)\n"
+           "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
+           "open(sys.argv[1], 'w').write(json.dumps([code, time.perf_counter() - t, peak]))")
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values),
+            "n": len(values)}
+
+
+def measure(command: list[str], cwd: Path, env: GeneratedEnv) -> tuple[float, float]:
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        subprocess.run([sys.executable, "-c", MEASURE, out.name, *command], cwd=cwd,
+                       env=env.env(), check=True)
+        code, seconds, peak_mb = json.loads(Path(out.name).read_text())
+    if code != 0:
+        raise RuntimeError(f"{' '.join(command)} failed in {cwd}")
+    return seconds, peak_mb
+
+
+def render_times(work: Path, repeats: int) -> list[float]:
+    seconds = []
+    for i in range(repeats):
+        started = time.perf_counter()
+        bake(work / f"render-{i}")
+        seconds.append(time.perf_counter() - started)
+    return seconds
+
+
+def sized_project(work: Path, env: GeneratedEnv, rows: int, name: str) -> Path:
+    project = bake(work / name)
+    env.install(project)
+    local = project / "conf/local/default.yaml"
+    local.parent.mkdir(parents=True, exist_ok=True)
+    local.write_text("# @package _global_\n" + yaml.safe_dump(
+        {"data": {"demo": {"n_rows": rows, "n_production_rows": rows // 5}}}))
+    env.run(["make", "params", f"VENV={env.root}"], cwd=project)
+    return project
+
+
+def cold_pipeline(project: Path, env: GeneratedEnv) -> dict[str, tuple[float, float]]:
+    return {stage: measure(["dvc", "repro", "--single-item", stage], project, env)
+            for stage in STAGES}
+
+
+def noop(project: Path, env: GeneratedEnv, repeats: int) -> dict[str, Any]:
+    repro = [measure(["dvc", "repro"], project, env)[0] for _ in range(repeats)]
+    status = [measure(["dvc", "status"], project, env)[0] for _ in range(repeats)]
+    return {"dvc_repro": summary(repro), "dvc_status": summary(status)}
+
+
+def probe(project: Path, env: GeneratedEnv, name: str, *args: str) -> dict[str, Any]:
+    done = env.run(["python", str(HERE / "probes.py"), MODULE, name, *args], cwd=project)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def slope(rows: list[int], values: list[float]) -> float | None:
+    """Least-squares slope of log(value) on log(rows): 1 is linear."""
+    points = [(math.log(r), math.log(v)) for r, v in zip(rows, values, strict=True) if v > 0]
+    if len(points) < 2:
+        return None
+    mx = statistics.mean(p[0] for p in points)
+    my = statistics.mean(p[1] for p in points)
+    den = sum((x - mx) ** 2 for x, _ in points)
+    return sum((x - mx) * (y - my) for x, y in points) / den if den else None
+
+
+def machine() -> dict[str, Any]:
+    memory_kb = next((int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+                      if line.startswith("MemTotal")), 0)
+    return {"cpus": os.cpu_count(), "memory_gb": round(memory_kb / 1024 / 1024, 1),
+            "python": platform.python_version(), "platform": platform.platform(),
+            "date": time.strftime("%Y-%m-%d")}
+
+
+def run(cfg: dict[str, Any], work: Path, save: Any) -> dict[str, Any]:
+    env = ensure_generated_env(work / "deps")
+    report: dict[str, Any] = {"machine": machine(), "config": cfg}
+    report["render_s"] = summary(render_times(work, cfg["repeats"]))
+    save(report)
+    report["pipeline"], report["noop"], report["gates"], report["monitor"] = {}, {}, {}, {}
+    for rows in cfg["rows"]:
+        repeats = cfg["big_repeats"] if rows >= cfg["big_rows"] else cfg["repeats"]
+        runs = []
+        for i in range(repeats):
+            project = sized_project(work, env, rows, f"p{rows}-{i}")
+            runs.append(cold_pipeline(project, env))
+        report["pipeline"][str(rows)] = {
+            stage: {"seconds": summary([r[stage][0] for r in runs]),
+                    "peak_mb": summary([r[stage][1] for r in runs])} for stage in STAGES}
+        report["pipeline"][str(rows)]["total"] = {
+            "seconds": summary([sum(r[s][0] for s in STAGES) for r in runs]),
+            "peak_mb": summary([max(r[s][1] for s in STAGES) for r in runs])}
+        report["noop"][str(rows)] = noop(project, env, cfg["noop_repeats"])
+        if rows >= 100_000:
+            count = ["--rows", str(rows), "--repeats", str(repeats)]
+            report["gates"][str(rows)] = probe(project, env, "gates", *count)
+            report["monitor"][str(rows)] = probe(project, env, "monitor", *count)
+        if rows == cfg["serving_rows"]:
+            report["serving"] = probe(project, env, "serving", "--requests", str(cfg["requests"]),
+                                      "--concurrency", str(cfg["concurrency"]))
+            report["batch"] = probe(project, env, "batch", "--repeats", str(cfg["repeats"]))
+        save(report)
+    sizes = [int(r) for r in report["pipeline"]]
+    report["slopes"] = {
+        stage: {kind: slope(sizes, [report["pipeline"][str(r)][stage][kind]["median"]
+                                    for r in sizes]) for kind in ("seconds", "peak_mb")}
+        for stage in [*STAGES, "total"]}
+    save(report)
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", type=Path, default=HERE / "config.yaml")
+    parser.add_argument("--rows", help="comma-separated row counts, e.g. 10000,100000")
+    parser.add_argument("--repeats", type=int)
+    parser.add_argument("--out", type=Path, default=HERE / "results")
+    args = parser.parse_args()
+    cfg = yaml.safe_load(args.config.read_text())
+    if args.rows:
+        cfg["rows"] = [int(r) for r in args.rows.split(",")]
+    if args.repeats:
+        cfg["repeats"] = args.repeats
+    if cfg["serving_rows"] not in cfg["rows"]:
+        cfg["serving_rows"] = cfg["rows"][min(1, len(cfg["rows"]) - 1)]
+    args.out.mkdir(parents=True, exist_ok=True)
+    sys.path.insert(0, str(HERE))
+    from report import markdown
+
+    def save(report: dict[str, Any]) -> None:  # after every figure: a long run keeps its part
+        (args.out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+        (args.out / "report.md").write_text(markdown(report))
+
+    work = Path(tempfile.mkdtemp(prefix="bench-"))
+    try:
+        run(cfg, work, save)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print((args.out / "report.md").read_text())
+
+
+if __name__ == "__main__":
+    main()
