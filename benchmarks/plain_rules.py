@@ -20,7 +20,8 @@ def _between(values: pd.Series, low: Any, high: Any) -> bool:
         low = _as_time(low, zone)
         high = _as_time(high, zone)
     present = values.dropna()
-    return bool(((low is None) | (present >= low)).all() and ((high is None) | (present <= high)).all())
+    above = low is None or bool((present >= low).all())
+    return above and (high is None or bool((present <= high).all()))
 
 
 def _as_time(value: Any, zone: Any) -> Any:

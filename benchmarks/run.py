@@ -131,6 +131,7 @@ def run(cfg: dict[str, Any], work: Path, save: Any) -> dict[str, Any]:
             "seconds": summary([sum(r[s][0] for s in STAGES) for r in runs]),
             "peak_mb": summary([max(r[s][1] for s in STAGES) for r in runs])}
         report["noop"][str(rows)] = noop(project, env, cfg["noop_repeats"])
+        save(report)
         if rows >= 100_000:
             count = ["--rows", str(rows), "--repeats", str(repeats)]
             report["gates"][str(rows)] = probe(project, env, "gates", *count)
