@@ -70,6 +70,19 @@ class ProblemSpec(Strict):
     success_criteria: SuccessCriteria
     constraints: Constraints
 
+    @model_validator(mode="before")
+    @classmethod
+    def _labels_are_not_yaml_booleans(cls, raw: Any) -> Any:
+        """Unquoted Yes/No/True/False/On/Off are booleans in YAML, not the data's labels."""
+        if isinstance(raw, dict) and _holds_a_boolean_label(raw):
+            name = raw.get("name", "<name>")
+            raise ValueError(
+                "a class label is a YAML boolean (unquoted yes/no/true/false/on/off): quote "
+                f"every label exactly as the data spells it in conf/problem/{name}.yaml, "
+                "e.g. classes: ['No', 'Yes'] and value_matrix keys 'No': {'No': 0, 'Yes': -5}"
+            )
+        return raw
+
     @property
     def is_classification(self) -> bool:
         return self.task != "regression"
@@ -139,6 +152,15 @@ class ProblemSpec(Strict):
             )
 
 
+def _holds_a_boolean_label(raw: dict[str, Any]) -> bool:
+    labels: list[Any] = list(raw.get("classes") or [])
+    for row_label, row in (raw.get("value_matrix") or {}).items():
+        labels += [row_label, *(row or {})]
+    rule = raw.get("baseline_rule") or {}
+    labels += [rule.get("then"), rule.get("otherwise")]
+    return any(isinstance(label, bool) for label in labels)
+
+
 class DemoConfig(Strict):
     n_rows: int = Field(ge=500)
     n_production_rows: int = Field(ge=0)
@@ -173,15 +195,26 @@ class DataChecks(Strict):
     max_skew: float = Field(default=1.0, gt=0)
 
 
+TIME_FORMATS_BY_NAME = ("iso8601", "epoch_s", "epoch_ms")
+
+
 class DataConfig(Strict):
     """Step 2: where the data comes from and what its columns are."""
 
     source: Literal["demo", "file"]
     path: str | None = None
     production_path: str | None = None
-    demo: DemoConfig
+    # The generator's settings; only read when source is demo.
+    demo: DemoConfig | None = None
     id_column: str | None = None
     time_column: str | None = None
+    # How time_column and checks.event_time_columns are written in the source:
+    # iso8601 (ISO text, or dates already typed, as in Parquet), a strptime format
+    # such as "%d/%m/%Y", or epoch_s / epoch_ms (numbers). Parsed once, at ingest.
+    time_format: str = "iso8601"
+    # The zone naive timestamps are in (they are localised to it; aware ones are
+    # converted to it). None keeps naive timestamps naive.
+    time_zone: str | None = None
     numeric: list[str]
     categorical: list[str]
     split: SplitConfig
@@ -195,6 +228,15 @@ class DataConfig(Strict):
     def _columns_are_consistent(self) -> DataConfig:
         if self.source == "file" and not self.path:
             raise ValueError("path: required when source is 'file'")
+        if self.source == "demo" and self.demo is None:
+            raise ValueError("demo: the generator's settings are required when source is 'demo'")
+        if self.time_format not in TIME_FORMATS_BY_NAME and "%" not in self.time_format:
+            raise ValueError(
+                f"time_format {self.time_format!r}: use iso8601, epoch_s, epoch_ms or a "
+                "strptime format such as '%Y-%m-%d %H:%M'"
+            )
+        if self.time_zone is not None:
+            _check_time_zone(self.time_zone)
         if not self.features:
             raise ValueError("numeric/categorical: name at least one feature column")
         overlap = set(self.numeric) & set(self.categorical)
@@ -208,6 +250,17 @@ class DataConfig(Strict):
         return self
 
 
+def _check_time_zone(name: str) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"time_zone {name!r} is not an IANA time zone such as 'UTC' or 'Europe/Berlin'"
+        ) from None
+
+
 class FeaturesConfig(Strict):
     """Step 3: the preprocessing pipeline."""
 
@@ -216,6 +269,11 @@ class FeaturesConfig(Strict):
     scale_numeric: bool
     categorical_imputer_value: str
     min_category_frequency: int = Field(ge=1)
+    # Categories keep the source's spelling ("Yes" stays "Yes"). A normalisation set
+    # here becomes the first step of the packaged pipeline, so training, batch
+    # scoring and the service apply exactly the same one: strip (surrounding spaces)
+    # or lower (strip, then lowercase).
+    normalise_categories: Literal["none", "strip", "lower"] = "none"
 
 
 # Candidates whose decisions a person can read off the model (coefficients, priors).

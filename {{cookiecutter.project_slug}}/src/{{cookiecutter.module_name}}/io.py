@@ -21,6 +21,19 @@ from .errors import DataError
 SQL_PREFIX = "sql:"
 # SQL credentials live in the environment, never in conf/ or any file in git.
 DATABASE_URL_ENV = "DATABASE_URL"
+# Without one: the embedded SQLite file of the SQL example (`make demo-db`), which
+# holds no credentials.
+DEFAULT_DATABASE_URL = "sqlite:///data/external/warehouse.sqlite"
+# Files the pipeline writes are readable by the group and others, as `open` makes them.
+WRITE_MODE = 0o644
+
+
+_UMASK = os.umask(0)
+os.umask(_UMASK)  # read once, at import, before any thread could race on it
+
+
+def database_url() -> str:
+    return os.environ.get(DATABASE_URL_ENV) or DEFAULT_DATABASE_URL
 
 
 def read_table(location: str | Path) -> pd.DataFrame:
@@ -45,15 +58,16 @@ def read_sql(table: str, chunk_rows: int | None = None) -> Iterator[pd.DataFrame
     """The table whole (chunk_rows None) or in chunks, through SQLAlchemy."""
     import sqlalchemy
 
-    url = os.environ.get(DATABASE_URL_ENV)
-    if not url:
-        raise DataError(
-            f"{SQL_PREFIX}{table}: set the SQLAlchemy URL in ${DATABASE_URL_ENV} (never in a file)"
-        )
+    url = database_url()
     engine = sqlalchemy.create_engine(url)
     try:
         if not sqlalchemy.inspect(engine).has_table(table):
-            raise DataError(f"{SQL_PREFIX}{table}: no such table")
+            shown = sqlalchemy.make_url(url).render_as_string(hide_password=True)
+            default = " (the default; set $DATABASE_URL for another database)"
+            raise DataError(
+                f"{SQL_PREFIX}{table}: no such table in {shown}"
+                + (default if url == DEFAULT_DATABASE_URL else "")
+            )
         with engine.connect() as connection:
             if chunk_rows is None:
                 yield pd.read_sql_table(table, connection)
@@ -70,6 +84,7 @@ def _atomic_write(path: Path, write: Callable[[Path], object]) -> None:
     tmp = Path(tmp_name)
     try:
         write(tmp)
+        tmp.chmod(WRITE_MODE & ~_UMASK)  # mkstemp makes 0600 files
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)

@@ -24,7 +24,8 @@ PRODUCTION_DAYS = 90
 
 PLANS = ("basic", "standard", "premium")
 REGIONS = ("north", "south", "east", "west")
-PAYMENTS = ("card", "bank_transfer", "invoice")
+# Spelled as a billing system would: the pipeline keeps the source's spelling.
+PAYMENTS = ("Card", "Bank transfer", "Invoice")
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ def _churn_logit(frame: pd.DataFrame) -> np.ndarray:
         + 2.4 * ((frame["monthly_charges"] > 90) & (frame["tenure_months"] < 12))
         + 2.0 / (1 + np.exp(-(frame["days_since_login"] - 20) / 3))
         - 1.2 * (frame["plan"] == "premium")
-        + 0.6 * (frame["payment_method"] == "invoice")
+        + 0.6 * (frame["payment_method"] == "Invoice")
         - 0.04 * np.minimum(frame["tenure_months"], 60)
         - 0.5 * (frame["num_products"] - 1)
         + 1.8 * (usage < 10)

@@ -7,12 +7,18 @@ import pandas as pd
 
 from ..config import DataConfig, SplitConfig
 from ..errors import DataError
+from ..features.inputs import typed_inputs
+from .times import parse_times
 
 
-def clean(frame: pd.DataFrame, data: DataConfig, target: str | None) -> pd.DataFrame:
-    """Typed columns, no exact duplicates, categorical text normalised.
+def clean(
+    frame: pd.DataFrame, data: DataConfig, target: str | None, source: str = "the data"
+) -> pd.DataFrame:
+    """Typed columns and no exact duplicates; values keep the source's spelling.
 
-    `target` is None for a production batch whose labels have not arrived.
+    Features are typed exactly as the packaged model types its inputs, so what is
+    trained on is what is served. `target` is None for a production batch whose
+    labels have not arrived.
     """
     columns = [c for c in (data.id_column, data.time_column) if c] + data.features
     if target is not None:
@@ -20,15 +26,8 @@ def clean(frame: pd.DataFrame, data: DataConfig, target: str | None) -> pd.DataF
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise DataError(f"columns {missing} named in conf/data are not in the data")
-    frame = frame[columns].drop_duplicates()
-    if data.time_column:
-        frame[data.time_column] = pd.to_datetime(frame[data.time_column])
-    for column in data.categorical:
-        frame[column] = (
-            frame[column].astype("str").str.strip().str.lower().where(frame[column].notna())
-        )
-    for column in data.numeric:
-        frame[column] = frame[column].astype("float64")
+    frame = parse_times(frame[columns].drop_duplicates(), data, source)
+    frame[data.features] = typed_inputs(frame, data.numeric, data.categorical)
     return frame.reset_index(drop=True)
 
 

@@ -16,11 +16,10 @@ import os
 import pandas as pd
 import sqlalchemy
 
-from ..config import load_params
-from ..io import DATABASE_URL_ENV
+from ..config import DemoConfig, load_params
+from ..io import database_url
 from . import demo
 
-DEFAULT_URL = "sqlite:///data/external/warehouse.sqlite"
 TABLES = ("customers", "production")
 
 
@@ -39,12 +38,10 @@ def write_tables(url: str, tables: dict[str, pd.DataFrame]) -> None:
 
 def main() -> None:
     params = load_params()
-    url = os.environ.get(DATABASE_URL_ENV, DEFAULT_URL)
+    url = database_url()
+    generator = params.data.demo or DemoConfig(n_rows=20_000, n_production_rows=4_000, seed=42)
     history, production = demo.generate(
-        params.problem,
-        params.data.demo.n_rows,
-        params.data.demo.n_production_rows,
-        params.data.demo.seed,
+        params.problem, generator.n_rows, generator.n_production_rows, generator.seed
     )
     write_tables(url, dict(zip(TABLES, (history, production), strict=True)))
     shown = sqlalchemy.make_url(url).render_as_string(hide_password=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
@@ -10,6 +9,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from ..config import DataConfig, FeaturesConfig
+from .inputs import typed_inputs
+from .normalise import CategoryNormaliser
 
 
 def build_preprocessor(features: FeaturesConfig, data: DataConfig) -> ColumnTransformer:
@@ -25,6 +26,7 @@ def build_preprocessor(features: FeaturesConfig, data: DataConfig) -> ColumnTran
         numeric_steps.append(("scale", StandardScaler()))
     categorical = Pipeline(
         [
+            ("normalise", CategoryNormaliser(features.normalise_categories)),
             (
                 "impute",
                 SimpleImputer(strategy="constant", fill_value=features.categorical_imputer_value),
@@ -52,10 +54,4 @@ def build_preprocessor(features: FeaturesConfig, data: DataConfig) -> ColumnTran
 
 def as_model_input(frame: pd.DataFrame, data: DataConfig) -> pd.DataFrame:
     """The feature columns with the dtypes the pipeline was fitted on."""
-    inputs = frame[data.features].copy()
-    for column in data.numeric:
-        inputs[column] = inputs[column].astype("float64")
-    for column in data.categorical:
-        # object dtype with NaN gaps: what SimpleImputer recognises as missing in text columns.
-        inputs[column] = inputs[column].astype(object).where(inputs[column].notna(), np.nan)
-    return inputs
+    return typed_inputs(frame, data.numeric, data.categorical)

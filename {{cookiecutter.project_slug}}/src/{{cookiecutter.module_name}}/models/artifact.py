@@ -23,6 +23,7 @@ from sklearn.pipeline import Pipeline
 from ..config import ProblemSpec
 from ..errors import ArtifactError
 from ..evaluation.business import DecisionPolicy, decide
+from ..features.inputs import typed_inputs
 from ..io import read_json, write_json
 from . import factory
 
@@ -36,6 +37,8 @@ TRUSTED_TYPES = frozenset(
         "lightgbm.sklearn.LGBMClassifier",
         "lightgbm.sklearn.LGBMRegressor",
         "numpy.dtype",
+        # Our own, reviewed: it maps text to text.
+        "{{ cookiecutter.module_name }}.features.normalise.CategoryNormaliser",
         "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
     }
 )
@@ -68,14 +71,10 @@ class Artifact:
         missing = [field["name"] for field in schema if field["name"] not in frame.columns]
         if missing:
             raise ArtifactError(f"input is missing columns {missing}")
-        typed = pd.DataFrame(index=frame.index)
-        for field in schema:
-            column = frame[field["name"]]
-            if field["kind"] == "numeric":
-                typed[field["name"]] = pd.to_numeric(column, errors="raise").astype("float64")
-            else:
-                typed[field["name"]] = column.astype(object).where(column.notna(), np.nan)
-        return typed
+        numeric = [field["name"] for field in schema if field["kind"] == "numeric"]
+        categorical = [field["name"] for field in schema if field["kind"] != "numeric"]
+        typed = typed_inputs(frame, numeric, categorical)
+        return typed[[field["name"] for field in schema]]
 
     def scores(self, frame: pd.DataFrame) -> np.ndarray:
         return factory.scores(self.pipeline, self.inputs(frame), self.problem)
