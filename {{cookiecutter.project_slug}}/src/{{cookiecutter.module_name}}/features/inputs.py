@@ -39,5 +39,27 @@ def numbers(values: pd.Series, column: str) -> pd.Series:
 
 
 def category_text(values: pd.Series) -> pd.Series:
-    """Text as written in the source (numbers as their text); missing stays NaN."""
-    return values.astype(str).astype(object).where(values.notna(), np.nan)
+    """Text as written in the source; missing stays NaN.
+
+    Whole numbers read as their integer text whatever their dtype: a column of 4s
+    and 6s with a gap arrives as floats from CSV, and "4.0" would be a category the
+    service (which receives "4") never sees.
+    """
+    present = values.notna()
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        text = values.map(_number_text)
+    elif values.dtype == object:
+        text = values.map(lambda value: _number_text(value) if _is_number(value) else str(value))
+    else:
+        text = values.astype(str)
+    return text.astype(object).where(present, np.nan)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float | np.number) and not isinstance(value, bool | np.bool_)
+
+
+def _number_text(value: object) -> str:
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
