@@ -67,7 +67,8 @@ def draft_raw_suite(frame: pd.DataFrame, data: DataConfig) -> list[Expectation]:
                 )
             )
         elif column in data.categorical:
-            values = sorted(str(v) for v in frame[column].dropna().unique())
+            # As the raw data holds them: GX compares 8 and "8" as different values.
+            values = sorted(set(frame[column].dropna().tolist()), key=str)
             rules.append(
                 expectation("expect_column_values_to_be_in_set", column=column, value_set=values)
             )
