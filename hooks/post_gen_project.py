@@ -20,23 +20,25 @@ import os
 import shutil
 import subprocess
 import sys
+import urllib.parse
 from pathlib import Path
 
 import yaml  # a dependency of cookiecutter itself
 
-CI = "{{ cookiecutter.ci }}"
-LICENSE = "{{ cookiecutter.license }}"
-REMOTE = "{{ cookiecutter.dvc_remote }}"
-REMOTE_URL = "{{ cookiecutter.dvc_remote_url }}".strip()
-AUTHOR = "{{ cookiecutter.author_name }}"
-EMAIL = "{{ cookiecutter.author_email }}"
+# The answers as data (JSON, percent-encoded by the template): never pasted into code.
+CONTEXT = json.loads(urllib.parse.unquote("{{ cookiecutter | jsonify | urlencode }}"))
+CI = CONTEXT["ci"]
+LICENSE = CONTEXT["license"]
+REMOTE = CONTEXT["dvc_remote"]
+REMOTE_URL = CONTEXT["dvc_remote_url"].strip()
+AUTHOR = CONTEXT["author_name"]
+EMAIL = CONTEXT["author_email"]
 
 CI_FILES = {"github": [".github"], "gitlab": [".gitlab-ci.yml", "renovate.json"]}
 
 # What cookiecutter knows of where the template came from (cruft renders without them).
-TEMPLATE = "{{ cookiecutter._template }}"
-REPO_DIR = "{{ cookiecutter.get('_repo_dir', '') }}"
-CONTEXT = json.loads(r"""{{ cookiecutter | jsonify }}""")
+TEMPLATE = CONTEXT.get("_template", "")
+REPO_DIR = CONTEXT.get("_repo_dir", "")
 # Paths cruft must leave out of its diffs: each render made by an update has its own git.
 CRUFT_SKIP = [".git", ".cruft.json"]
 

@@ -2,7 +2,11 @@
 
 Each rule names the field and what it must be, on one line, so a user can
 fix the answer and rerun. Cookiecutter removes the half-made folder when this
-hook exits non-zero, so a rejected answer leaves nothing behind.
+hook exits non-zero, so a rejected answer leaves nothing behind. (Answers that
+name folders are checked even earlier, while they are read: local_extensions.py.)
+
+The answers arrive as data: JSON, percent-encoded by the template, so no answer
+can ever be read as Python here.
 """
 
 from __future__ import annotations
@@ -11,8 +15,11 @@ import json
 import keyword
 import re
 import sys
+import unicodedata
+import urllib.parse
+from pathlib import Path
 
-ANSWERS = json.loads(r"""{{ cookiecutter | jsonify }}""")
+ANSWERS = json.loads(urllib.parse.unquote("{{ cookiecutter | jsonify | urlencode }}"))
 
 SUPPORTED_PYTHONS = ("3.10", "3.11", "3.12", "3.13")
 CHOICES = {
@@ -21,32 +28,67 @@ CHOICES = {
     "ci": ("github", "gitlab", "none"),
     "dvc_remote": ("none", "local", "s3", "gcs", "azure"),
 }
-# Import names the generated repo depends on (or that its tools import):
-# a package with one of these names would shadow the real one.
-DEPENDENCY_IMPORTS = {
-    "dvc", "dvclive", "hydra", "omegaconf", "lightgbm", "sklearn", "scipy",
-    "numpy", "pandas", "pyarrow", "great_expectations", "pydantic", "yaml",
-    "joblib", "fsspec", "pytest", "ruff", "mypy", "pre_commit", "setuptools",
-    "conf", "tests", "src", "data", "models", "reports",
+# Free text lands in TOML, Python, YAML and Markdown: one line each, of bounded length.
+FREE_TEXT_LIMITS = {"project_name": 100, "description": 300, "author_name": 100}
+# Unicode categories no file type takes raw: controls (newline, tab, NUL, DEL),
+# surrogates, unassigned code points, and the line and paragraph separators YAML breaks on.
+UNPRINTABLE = {"Cc", "Cs", "Cn", "Zl", "Zp"}
+MAX_MODULE = 64
+# RFC 5322's atoms for the local part; a host name of labels for the domain.
+EMAIL = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,}"
+)
+# Folders of the generated repo, and CPython's own `test` package (which
+# sys.stdlib_module_names leaves out): a package of that name would be shadowed.
+RESERVED_IMPORTS = {"conf", "tests", "src", "data", "models", "reports", "test"}
+# Distributions whose import name is not their normalised name.
+IMPORT_NAMES = {"scikit-learn": "sklearn", "pyyaml": "yaml", "hydra-core": "hydra",
+                "psycopg": "psycopg", "pandas-stubs": "pandas", "types-pyyaml": "yaml"}
+# Used when the template's sources cannot be read (a render without a repo dir).
+KNOWN_IMPORTS = {
+    "dvc", "dvclive", "gto", "hydra", "omegaconf", "lightgbm", "sklearn", "scipy", "numpy",
+    "pandas", "pyarrow", "great_expectations", "pydantic", "pydantic_settings", "yaml",
+    "joblib", "fsspec", "skops", "sqlalchemy", "optuna", "fastapi", "starlette", "uvicorn",
+    "httpx", "locust", "psycopg", "pytest", "ruff", "mypy", "pre_commit", "setuptools",
+    "schemathesis", "cruft",
 }
-REMOTE_URL_PATTERNS = {
-    "s3": (r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/\S*)?$", "s3://<bucket>/<path>"),
-    "gcs": (r"^gs://[a-z0-9][a-z0-9._\-]{1,61}[a-z0-9](/\S*)?$", "gs://<bucket>/<path>"),
-    "azure": (r"^azure://[a-z0-9][a-z0-9\-]{1,61}[a-z0-9](/\S*)?$", "azure://<container>/<path>"),
-    "local": (r"^(?![a-zA-Z][a-zA-Z0-9+.\-]*://)\S+$", "a filesystem path such as /srv/dvc-store"),
-}
+REQUIREMENT = re.compile(r'^\s*"([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?[^"]*",?\s*$')
+IMPORT = re.compile(r"^\s*(?:from|import)\s+([A-Za-z_]\w*)", re.MULTILINE)
 
 
-def check_project() -> str | None:
-    if not ANSWERS["project_name"].strip():
-        return "project_name must not be empty"
-    slug = ANSWERS["project_slug"]
-    # It also names the model in the registry, whose tags allow no more than this.
-    if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", slug):
-        return (
-            f"project_slug {slug!r} must be lowercase letters and digits in words "
-            "joined by single '-' (it names the model in the registry)"
-        )
+def template_sources() -> Path | None:
+    repo = Path(ANSWERS.get("_repo_dir") or "") / "{% raw %}{{cookiecutter.project_slug}}{% endraw %}"
+    return repo if repo.is_dir() else None
+
+
+def taken_import_names() -> set[str]:
+    """What the generated repo imports: its dependencies' import names and every
+    top-level module its code names, read from the template itself."""
+    sources = template_sources()
+    if sources is None:
+        return KNOWN_IMPORTS | RESERVED_IMPORTS
+    names = set(RESERVED_IMPORTS)
+    for line in (sources / "pyproject.toml").read_text(encoding="utf-8").splitlines():
+        found = REQUIREMENT.match(line)
+        if found:
+            distribution = found.group(1).lower()
+            names.add(IMPORT_NAMES.get(distribution, distribution.replace("-", "_")))
+    for module in (sources / "src").rglob("*.py"):
+        names |= set(IMPORT.findall(module.read_text(encoding="utf-8")))
+    return names
+
+
+def check_free_text() -> str | None:
+    for field, limit in FREE_TEXT_LIMITS.items():
+        value = ANSWERS[field]
+        if not value.strip():
+            return f"{field} must not be empty"
+        if len(value) > limit:
+            return f"{field} is {len(value)} characters long; at most {limit}"
+        unprintable = [c for c in value if unicodedata.category(c) in UNPRINTABLE]
+        if unprintable:
+            return f"{field} must be one line of printable text (it contains {unprintable[0]!r})"
     return None
 
 
@@ -54,18 +96,20 @@ def check_module_name() -> str | None:
     name = ANSWERS["module_name"]
     if not name.isidentifier() or not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
         return f"module_name {name!r} must be a lowercase Python identifier (letters, digits, '_')"
+    if len(name) > MAX_MODULE:
+        return f"module_name {name[:40]!r}... is {len(name)} characters long; at most {MAX_MODULE}"
     if keyword.iskeyword(name) or keyword.issoftkeyword(name):
         return f"module_name {name!r} is a Python keyword"
-    if name in DEPENDENCY_IMPORTS:
-        return f"module_name {name!r} would shadow the {name!r} package the repo depends on"
     if name in getattr(sys, "stdlib_module_names", ()):  # Python 3.10+
         return f"module_name {name!r} would shadow the standard library module {name!r}"
+    if name in taken_import_names():
+        return f"module_name {name!r} would shadow the {name!r} package the repo depends on"
     return None
 
 
 def check_email() -> str | None:
     email = ANSWERS["author_email"]
-    if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}", email):
+    if not EMAIL.fullmatch(email) or len(email) > 254:
         return f"author_email {email!r} is not an email address (name@domain.tld)"
     return None
 
@@ -84,6 +128,15 @@ def check_choices() -> str | None:
     return None
 
 
+REMOTE_URL_PATTERNS = {
+    "s3": (r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/[^\s\"'#;]*)?$", "s3://<bucket>/<path>"),
+    "gcs": (r"^gs://[a-z0-9][a-z0-9._\-]{1,61}[a-z0-9](/[^\s\"'#;]*)?$", "gs://<bucket>/<path>"),
+    "azure": (r"^azure://[a-z0-9][a-z0-9\-]{1,61}[a-z0-9](/[^\s\"'#;]*)?$", "azure://<container>/<path>"),
+    # A path; no quotes, '#' or ';' (they would end the value in .dvc/config).
+    "local": (r"^(?![a-zA-Z][a-zA-Z0-9+.\-]*://)[^\s\"'#;]+$", "a filesystem path such as /srv/dvc-store"),
+}
+
+
 def check_remote() -> str | None:
     remote, url = ANSWERS["dvc_remote"], ANSWERS["dvc_remote_url"].strip()
     if remote == "none":
@@ -95,8 +148,8 @@ def check_remote() -> str | None:
 
 
 def main() -> int:
-    checks = (check_project, check_module_name, check_email, check_python_version, check_choices,
-              check_remote)
+    checks = (check_free_text, check_module_name, check_email, check_python_version,
+              check_choices, check_remote)
     for check in checks:
         problem = check()
         if problem:

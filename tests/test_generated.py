@@ -7,6 +7,7 @@ import re
 import socket
 import subprocess
 import time
+import tomllib
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,16 @@ TASKS = {
     "multiclass_classification": "plan_multi",
     "regression": "spend_reg",
 }
+# The regression render also carries free text that breaks naive templating (quotes,
+# backslashes, triple quotes, markup, non-ASCII): it must still lint, test and run.
+HOSTILE = {
+    "project_name": 'Spend "reg" <b>',
+    "project_slug": "spend-reg",
+    "description": 'Spend for "Project X" in C:\\New folder, a """docstring""" and '
+                   "<script>alert(1)</script>: 50% ünïcödé ✓",
+    "author_name": 'Ops \\ Data "Team" O\'Brien',
+    "author_email": "ops.team+ml@example.co.uk",
+}
 STAGES = ("define", "ingest", "validate_raw", "prepare", "featurize", "validate_features",
           "train", "evaluate", "package", "monitor")
 
@@ -34,8 +45,8 @@ def project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
             generated_env: GeneratedEnv) -> Path:
     task = request.param
     module = TASKS[task]
-    rendered = bake(tmp_path_factory.mktemp(task), task=task, project_name=module.replace("_", " "),
-                    module_name=module)
+    answers = HOSTILE if task == "regression" else {"project_name": module.replace("_", " ")}
+    rendered = bake(tmp_path_factory.mktemp(task), task=task, module_name=module, **answers)
     generated_env.install(rendered)
     return rendered
 
@@ -48,6 +59,22 @@ def test_lint_and_own_tests_pass(project: Path, generated_env: GeneratedEnv) -> 
     generated_env.run(["make", "check-params", venv], cwd=project)
     result = generated_env.run(["make", "test", venv], cwd=project)
     assert " passed" in result.stdout and " failed" not in result.stdout
+
+
+def test_free_text_answers_arrive_exactly_in_every_file_type(project: Path) -> None:
+    if "spend" not in project.name:
+        pytest.skip("the regression render carries the hostile answers")
+    meta = tomllib.loads((project / "pyproject.toml").read_text())["project"]
+    assert meta["description"] == HOSTILE["description"]
+    assert meta["authors"] == [{"name": HOSTILE["author_name"], "email": HOSTILE["author_email"]}]
+    artifact = yaml.safe_load((project / "dvc.yaml").read_text())["artifacts"]["spend-reg"]
+    assert artifact["desc"] == HOSTILE["description"]
+    readme = (project / "README.md").read_text().splitlines()
+    assert readme[0] == '# Spend "reg" &lt;b&gt;' and "&lt;script&gt;" in readme[2]
+    assert HOSTILE["author_name"] in (project / "LICENSE").read_text()
+    author = subprocess.run(["git", "log", "--format=%an <%ae>"], cwd=project, check=True,
+                            capture_output=True, text=True).stdout.strip()
+    assert author == f"{HOSTILE['author_name']} <{HOSTILE['author_email']}>"
 
 
 def test_pipeline_runs_every_stage_and_beats_the_baseline(project: Path,

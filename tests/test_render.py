@@ -38,8 +38,33 @@ BAD_ANSWERS = [
      "dvc_remote_url 's3://bucket' does not match dvc_remote 'local'"),
     ({"dvc_remote": "none", "dvc_remote_url": "s3://bucket"},
      "dvc_remote_url 's3://bucket' is set but dvc_remote is 'none'"),
+    # Free text lands in TOML, YAML and Markdown: one printable line of bounded length.
+    ({"description": ""}, "description must not be empty"),
+    ({"description": "Two lines\nof description"}, "description must be one line of printable text"),
+    ({"description": 'Ends on """ and \x00'}, "description must be one line of printable text"),
+    ({"description": "d" * 301}, "description is 301 characters long; at most 300"),
+    ({"author_name": "Ops\nTeam"}, "author_name must be one line of printable text"),
+    ({"author_name": "Lone \ud800 surrogate"}, "author_name must be one line of printable text"),
+    ({"author_email": "<script>@example.com"}, "author_email '<script>@example.com' is not an email"),
+    ({"author_email": "ds team@example.com"}, "author_email 'ds team@example.com' is not an email"),
+    ({"module_name": "m" * 65}, "is 65 characters long; at most 64"),
+    ({"dvc_remote": "local", "dvc_remote_url": "/srv/store#x"},
+     "dvc_remote_url '/srv/store#x' does not match dvc_remote 'local'"),
+    # Every package the repo depends on or imports, derived from the template itself,
+    # and CPython's `test` package.
+    *[({"module_name": name}, f"module_name '{name}' would shadow the '{name}' package")
+      for name in ("fastapi", "skops", "sqlalchemy", "uvicorn", "gto", "optuna", "starlette",
+                   "great_expectations", "pydantic_settings", "test")],
+]
+# Answers that would name folders are refused while the answers are read, before any
+# folder exists (a slug with '/' used to leave an empty parent behind).
+PATH_ANSWERS = [
     ({"project_slug": "My Project"}, "project_slug 'My Project' must be lowercase"),
     ({"project_slug": "churn_model"}, "project_slug 'churn_model' must be lowercase"),
+    ({"project_slug": "a/b"}, "project_slug 'a/b' must be lowercase"),
+    ({"project_slug": "../escape"}, "project_slug '../escape' must be lowercase"),
+    ({"project_name": "x" * 300}, "must be at most 64 characters"),
+    ({"project_name": "Churn/Retention"}, "project_slug 'churn/retention' must be lowercase"),
 ]
 
 
@@ -53,6 +78,19 @@ def test_bad_answer_is_named_and_nothing_is_written(
     errors = [line for line in capfd.readouterr().err.splitlines() if line.startswith("ERROR:")]
     assert len(errors) == 1 and message in errors[0], errors
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("answers", "message"), PATH_ANSWERS,
+                         ids=[next(iter(a)) + "=" + next(iter(a.values()))[:20] for a, _ in PATH_ANSWERS])
+def test_a_name_that_makes_folders_is_refused_before_any_folder_exists(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], answers: dict[str, str], message: str
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        bake(tmp_path / "out", **answers)
+    assert stopped.value.code == 1
+    errors = capfd.readouterr().err.strip().splitlines()
+    assert len(errors) == 1 and errors[0].startswith("ERROR:") and message in errors[0], errors
+    assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
 
 
 def test_answer_outside_a_choice_list_is_refused_before_rendering(tmp_path: Path) -> None:
@@ -140,7 +178,8 @@ def test_hooks_need_nothing_but_cookiecutter() -> None:
     """Rendering runs under a bare `pipx run cookiecutter`: stdlib, PyYAML and cookiecutter only."""
     allowed = set(sys.stdlib_module_names) | {"yaml", "cookiecutter", "__future__"}
     for hook in (TEMPLATE / "hooks").glob("*.py"):
-        tree = ast.parse(hook.read_text().replace("{{ cookiecutter | jsonify }}", "{}"))
+        # The answers reach the hooks as a percent-encoded string: valid Python unrendered.
+        tree = ast.parse(hook.read_text())
         imported = {alias.name.split(".")[0] for node in ast.walk(tree)
                     if isinstance(node, ast.Import) for alias in node.names}
         imported |= {node.module.split(".")[0] for node in ast.walk(tree)

@@ -1,3 +1,3 @@
-"""{{ cookiecutter.project_name }}: {{ cookiecutter.description }}"""
+"""The library behind this repository's pipeline, service and tools (see README.md)."""
 
 __version__ = "0.1.0"
