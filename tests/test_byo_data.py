@@ -128,7 +128,7 @@ def run_ci_steps(checkout: Path, generated_env: GeneratedEnv, summary: Path) -> 
     """Every `run:` step of the ci job, in order, as on a pull request into main."""
     workflow = load_yaml(checkout / ".github/workflows/ci.yml")
     env = {**generated_env.env(), "VENV": str(generated_env.root), **workflow["env"],
-           "GITHUB_STEP_SUMMARY": str(summary)}
+           "GITHUB_STEP_SUMMARY": str(summary), "GITHUB_PATH": str(summary.with_name("path"))}
     for step in workflow["jobs"]["ci"]["steps"]:
         if "run" not in step or not condition_holds(step.get("if")):
             continue

@@ -94,7 +94,8 @@ def test_every_ci_step_runs_in_order_on_a_pull_request(tmp_path: Path,
 
     workflow = load_yaml(checkout / ".github/workflows/ci.yml")
     summary = tmp_path / "step_summary.md"
-    env.update({**workflow["env"], "GITHUB_STEP_SUMMARY": str(summary)})
+    env.update({**workflow["env"], "GITHUB_STEP_SUMMARY": str(summary),
+                "GITHUB_PATH": str(tmp_path / "github_path")})
     ran = []
     for step in workflow["jobs"]["ci"]["steps"]:
         if "uses" in step:
@@ -187,3 +188,58 @@ def test_template_ci_runs_make_test_on_every_supported_python() -> None:
     job = workflow["jobs"]["test"]
     assert job["strategy"]["matrix"]["python-version"] == ["3.11", "3.12", "3.13"]
     assert any("bash .ci/run" in step.get("run", "") for step in job["steps"])
+
+
+def test_gitlab_keeps_its_write_token_away_from_merge_request_code(tmp_path: Path,
+                                                                     generated_env: GeneratedEnv) -> None:
+    """GITLAB_TOKEN is scoped to the `gitlab-api` environment: only jobs that declare it
+    see it, and none of those runs merge-request code."""
+    project = bake(tmp_path, ci="gitlab")
+    gitlab = load_yaml(project / ".gitlab-ci.yml")
+    jobs = {name: job for name, job in gitlab.items() if isinstance(job, dict) and "script" in job}
+
+    def text(job: dict[str, Any]) -> str:
+        return yaml.safe_dump({k: job.get(k) for k in ("before_script", "script")})
+
+    holders = {name for name, job in jobs.items() if "GITLAB_TOKEN" in text(job)}
+    assert holders == {"comment", "monitor", "template-update"}
+    for name in holders:
+        assert jobs[name]["environment"]["name"] == "gitlab-api", name
+    assert "environment" not in jobs["ci"] and "GITLAB_TOKEN" not in text(jobs["ci"])
+    comment = jobs["comment"]
+    assert comment["variables"]["GIT_STRATEGY"] == "none" and comment["needs"] == ["ci"]
+    assert not [t for line in comment["script"] for t in make_targets(line)]  # runs no repo code
+    scheduled = [rule["if"] for name in ("monitor", "template-update") for rule in jobs[name]["rules"]]
+    assert all('$CI_PIPELINE_SOURCE == "schedule"' in rule for rule in scheduled)
+    assert "environment scope is `gitlab-api`" in (project / ".gitlab-ci.yml").read_text()
+    generated_env.run(["check-jsonschema", "--builtin-schema", "vendor.gitlab-ci", ".gitlab-ci.yml"],
+                      cwd=project)
+
+
+def test_steps_that_commit_have_the_tools_their_hooks_run(tmp_path: Path) -> None:
+    """`make setup` installs hooks that run the repo's tools (`language: system`): every job
+    that installs them puts .venv/bin on PATH for its later steps, where commits happen."""
+    github = bake(tmp_path / "gh")
+    for path in sorted((github / ".github/workflows").glob("*.yml")):
+        for name, job in load_yaml(path)["jobs"].items():
+            runs = [step.get("run", "") for step in job["steps"]]
+            installs = [i for i, script in enumerate(runs) if "make setup" in script]
+            if not installs:
+                continue
+            assert '.venv/bin" >> "$GITHUB_PATH"' in runs[installs[0]], f"{path.name}:{name}"
+    gitlab = load_yaml(bake(tmp_path / "gl", ci="gitlab") / ".gitlab-ci.yml")
+    setup = gitlab[".python"]["before_script"]
+    assert setup.index('export PATH="$PWD/.venv/bin:$PATH"') > setup.index("make setup PYTHON=python")
+
+
+def test_common_secret_files_are_never_committed(tmp_path: Path) -> None:
+    project = bake(tmp_path)
+    secrets = [".env", ".env.production", ".envrc", ".netrc", ".pypirc", "server.pem", "tls.key",
+               "id_rsa", "id_rsa.pub", "id_ed25519", "credentials.json", "gcp-credentials.json",
+               "my-service-account.json", "keystore.p12", "conf/.env.local"]
+    for name in secrets:
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text("secret\n")
+    (project / ".env.example").write_text("DATABASE_URL=\n")
+    ignored = run(["git", "check-ignore", *secrets, ".env.example"], cwd=project, check=False)
+    assert sorted(ignored.stdout.split()) == sorted(secrets)

@@ -67,7 +67,9 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
     challenger = loading.load(
         settings.challenger_dir, settings.challenger_stage, settings.repo, settings.cache_dir
     )
-    log = PredictionLog(settings.prediction_log)
+    log = PredictionLog(
+        settings.prediction_log, settings.prediction_log_max_bytes, settings.prediction_log_backups
+    )
     meta = champion.artifact.metadata
     id_column: str | None = meta.get("id_column")
     record_type = record_model(meta["input_schema"], id_column)

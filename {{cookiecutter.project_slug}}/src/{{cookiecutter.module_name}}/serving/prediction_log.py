@@ -1,7 +1,10 @@
 """The prediction log: one JSON line per scored record, champion and challenger side by side.
 
 It is what shadow mode compares and what the monitor can read as its current
-batch (`inputs` holds the record as it was sent).
+batch (`inputs` holds the record as it was sent). It rotates by size, as
+logging's RotatingFileHandler does (predictions.jsonl.1 is the newest full file,
+.N the oldest kept), so a service that runs for months never fills its disk;
+`read` returns the kept files oldest first.
 """
 
 from __future__ import annotations
@@ -17,20 +20,60 @@ import pandas as pd
 class PredictionLog:
     """Append-only JSON lines; one lock keeps concurrent requests' lines whole."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, max_bytes: int = 50_000_000, backups: int = 5) -> None:
         self.path = path
+        self.max_bytes = max_bytes
+        self.backups = backups
         self._lock = threading.Lock()
         path.parent.mkdir(parents=True, exist_ok=True)
 
     def append(self, entries: list[dict[str, Any]]) -> None:
         lines = "".join(json.dumps(entry, default=str) + "\n" for entry in entries)
-        with self._lock, self.path.open("a", encoding="utf-8") as handle:
-            handle.write(lines)
+        with self._lock:
+            if self._full(len(lines.encode("utf-8"))):
+                self._rotate()
+            with self.path.open("a", encoding="utf-8") as handle:
+                handle.write(lines)
+
+    def _full(self, adding: int) -> bool:
+        size = self.path.stat().st_size if self.path.exists() else 0
+        return size > 0 and size + adding > self.max_bytes
+
+    def _rotate(self) -> None:
+        """predictions.jsonl -> .1 -> .2 ... ; the oldest beyond `backups` goes."""
+        rotated(self.path, self.backups).unlink(missing_ok=True)
+        for number in range(self.backups - 1, 0, -1):
+            older = rotated(self.path, number)
+            if older.exists():
+                older.replace(rotated(self.path, number + 1))
+        if self.backups:
+            self.path.replace(rotated(self.path, 1))
+        else:
+            self.path.unlink()
+
+
+def rotated(path: Path, number: int) -> Path:
+    return path.with_name(f"{path.name}.{number}")
+
+
+def kept_files(path: Path) -> list[Path]:
+    """The log and its rotated files that exist, oldest first."""
+    backups = sorted(
+        (p for p in path.parent.glob(f"{path.name}.*") if p.suffix[1:].isdigit()),
+        key=lambda p: int(p.suffix[1:]),
+        reverse=True,
+    )
+    return [*backups, *([path] if path.exists() else [])]
 
 
 def read(path: Path) -> pd.DataFrame:
     """The log as a table: one row per record, inputs flattened to their own columns."""
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    rows = [
+        json.loads(line)
+        for kept in kept_files(path)
+        for line in kept.read_text(encoding="utf-8").splitlines()
+        if line
+    ]
     if not rows:
         return pd.DataFrame()
     return pd.json_normalize(rows, sep=".")

@@ -20,6 +20,9 @@ class ServeSettings(BaseSettings):
     challenger_dir: Path | None = None
     challenger_stage: str | None = None
     prediction_log: Path = Path("logs/predictions.jsonl")
+    # Rotated by size: the log and this many older files are kept.
+    prediction_log_max_bytes: int = Field(default=50_000_000, ge=1024)
+    prediction_log_backups: int = Field(default=5, ge=0)
     max_records: int = Field(default=1000, ge=1)
     max_body_bytes: int = Field(default=2_000_000, ge=1024)
     repo: Path = Path(".")

@@ -1,0 +1,39 @@
+"""The prediction log rotates by size and is read back whole, oldest first."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from {{ cookiecutter.module_name }}.serving import (
+    prediction_log,
+)
+
+
+def entry(number: int) -> dict[str, object]:
+    return {"request_id": f"r{number}", "record": 0, "inputs": {"x": number}, "padding": "." * 200}
+
+
+def test_the_log_rotates_by_size_and_keeps_a_bounded_history(tmp_path: Path) -> None:
+    path = tmp_path / "logs/predictions.jsonl"
+    log = prediction_log.PredictionLog(path, max_bytes=1024, backups=2)
+    for number in range(40):
+        log.append([entry(number)])
+    kept = prediction_log.kept_files(path)
+    assert [p.name for p in kept] == [
+        "predictions.jsonl.2",
+        "predictions.jsonl.1",
+        "predictions.jsonl",
+    ]
+    assert all(p.stat().st_size <= 1024 for p in kept)
+    ids = prediction_log.read(path)["request_id"].tolist()
+    # The newest records are all there, in order; the oldest went with the third file.
+    assert ids == [f"r{n}" for n in range(40 - len(ids), 40)] and 3 <= len(ids) < 40
+
+
+def test_without_backups_the_log_starts_over(tmp_path: Path) -> None:
+    path = tmp_path / "predictions.jsonl"
+    log = prediction_log.PredictionLog(path, max_bytes=1024, backups=0)
+    for number in range(10):
+        log.append([entry(number)])
+    assert prediction_log.kept_files(path) == [path] and path.stat().st_size <= 1024
+    assert prediction_log.read(path)["request_id"].iloc[-1] == "r9"
