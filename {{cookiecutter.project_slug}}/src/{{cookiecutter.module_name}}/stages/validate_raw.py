@@ -26,6 +26,7 @@ def derived_expectations(params: Params) -> list[gates.Expectation]:
     rules = [
         gates.expectation("expect_column_values_to_not_be_null", column=target),
     ]
+
     if problem.is_classification:
         rules.append(
             gates.expectation(
@@ -49,9 +50,15 @@ def dataset_expectations(
         gates.expectation("expect_column_unique_value_count_to_be_between", column=c, min_value=2)
         for c in params.data.features
     ]
+    target_varies = gates.expectation(
+        "expect_column_unique_value_count_to_be_between",
+        column=params.problem.target,
+        min_value=2,
+    )
     return [
         *derived_expectations(params),
         min_rows,
+        target_varies,
         *varying,
         *time_expectations(params, now, dataset),
     ]
@@ -81,7 +88,8 @@ def time_expectations(
             )
         )
     # Time leakage: a feature built from an event after the prediction time. (A missing
-    # event column is the suite's to report: the drafted column set names it.)
+    # event column is the suite's to report: the drafted column set names it; one of
+    # mixed time zones is time_zone_mismatches' to report.)
     rules += [
         gates.expectation(
             "expect_column_pair_values_a_to_be_greater_than_b",
@@ -91,9 +99,36 @@ def time_expectations(
             ignore_row_if="either_value_is_missing",
         )
         for event in checks.event_time_columns
-        if event in frame
+        if event in frame and _zone_aware(frame[event]) == _zone_aware(frame.get(column))
     ]
     return rules
+
+
+def time_zone_mismatches(params: Params, frame: pd.DataFrame, dataset: str) -> gates.GateResult:
+    """Event columns whose time zone awareness differs from the time column's: they
+    cannot be compared, and pandas would only say so with a type error."""
+    column = params.data.time_column
+    events = [e for e in params.data.checks.event_time_columns if e in frame]
+    failures = [
+        gates.Failure(
+            "time_columns_share_a_time_zone",
+            event,
+            f"compared with {column!r}",
+            f"{event!r} is {_awareness(frame[event])}, {column!r} is {_awareness(frame[column])}; "
+            "set data.time_zone in conf/data to place both in one zone",
+        )
+        for event in events
+        if column in frame and _zone_aware(frame[event]) != _zone_aware(frame[column])
+    ]
+    return gates.GateResult("time zones", dataset, len(frame), len(events), failures)
+
+
+def _zone_aware(values: pd.Series | None) -> bool:
+    return getattr(getattr(values, "dt", None), "tz", None) is not None
+
+
+def _awareness(values: pd.Series) -> str:
+    return f"in time zone {values.dt.tz}" if _zone_aware(values) else "naive (no time zone)"
 
 
 def in_time_zone_of(values: pd.Series | None, now: pd.Timestamp) -> pd.Timestamp:
@@ -110,16 +145,34 @@ def main() -> None:
     docs = paths.DATA_DOCS_DIR / "raw"
     rules = dataset_expectations(params, now, dataset)
     results = [gates.run(dataset, "raw", "dataset", rules, docs)]
+    results.append(time_zone_mismatches(params, dataset, "dataset"))
     production = read_table(paths.RAW_PRODUCTION)
-    if not production.empty:
-        production_rules = [
-            *_labels_if_present(params, production),
-            *time_expectations(params, now, production),
-        ]
-        results.append(gates.run(production, "serving", "production", production_rules, docs))
+    if not production.empty or production_configured(params):
+        rules = production_expectations(params, now, production)
+        results.append(gates.run(production, "serving", "production", rules, docs))
+        results.append(time_zone_mismatches(params, production, "production"))
         results.append(skew.gate(dataset, production, params.data))
     gates.enforce("validate_raw", results)
     write_json([r.summary() for r in results], paths.VALIDATION_DIR / "raw.json")
+
+
+def production_expectations(
+    params: Params, now: pd.Timestamp, production: pd.DataFrame
+) -> list[gates.Expectation]:
+    """What the production batch must also meet; a configured batch that arrives
+    empty is a broken export, not a quiet day."""
+    return [
+        gates.expectation("expect_table_row_count_to_be_between", min_value=1),
+        *_labels_if_present(params, production),
+        *time_expectations(params, now, production),
+    ]
+
+
+def production_configured(params: Params) -> bool:
+    data = params.data
+    if data.source == "demo":
+        return data.demo is not None and data.demo.n_production_rows > 0
+    return data.production_path is not None
 
 
 def _labels_if_present(params: Params, production: pd.DataFrame) -> list[gates.Expectation]:

@@ -20,6 +20,8 @@ EPSILON = 1e-9
 
 
 def gate(training: pd.DataFrame, production: pd.DataFrame, data: DataConfig) -> GateResult:
+    if production.empty:  # nothing to compare; the serving gate reports an empty batch
+        return GateResult("skew", "production vs training", 0, 0, [])
     failures = [
         *(f for c in data.numeric if (f := numeric_skew(c, training, production, data))),
         *(f for c in data.features if (f := null_rate_rise(c, training, production, data))),
@@ -33,20 +35,39 @@ def numeric_skew(
 ) -> Failure | None:
     if column not in production or column not in training:
         return None  # the suites report a missing column
-    before = pd.to_numeric(training[column], errors="coerce").dropna().to_numpy(float)
-    now = pd.to_numeric(production[column], errors="coerce").dropna().to_numpy(float)
+    before, now = finite(training[column]), finite(production[column])
+    infinite = int(np.isinf(pd.to_numeric(production[column], errors="coerce")).sum())
+    rule = f"max_skew={data.checks.max_skew} training std"
+    if infinite:
+        observed = f"{infinite} infinite value(s) in production"
+        return Failure("production_matches_training", column, rule, observed)
     if not len(before) or not len(now):
         return None
-    distance = stats.wasserstein_distance(before, now) / max(float(np.std(before)), EPSILON)
+    spread = float(np.std(before))
+    if spread < EPSILON:
+        # Constant in training: there is no spread to measure a distance in.
+        if np.allclose(now, before[0]):
+            return None
+        observed = (
+            f"training holds only {before[0]:.4g}; production has other values "
+            f"(median {np.median(now):.4g})"
+        )
+        return Failure("production_matches_training", column, rule, observed)
+    distance = stats.wasserstein_distance(before, now) / spread
     if distance <= data.checks.max_skew:
         return None
     return Failure(
         "production_matches_training",
         column,
-        f"max_skew={data.checks.max_skew} training std",
+        rule,
         f"{distance:.2f} training std apart (median {np.median(now):.4g} in production, "
         f"{np.median(before):.4g} in training)",
     )
+
+
+def finite(values: pd.Series) -> np.ndarray:
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy(float)
+    return numbers[np.isfinite(numbers)]
 
 
 def null_rate_rise(
