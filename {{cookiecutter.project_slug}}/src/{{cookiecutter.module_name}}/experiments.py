@@ -90,9 +90,7 @@ def group_choices(conf_dir: Path, overrides: list[str]) -> dict[str, str]:
     }
 
 
-def best_option(
-    conf_dir: Path, group: str, current: str, wanted: Any, overrides: list[str]
-) -> str:
+def best_option(conf_dir: Path, group: str, current: str, wanted: Any, overrides: list[str]) -> str:
     """The group's option file closest to the params: the same `name` first, then fewest keys."""
     options = sorted(p.stem for p in (conf_dir / group).glob("*.yaml"))
     scored = []
@@ -166,9 +164,7 @@ def selected_preset(config_text: str, config_path: Path) -> re.Match[str]:
     return selection
 
 
-def keep(
-    name: str, conf_dir: Path = paths.CONF_DIR, params_path: Path = paths.PARAMS
-) -> str:
+def keep(name: str, conf_dir: Path = paths.CONF_DIR, params_path: Path = paths.PARAMS) -> str:
     """Write params.yaml's difference from conf/ into conf/; return what was done."""
     check_name(name)
     wanted = read_params(params_path)
