@@ -75,6 +75,8 @@ def compose_params(conf: Path = Path("conf")) -> dict:
         if entry == "_self_":
             continue
         ((key, option),) = entry.items()
+        if option is None:
+            continue  # `experiment: null`: no preset selected
         group = key.removeprefix("optional ")
         path = conf / group / f"{option}.yaml"
         if key.startswith("optional ") and not path.exists():

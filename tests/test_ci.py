@@ -116,6 +116,13 @@ def test_every_ci_step_runs_in_order_on_a_pull_request(tmp_path: Path,
     assert "model.learning_rate" in params and "0.05" in params and "0.03" in params
     assert (checkout / ".git/hooks/pre-commit").exists()  # `make setup` installed the hooks
 
+    # The first commit after the pipeline ran passes its hooks as they are (dvc.lock too).
+    run(["git", "add", "-A"], cwd=checkout, env=env)
+    committed = run(["git", "commit", "-m", "Pipeline outputs"], cwd=checkout, env=env)
+    assert "trailing whitespace" in committed.stdout + committed.stderr  # the hooks ran
+    assert "dvc.lock" in run(["git", "show", "--stat", "HEAD"], cwd=checkout).stdout
+    assert run(["git", "status", "--porcelain"], cwd=checkout).stdout == ""
+
 
 def test_gitlab_runs_the_same_commands(tmp_path: Path, generated_env: GeneratedEnv) -> None:
     github = load_yaml(bake(tmp_path / "gh") / ".github/workflows/ci.yml")

@@ -116,6 +116,26 @@ def test_experiment_with_another_candidate_changes_the_metrics(project: Path,
     shown = generated_env.run(["dvc", "exp", "show", "--json"], cwd=project).stdout
     assert "linear" in shown
 
+    # Keeping it writes conf/ so that params.yaml is its composition: nothing to rerun.
+    make = ["make", f"VENV={generated_env.root}"]
+    stale = generated_env.run([*make, "check-params"], cwd=project, check=False)
+    assert stale.returncode != 0 and "make keep NAME=" in stale.stderr
+    preset = project / "conf/experiment/linear-candidate.yaml"
+    try:
+        kept = generated_env.run([*make, "keep", "NAME=linear-candidate"], cwd=project).stdout
+        assert "model=linear" in kept
+        assert yaml.safe_load(preset.read_text())["defaults"] == [{"override /model": "linear"}]
+        assert "- experiment: linear-candidate" in (project / "conf/config.yaml").read_text()
+        generated_env.run([*make, "check-params"], cwd=project)
+        status = generated_env.run(["dvc", "status"], cwd=project).stdout
+        assert "Data and pipelines are up to date." in status, status
+        written = (project / "params.yaml").read_text()
+        generated_env.run([*make, "params"], cwd=project)
+        assert (project / "params.yaml").read_text() == written  # byte for byte, header too
+    finally:  # later tests on this render start from the default candidate's conf/
+        generated_env.run(["git", "checkout", "conf/config.yaml"], cwd=project)
+        preset.unlink(missing_ok=True)
+
 
 def test_a_two_point_sweep_runs_through_the_queue(project: Path,
                                                  generated_env: GeneratedEnv) -> None:

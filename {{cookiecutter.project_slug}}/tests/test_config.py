@@ -84,7 +84,7 @@ MODELS = sorted(p.stem for p in (ROOT / "conf" / "model").glob("*.yaml"))
 def test_every_experiment_preset_composes_and_overrides_several_groups(
     preset: str, make_params: Callable[..., Params]
 ) -> None:
-    default, chosen = make_params(), make_params(f"+experiment={preset}")
+    default, chosen = make_params(), make_params(f"experiment={preset}")
     changed = [
         group
         for group in ("model", "features", "data", "evaluate")
