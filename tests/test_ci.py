@@ -250,3 +250,19 @@ def test_common_secret_files_are_never_committed(tmp_path: Path) -> None:
     (project / ".env.example").write_text("DATABASE_URL=\n")
     ignored = run(["git", "check-ignore", *secrets, ".env.example"], cwd=project, check=False)
     assert sorted(ignored.stdout.split()) == sorted(secrets)
+
+
+def test_experiment_overrides_reach_dvc_as_data(tmp_path: Path, generated_env: GeneratedEnv) -> None:
+    """A workflow input holding shell and make syntax neither runs it nor breaks quoting:
+    `make experiment` reads OVERRIDES from the environment and DVC gets one -S per word."""
+    project = bake(tmp_path, module_name="churn_overrides", project_name="churn overrides")
+    generated_env.install(project)
+    steps = load_yaml(project / ".github/workflows/train.yml")["jobs"]["train"]["steps"]
+    launch = next(step for step in steps if "make experiment" in step.get("run", ""))
+    assert launch["run"].strip().endswith("make experiment") and "OVERRIDES" in launch["env"]
+    hostile = "model=linear 'model.C=1; touch pwned-by-shell' \"data.path=$(shell touch pwned-by-make)\""
+    env = {**generated_env.env(), "VENV": str(generated_env.root), "OVERRIDES": hostile,
+           "NAME": "probe"}
+    result = run(["make", "experiment"], cwd=project, env=env, check=False)
+    assert result.returncode != 0, "the overrides are not valid Hydra values: DVC must refuse them"
+    assert not list(project.glob("pwned*")) and not list(Path.cwd().glob("pwned*"))

@@ -18,9 +18,13 @@ from {{ cookiecutter.module_name }}.compose import (
     composed,
     render_params,
 )
+from {{ cookiecutter.module_name }}.errors import (
+    PipelineError,
+)
 from {{ cookiecutter.module_name }}.experiments import (
     KeepRefused,
     keep,
+    launch_command,
     main,
 )
 
@@ -161,3 +165,25 @@ def test_stale_params_name_the_key_and_both_ways_out(
     assert "stale at model.name" in error
     assert "make keep NAME=" in error and "make params" in error
     assert compose.main([]) == 0 and compose.main(["--check"]) == 0
+
+
+def test_overrides_reach_dvc_as_one_argument_each() -> None:
+    hostile = "model=linear 'model.C=1; touch pwned' \"data.path=$(shell id)\""
+    assert launch_command(hostile, "try-1", pull=True) == [
+        "dvc", "exp", "run", "--pull", "--name", "try-1",
+        "-S", "model=linear", "-S", "model.C=1; touch pwned", "-S", "data.path=$(shell id)",
+    ]  # fmt: skip
+    assert launch_command("", "", pull=False) == ["dvc", "exp", "run"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "name", "message"),
+    [
+        ("model=linear 'unclosed", "", "cannot be split"),
+        ("model=linear; rm -rf /", "", "'rm' is not a Hydra override"),
+        ("model=linear", "a b", "NAME 'a b'"),
+    ],
+)
+def test_a_bad_override_or_name_is_one_line(overrides: str, name: str, message: str) -> None:
+    with pytest.raises(PipelineError, match=message):
+        launch_command(overrides, name, pull=False)

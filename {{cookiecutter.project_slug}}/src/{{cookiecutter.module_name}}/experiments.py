@@ -1,6 +1,12 @@
-"""Keep an experiment: write what the workspace's params.yaml changed into conf/.
+"""Launch an experiment, and keep one: write what params.yaml changed into conf/.
 
+    OVERRIDES="model=hist_gb model.max_iter=300" NAME=deeper \
+        python -m {{ cookiecutter.module_name }}.experiments run        # or: make experiment ...
     python -m {{ cookiecutter.module_name }}.experiments keep NAME     # or: make keep NAME=...
+
+`run` takes the overrides from $OVERRIDES (shell-like words: quote a value with spaces)
+and the name from $NAME, and starts `dvc exp run` with an argument list: whatever a
+workflow input holds reaches DVC as data, never through a shell or make.
 
 After `dvc exp run -S model=hist_gb -S model.max_iter=300` (or `dvc exp apply`), params.yaml
 is ahead of conf/. `keep` writes the difference as the Hydra preset conf/experiment/NAME.yaml
@@ -12,7 +18,10 @@ params.yaml; otherwise it puts conf/ back as it was and names the first key that
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import shlex
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -209,13 +218,48 @@ def keep(name: str, conf_dir: Path = paths.CONF_DIR, params_path: Path = paths.P
     )
 
 
+def launch_command(overrides: str, name: str, pull: bool) -> list[str]:
+    """`dvc exp run` with each override as its own -S argument."""
+    try:
+        words = shlex.split(overrides)
+    except ValueError as err:
+        raise PipelineError(
+            f"OVERRIDES {overrides!r} cannot be split into overrides: {err}"
+        ) from None
+    broken = [w for w in words if "=" not in w or any(c in w for c in "\r\n\0")]
+    if broken:
+        raise PipelineError(
+            f"OVERRIDES: {broken[0]!r} is not a Hydra override such as model=linear"
+        )
+    if name and not NAME.fullmatch(name):
+        raise PipelineError(f"NAME {name!r}: letters, digits, '-' and '_' only")
+    command = [
+        "dvc",
+        "exp",
+        "run",
+        *(["--pull"] if pull else []),
+        *(["--name", name] if name else []),
+    ]
+    return [*command, *(arg for word in words for arg in ("-S", word))]
+
+
+def has_remote() -> bool:
+    listed = subprocess.run(["dvc", "remote", "list"], capture_output=True, text=True, check=False)
+    return bool(listed.stdout.strip())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="dvc exp run with $OVERRIDES, named $NAME")
     keeping = commands.add_parser("keep", help="write params.yaml's experiment into conf/")
     keeping.add_argument("name", nargs="?", default="", help="the preset: conf/experiment/NAME")
     args = parser.parse_args(argv)
     try:
+        if args.command == "run":
+            env = os.environ
+            command = launch_command(env.get("OVERRIDES", ""), env.get("NAME", ""), has_remote())
+            return subprocess.run(command, check=False).returncode
         print(keep(args.name))
     except COMPOSITION_ERRORS as err:
         print(f"conf/ does not compose: {composition_error(err, [])}", file=sys.stderr)
