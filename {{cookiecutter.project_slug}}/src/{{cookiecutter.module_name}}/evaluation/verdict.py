@@ -68,7 +68,7 @@ def judge(
                 round(gap, 6),
                 0.0,
                 gap >= 0,
-                "value per 1,000 decisions minus the production model's",
+                "value per 1,000 decisions minus the production model's, on this test split",
             )
         )
     return verdict
