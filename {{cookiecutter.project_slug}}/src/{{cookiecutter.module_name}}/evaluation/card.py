@@ -21,6 +21,7 @@ from .slices import Slice, method
 # "per_1000" are business values (one decimal, thousands separated); the rest are
 # rates and ML metrics (four decimals).
 COUNTS = frozenset({"rows", "slices_below_floor"})
+VALUES = frozenset({"not_worse_than_champion"})  # a value per 1,000 by another name
 
 SIGN_OFF = (
     "Domain owner: the decision, the value of each outcome and the success criteria are right",
@@ -95,10 +96,10 @@ def _performance(card: CardInputs) -> Section:
         columns.append(f"champion {champion['version']}")
     rows = []
     for name in card.model:
-        row = [name, _metric(name, card.model[name])]
-        row += [_metric(name, card.baselines[b].get(name)) for b in card.baselines]
+        row = [name, format_number(name, card.model[name])]
+        row += [format_number(name, card.baselines[b].get(name)) for b in card.baselines]
         if champion:
-            row.append(_metric(name, champion["metrics"].get(name)))
+            row.append(format_number(name, champion["metrics"].get(name)))
         rows.append(row)
     notes = ["Net value per 1,000 decisions is the figure that matters; the others explain it."]
     notes += _champion_note(card.champion)
@@ -128,8 +129,8 @@ def _verdict(card: CardInputs) -> Section:
     rows = [
         [
             c["name"],
-            _metric(c["name"], c["observed"]),
-            _metric(c["name"], c["required"]),
+            format_number(c["name"], c["observed"]),
+            format_number(c["name"], c["required"]),
             "yes" if c["passed"] else "NO",
             c["detail"],
         ]
@@ -220,7 +221,7 @@ def _calibration(card: CardInputs) -> Section:
             f"(baseline {_rate(card.baselines['dummy']['brier'])})."
         )
     rows = [
-        [_metric(str(name), value) for name, value in zip(table.columns, row, strict=True)]
+        [format_number(str(name), value) for name, value in zip(table.columns, row, strict=True)]
         for row in table.itertuples(index=False)
     ]
     return Section("Calibration", text, table=(list(table.columns), rows), figures=figures)
@@ -297,11 +298,11 @@ def _inline(text: str) -> str:
     return out
 
 
-def _metric(name: str, value: Any) -> str:
+def format_number(name: str, value: Any) -> str:
     """A number in the format its kind takes: count, value per 1,000, or rate/metric."""
     if name in COUNTS:
         return _count(value)
-    if "per_1000" in name:
+    if "per_1000" in name or name in VALUES:
         return _value(value)
     return _rate(value)
 
@@ -311,8 +312,15 @@ def _count(value: Any) -> str:
 
 
 def _value(value: Any) -> str:
-    return "" if value is None else f"{float(value):,.1f}"
+    return _decimals(value, 1)
 
 
 def _rate(value: Any) -> str:
-    return "" if value is None else f"{float(value):,.4f}"
+    return _decimals(value, 4)
+
+
+def _decimals(value: Any, places: int) -> str:
+    if value is None:
+        return ""
+    text = f"{float(value):,.{places}f}"
+    return text[1:] if text.startswith("-") and not text.strip("-0.,") else text  # no "-0.0"

@@ -10,6 +10,7 @@ difference (normal approximation: mean + z * std / sqrt(n)) is below the floor.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from itertools import pairwise
 from statistics import NormalDist
 from typing import Any
 
@@ -68,8 +69,7 @@ def _interval_labels(edges: np.ndarray) -> list[str]:
             break
     # The lowest bin holds its lower edge (the minimum); the others do not.
     return [
-        f"{'[' if i == 0 else '('}{low}, {high}]"
-        for i, (low, high) in enumerate(zip(shown[:-1], shown[1:], strict=True))
+        f"{'[' if i == 0 else '('}{low}, {high}]" for i, (low, high) in enumerate(pairwise(shown))
     ]
 
 
@@ -115,7 +115,8 @@ def analyse(
     found = []
     for column in columns:
         labels = slice_labels(raw[column], column in numeric_columns, cfg.slice_bins)
-        grouping = pd.Categorical(labels) if labels.dtype == "category" else labels.to_numpy()
+        # Aligned by position; numeric bins (categorical dtype) come in bin order.
+        grouping = labels.reset_index(drop=True)
         for value, group in per_row.groupby(grouping, sort=True, observed=True):
             found.append(_judge(column, str(value), group, cfg))
     return found

@@ -57,7 +57,7 @@ def judge(
             float(flagged_slices),
             0.0,
             flagged_slices == 0,
-            "slices where the model falls below the baseline by more than the floor",
+            "slices whose uplift over the baseline is below the floor beyond sampling noise",
         )
     )
     if champion is not None:
