@@ -240,9 +240,14 @@ def commit_and_register(project: Path, generated_env: GeneratedEnv, message: str
 def test_registry_promotes_refuses_serves_and_rolls_back(project: Path,
                                                          generated_env: GeneratedEnv) -> None:
     make = ["make", f"VENV={generated_env.root}"]
+    champion = project / "models/champion.json"
+    assert read_json(champion)["version"] is None  # shipped: no champion yet
     generated_env.run(["dvc", "exp", "run", "-S", "model=lightgbm"], cwd=project)
     good = commit_and_register(project, generated_env, "lightgbm candidate")
-    generated_env.run([*make, "promote", f"VERSION={good}", "STAGE=prod"], cwd=project)
+    good_value = read_json(project / "metrics/evaluate.json")["test"]["model"]["value_per_1000"]
+    promoted = generated_env.run([*make, "promote", f"VERSION={good}", "STAGE=prod"], cwd=project)
+    assert f"models/champion.json now names {good}: commit it" in promoted.stdout
+    assert read_json(champion)["version"] == good and read_json(champion)["tag"].endswith(good)
 
     # A useless model fails on the baseline and against the champion; prod refuses it.
     generated_env.run(["dvc", "exp", "run", "-S", "model=dummy"], cwd=project)
@@ -250,6 +255,12 @@ def test_registry_promotes_refuses_serves_and_rolls_back(project: Path,
     failed = {c["name"] for c in verdict["criteria"] if not c["passed"]}
     assert {"uplift_per_1000_over_baseline", "not_worse_than_champion"} <= failed
     assert not verdict["passed"] and not verdict["promotable"]
+    # The champion's package scored this run's test split: the same rows, the same value.
+    assert verdict["champion"]["version"] == good and verdict["champion"]["refused"] is None
+    scored = read_json(project / "metrics/evaluate.json")["test"]["champion"]
+    assert scored["value_per_1000"] == pytest.approx(good_value)
+    assert f"champion {good}" in (project / "reports/model_card.md").read_text()
+    assert read_json(project / "reports/monitor.json")["judged"]["version"] == good
     assert not read_json(project / "models/package/metadata.json")["verdict"]["promotable"]
     useless = commit_and_register(project, generated_env, "dummy candidate")
     refused = generated_env.run([*make, "promote", f"VERSION={useless}", "STAGE=prod"],
@@ -269,11 +280,15 @@ def test_registry_promotes_refuses_serves_and_rolls_back(project: Path,
     assert recorded["override"] == {"approved_by": "head-of-retention", "reason": "pilot"}
     accepted = commit_and_register(project, generated_env, "dummy, accepted for a pilot")
     generated_env.run([*make, "promote", f"VERSION={accepted}", "STAGE=prod"], cwd=project)
+    assert read_json(champion)["version"] == accepted
+    status = generated_env.run(["git", "status", "--short"], cwd=project).stdout
+    assert "models/champion.json" in status  # to commit, as promote said
     live = served_version(project, generated_env)
     assert live["model_version"] == accepted and not live["verdict_passed"]
 
     rolled = generated_env.run([*make, "rollback"], cwd=project).stdout
     assert f"withdrew {accepted}, {good} serves again" in rolled
+    assert read_json(champion)["version"] == good
     assert served_version(project, generated_env)["model_version"] == good
     shown = generated_env.run([*make, "registry"], cwd=project).stdout
     assert f"prod       {good}" in shown and f"staging    {useless}" in shown

@@ -347,12 +347,22 @@ class VerdictOverride(Strict):
 
 
 class EvaluateConfig(Strict):
-    slice_columns: list[str]
+    # None: derived from conf/data (see columns_to_slice).
+    slice_columns: list[str] | None = None
     slice_bins: int = Field(ge=2)
     min_slice_rows: int = Field(ge=1)
     slice_floor_uplift_per_1000: float
-    champion: str | None = None
+    # A slice fails only when this one-sided bound on its uplift is below the floor.
+    slice_confidence: float = Field(default=0.95, gt=0.5, lt=1)
+    # "prod": compare with the version models/champion.json names; None: no comparison.
+    champion: Literal["prod"] | None = None
     accept_failed_verdict: VerdictOverride
+
+    def columns_to_slice(self, data: DataConfig) -> list[str]:
+        """The slice columns as set, else every categorical feature, else the first numeric."""
+        if self.slice_columns is not None:
+            return list(self.slice_columns)
+        return list(data.categorical) or data.numeric[:1]
 
 
 class MonitorConfig(Strict):
@@ -402,10 +412,18 @@ class Params(Strict):
     def _target_is_not_a_feature(self) -> Params:
         if self.problem.target in self.data.features:
             raise ValueError(f"target {self.problem.target!r} is also listed as a feature")
-        unknown = set(self.evaluate.slice_columns) - set(self.data.features)
+        unknown = [c for c in self.slice_columns if c not in self.data.features]
         if unknown:
-            raise ValueError(f"evaluate.slice_columns {sorted(unknown)} are not feature columns")
+            raise ValueError(
+                f"evaluate.slice_columns {unknown} are not feature columns of conf/data "
+                f"(features: {self.data.features}); name features, or null to derive them"
+            )
         return self
+
+    @property
+    def slice_columns(self) -> list[str]:
+        """The columns evaluate slices by, resolved against the data config."""
+        return self.evaluate.columns_to_slice(self.data)
 
 
 def parse_params(raw: dict[str, Any], source: str = str(paths.PARAMS)) -> Params:

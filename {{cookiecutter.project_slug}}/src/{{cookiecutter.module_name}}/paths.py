@@ -17,6 +17,9 @@ MODEL = MODELS_DIR / "model.joblib"
 BASELINE = MODELS_DIR / "baseline.joblib"
 DECISIONS = MODELS_DIR / "decisions.json"
 PACKAGE_DIR = MODELS_DIR / "package"
+# Git-tracked, written by promote/rollback: the version in prod that evaluate and monitor use.
+CHAMPION = MODELS_DIR / "champion.json"
+CHAMPIONS_DIR = Path("build/champions")
 
 REPORTS_DIR = Path("reports")
 PROBLEM_REPORT = REPORTS_DIR / "problem.md"

@@ -15,7 +15,13 @@ import pandas as pd
 
 from ..config import Params
 from ..reporting import svg
-from .slices import Slice
+from .slices import Slice, method
+
+# Criteria and metrics counted in rows or slices (shown as integers); names with
+# "per_1000" are business values (one decimal, thousands separated); the rest are
+# rates and ML metrics (four decimals).
+COUNTS = frozenset({"rows", "slices_below_floor"})
+VALUES = frozenset({"not_worse_than_champion"})  # a value per 1,000 by another name
 
 SIGN_OFF = (
     "Domain owner: the decision, the value of each outcome and the success criteria are right",
@@ -65,7 +71,7 @@ def sections(card: CardInputs) -> list[Section]:
                 [
                     [
                         name,
-                        str(info.get("rows")),
+                        _count(info.get("rows")),
                         str(info.get("from", "")),
                         str(info.get("to", "")),
                     ]
@@ -84,18 +90,31 @@ def sections(card: CardInputs) -> list[Section]:
 
 def _performance(card: CardInputs) -> Section:
     columns = ["model", *card.baselines]
-    if card.champion:
-        columns.append("champion")
-    names = [n for n in card.model if n != "rows"]
+    # A refused champion has no figures on this split.
+    champion = card.champion if card.champion and "metrics" in card.champion else None
+    if champion:
+        columns.append(f"champion {champion['version']}")
     rows = []
-    for name in names:
-        row = [name, _fmt(card.model[name])]
-        row += [_fmt(card.baselines[b].get(name)) for b in card.baselines]
-        if card.champion:
-            row.append(_fmt(card.champion["metrics"].get(name)))
+    for name in card.model:
+        row = [name, format_number(name, card.model[name])]
+        row += [format_number(name, card.baselines[b].get(name)) for b in card.baselines]
+        if champion:
+            row.append(format_number(name, champion["metrics"].get(name)))
         rows.append(row)
-    note = "Net value per 1,000 decisions is the figure that matters; the others explain it."
-    return Section("Performance on the test split", [note], table=(["metric", *columns], rows))
+    notes = ["Net value per 1,000 decisions is the figure that matters; the others explain it."]
+    notes += _champion_note(card.champion)
+    return Section("Performance on the test split", notes, table=(["metric", *columns], rows))
+
+
+def _champion_note(champion: dict[str, Any] | None) -> list[str]:
+    if champion is None:
+        return []
+    if champion.get("refused"):
+        return [f"**No champion comparison.** {champion['refused']}"]
+    return [
+        f"The champion (`{champion['version']}`, in production) is its packaged pipeline "
+        "scored on this test split, beside the candidate, on the same rows."
+    ]
 
 
 def _verdict(card: CardInputs) -> Section:
@@ -110,8 +129,8 @@ def _verdict(card: CardInputs) -> Section:
     rows = [
         [
             c["name"],
-            _fmt(c["observed"]),
-            _fmt(c["required"]),
+            format_number(c["name"], c["observed"]),
+            format_number(c["name"], c["required"]),
             "yes" if c["passed"] else "NO",
             c["detail"],
         ]
@@ -129,10 +148,12 @@ def _slices(card: CardInputs) -> Section:
         [
             s.column,
             s.value,
-            str(s.rows),
-            _fmt(s.model_value_per_1000),
-            _fmt(s.baseline_value_per_1000),
-            _fmt(s.uplift_per_1000),
+            _count(s.rows),
+            _value(s.model_value_per_1000),
+            _value(s.baseline_value_per_1000),
+            _value(s.uplift_per_1000),
+            _value(s.uplift_se_per_1000),
+            _value(s.uplift_upper_bound_per_1000),
             "FLAGGED" if s.flagged else ("too few rows" if s.too_small else ""),
         ]
         for s in card.slices
@@ -142,14 +163,20 @@ def _slices(card: CardInputs) -> Section:
         [s.uplift_per_1000 for s in card.slices],
         [s.flagged for s in card.slices],
     )
-    floor = card.params.evaluate.slice_floor_uplift_per_1000
+    cfg = card.params.evaluate
     return Section(
         "Slices",
         [
-            f"Uplift per 1,000 decisions over the best baseline; a slice with at "
-            f"least {card.params.evaluate.min_slice_rows} rows is flagged below {floor:g}."
+            "Value per 1,000 decisions over the best baseline, per slice: the mean paired "
+            "per-row difference (uplift), its standard error (se) and the upper confidence "
+            f"bound ({method(cfg.slice_confidence)}). A slice with at least "
+            f"{_count(cfg.min_slice_rows)} rows is flagged when that bound is below "
+            f"{_value(cfg.slice_floor_uplift_per_1000)}: its shortfall is beyond sampling noise."
         ],
-        table=(["column", "value", "rows", "model", "baseline", "uplift", "note"], rows),
+        table=(
+            ["column", "value", "rows", "model", "baseline", "uplift", "se", "bound", "note"],
+            rows,
+        ),
         figures=[chart],
     )
 
@@ -187,12 +214,16 @@ def _calibration(card: CardInputs) -> Section:
             )
         )
     gap = float(np.abs(table["predicted"] - table["observed"]).max())
-    text = [f"Largest gap between predicted and observed over the bins: {gap:.3g}."]
+    text = [f"Largest gap between predicted and observed over the bins: {_rate(gap)}."]
     if "brier" in card.model:
         text.append(
-            f"Brier score {card.model['brier']:.4f} (baseline {card.baselines['dummy']['brier']:.4f})."
+            f"Brier score {_rate(card.model['brier'])} "
+            f"(baseline {_rate(card.baselines['dummy']['brier'])})."
         )
-    rows = [[_fmt(v) for v in row] for row in table.itertuples(index=False)]
+    rows = [
+        [format_number(str(name), value) for name, value in zip(table.columns, row, strict=True)]
+        for row in table.itertuples(index=False)
+    ]
     return Section("Calibration", text, table=(list(table.columns), rows), figures=figures)
 
 
@@ -267,10 +298,29 @@ def _inline(text: str) -> str:
     return out
 
 
-def _fmt(value: Any) -> str:
+def format_number(name: str, value: Any) -> str:
+    """A number in the format its kind takes: count, value per 1,000, or rate/metric."""
+    if name in COUNTS:
+        return _count(value)
+    if "per_1000" in name or name in VALUES:
+        return _value(value)
+    return _rate(value)
+
+
+def _count(value: Any) -> str:
+    return "" if value is None else f"{round(float(value)):,}"
+
+
+def _value(value: Any) -> str:
+    return _decimals(value, 1)
+
+
+def _rate(value: Any) -> str:
+    return _decimals(value, 4)
+
+
+def _decimals(value: Any, places: int) -> str:
     if value is None:
         return ""
-    if isinstance(value, float | np.floating):
-        number = float(value)
-        return f"{number:.4g}" if abs(number) < 1e5 else f"{number:,.0f}"
-    return str(value)
+    text = f"{float(value):,.{places}f}"
+    return text[1:] if text.startswith("-") and not text.strip("-0.,") else text  # no "-0.0"

@@ -1,8 +1,17 @@
-"""Slice analysis: good averages can hide subgroups where the model does harm."""
+"""Slice analysis: good averages can hide subgroups where the model does harm.
+
+A slice is judged on the paired per-row value differences (the model's value
+minus the best baseline's, on the same decisions' rows), so that a few hundred
+rows slightly below the floor by chance do not fail a good model: a slice is
+flagged only when even the one-sided upper confidence bound of the mean
+difference (normal approximation: mean + z * std / sqrt(n)) is below the floor.
+"""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from itertools import pairwise
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -10,6 +19,8 @@ import pandas as pd
 
 from ..config import EvaluateConfig, ProblemSpec
 from .business import value_per_decision
+
+MISSING = "__missing__"
 
 
 @dataclass(frozen=True)
@@ -19,7 +30,11 @@ class Slice:
     rows: int
     model_value_per_1000: float
     baseline_value_per_1000: float
+    # Mean paired difference (model minus baseline), its standard error and the
+    # one-sided upper confidence bound that is compared with the floor.
     uplift_per_1000: float
+    uplift_se_per_1000: float
+    uplift_upper_bound_per_1000: float
     too_small: bool
     flagged: bool
 
@@ -27,15 +42,52 @@ class Slice:
         return asdict(self)
 
 
+def method(confidence: float) -> str:
+    """How a slice is judged, in words (recorded in the verdict and the model card)."""
+    return f"one-sided normal bound on the mean paired difference, {confidence * 100:g}%"
+
+
+def upper_bound(differences: np.ndarray, confidence: float) -> tuple[float, float, float]:
+    """Mean, standard error and one-sided upper confidence bound of paired differences."""
+    n = len(differences)
+    mean = float(np.mean(differences))
+    se = float(np.std(differences, ddof=1) / np.sqrt(n)) if n > 1 else 0.0
+    return mean, se, mean + NormalDist().inv_cdf(confidence) * se
+
+
+def _edge(value: float, digits: int) -> str:
+    text = f"{value:.{digits}g}"
+    # Large edges read better as whole numbers than as 1.23e+04.
+    return f"{value:.0f}" if "e+" in text else text
+
+
+def _interval_labels(edges: np.ndarray) -> list[str]:
+    """'[1.1, 10.6]', '(10.6, 25]' per bin: the fewest significant digits (3 or more) that keep edges distinct."""
+    for digits in range(3, 17):
+        shown = [_edge(float(e), digits) for e in edges]
+        if len(set(shown)) == len(shown):
+            break
+    # The lowest bin holds its lower edge (the minimum); the others do not.
+    return [
+        f"{'[' if i == 0 else '('}{low}, {high}]" for i, (low, high) in enumerate(pairwise(shown))
+    ]
+
+
 def slice_labels(values: pd.Series, numeric: bool, bins: int) -> pd.Series:
-    """Categories as they are; numbers in quantile bins such as '(12.0, 24.0]'.
+    """Categories as they are; numbers in quantile bins such as "(12, 24.5]", in bin order.
 
     A numeric column with no more distinct values than bins is sliced per value.
     """
     if numeric and values.nunique() > bins:
-        binned = pd.qcut(values.astype(float), q=bins, duplicates="drop")
-        return binned.astype(str).where(values.notna(), "__missing__")
-    return values.astype(str).where(values.notna(), "__missing__")
+        codes, edges = pd.qcut(
+            values.astype(float), q=bins, labels=False, retbins=True, duplicates="drop"
+        )
+        names = _interval_labels(edges)
+        labels = pd.Series(
+            [names[int(c)] if pd.notna(c) else MISSING for c in codes], index=values.index
+        )
+        return labels.astype(pd.CategoricalDtype([*names, MISSING], ordered=True))
+    return values.astype(str).where(values.notna(), MISSING)
 
 
 def analyse(
@@ -46,30 +98,44 @@ def analyse(
     actual: pd.Series,
     model_decisions: np.ndarray,
     baseline_decisions: np.ndarray,
+    columns: list[str] | None = None,
 ) -> list[Slice]:
+    """Every slice of `columns` (default: cfg.slice_columns, which must then be set)."""
+    if columns is None:
+        if cfg.slice_columns is None:
+            raise ValueError("pass the slice columns resolved from the data config")
+        columns = cfg.slice_columns
     per_row = pd.DataFrame(
         {
             "model": value_per_decision(problem, actual, model_decisions) * 1000,
             "baseline": value_per_decision(problem, actual, baseline_decisions) * 1000,
         }
     )
+    per_row["difference"] = per_row["model"] - per_row["baseline"]
     found = []
-    for column in cfg.slice_columns:
+    for column in columns:
         labels = slice_labels(raw[column], column in numeric_columns, cfg.slice_bins)
-        for value, group in per_row.groupby(labels.to_numpy(), sort=True):
-            model, baseline = float(group["model"].mean()), float(group["baseline"].mean())
-            too_small = len(group) < cfg.min_slice_rows
-            flagged = not too_small and model - baseline < cfg.slice_floor_uplift_per_1000
-            found.append(
-                Slice(
-                    column,
-                    str(value),
-                    len(group),
-                    round(model, 2),
-                    round(baseline, 2),
-                    round(model - baseline, 2),
-                    too_small,
-                    flagged,
-                )
-            )
+        # Aligned by position; numeric bins (categorical dtype) come in bin order.
+        grouping = labels.reset_index(drop=True)
+        for value, group in per_row.groupby(grouping, sort=True, observed=True):
+            found.append(_judge(column, str(value), group, cfg))
     return found
+
+
+def _judge(column: str, value: str, group: pd.DataFrame, cfg: EvaluateConfig) -> Slice:
+    rows = len(group)
+    mean, se, bound = upper_bound(group["difference"].to_numpy(), cfg.slice_confidence)
+    # Below two rows there is no spread to judge noise by.
+    too_small = rows < max(cfg.min_slice_rows, 2)
+    return Slice(
+        column,
+        value,
+        rows,
+        round(float(group["model"].mean()), 2),
+        round(float(group["baseline"].mean()), 2),
+        round(mean, 2),
+        round(se, 2),
+        round(bound, 2),
+        too_small,
+        not too_small and bound < cfg.slice_floor_uplift_per_1000,
+    )

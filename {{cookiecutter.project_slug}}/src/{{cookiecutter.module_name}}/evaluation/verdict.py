@@ -57,7 +57,7 @@ def judge(
             float(flagged_slices),
             0.0,
             flagged_slices == 0,
-            "slices where the model falls below the baseline by more than the floor",
+            "slices whose uplift over the baseline is below the floor beyond sampling noise",
         )
     )
     if champion is not None:
@@ -68,7 +68,7 @@ def judge(
                 round(gap, 6),
                 0.0,
                 gap >= 0,
-                "value per 1,000 decisions minus the production model's",
+                "value per 1,000 decisions minus the production model's, on this test split",
             )
         )
     return verdict

@@ -3,7 +3,8 @@
 A version is a commit whose dvc.lock pins `models/package`; `register` tags
 it (`name@v0.0.3`), `promote` assigns it to a stage (`name#prod#4`), and
 `rollback` unassigns the newest prod version so the one before it serves
-again. Nothing is copied or overwritten: every version stays in git and in
+again. Both record the version then in effect in prod in the git-tracked
+models/champion.json, the champion `evaluate` and `monitor` read. Nothing is copied or overwritten: every version stays in git and in
 DVC's cache, so the way back is always there.
 """
 
@@ -160,6 +161,7 @@ def promote(version: str, stage: str, repo: Path = Path(".")) -> Version:
         stage,
         version=version,
     )
+    _record_champion(stage, repo)
     return target
 
 
@@ -184,7 +186,16 @@ def rollback(stage: str = "prod", repo: Path = Path(".")) -> tuple[Version, Vers
         version=withdrawn.version,
         stage=stage,
     )
+    _record_champion(stage, repo)
     return withdrawn, restored
+
+
+def _record_champion(stage: str, repo: Path) -> None:
+    """After a change to prod, models/champion.json names the version now in effect there."""
+    from . import champion
+
+    if stage == champion.STAGE:
+        champion.write(current(stage, repo), repo)
 
 
 def stages(repo: Path = Path(".")) -> dict[str, str]:

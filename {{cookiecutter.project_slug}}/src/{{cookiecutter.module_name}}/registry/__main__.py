@@ -6,8 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from .. import paths
 from ..errors import PipelineError
-from . import fetch, promote, register, resolve, rollback, stages
+from . import champion, fetch, promote, register, resolve, rollback, stages
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -42,12 +43,23 @@ def run(args: argparse.Namespace) -> None:
     elif args.command == "promote":
         version = promote(args.version, args.stage)
         print(f"{version.tag} is now in {args.stage}")
+        _remind_to_commit(args.stage)
     elif args.command == "fetch":
         folder = fetch(resolve(args.version), args.destination)
         print(f"{args.version} is in {folder}")
     else:
         withdrawn, restored = rollback(args.stage)
         print(f"{args.stage}: withdrew {withdrawn.version}, {restored.version} serves again")
+        _remind_to_commit(args.stage)
+
+
+def _remind_to_commit(stage: str) -> None:
+    if stage == champion.STAGE:
+        named = champion.read()
+        print(
+            f"{paths.CHAMPION} now names {named.version if named else 'no version'}: commit it "
+            f"(git add {paths.CHAMPION} && git commit) so evaluate and monitor compare with it"
+        )
 
 
 if __name__ == "__main__":

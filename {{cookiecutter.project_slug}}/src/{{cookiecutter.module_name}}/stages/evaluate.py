@@ -1,8 +1,8 @@
 """Step 5, evaluation: the test split, read once, judged on business value.
 
 The candidate is compared with the dummy baseline, the rule baseline from the
-problem spec and, when one is in production, the champion; per slice; and for
-calibration. A failed verdict does not stop the pipeline (experiments must stay
+problem spec and, when models/champion.json names one, the champion (the model
+in prod, its package scored on this same split); per slice; and for calibration. A failed verdict does not stop the pipeline (experiments must stay
 cheap to compare): it is recorded in reports/verdict.json and in the packaged
 model, and promotion refuses it unless conf/evaluate names who accepted it.
 """
@@ -15,14 +15,15 @@ import joblib
 import numpy as np
 import pandas as pd
 
-from .. import paths, registry
-from ..config import ProblemSpec, load_params
-from ..errors import RegistryError
+from .. import paths
+from ..config import Params, ProblemSpec, load_params
 from ..evaluation import card, curves, metrics, slices, verdict
+from ..evaluation import champion as champion_comparison
 from ..evaluation.baselines import rule_decisions
 from ..evaluation.business import DecisionPolicy, decide, value_per_1000
 from ..io import read_json, read_table, write_json, write_text
 from ..models import artifact, factory
+from ..registry import champion as champion_file
 from . import run_stage
 
 
@@ -33,23 +34,32 @@ def score(
     return scores, decide(problem, DecisionPolicy.from_dict(policy), scores)
 
 
-def champion_record(stage: str | None) -> dict[str, Any] | None:
-    """The recorded version and test metrics of the model in `stage` (the champion), if any.
+def champion_record(
+    params: Params, raw_test: pd.DataFrame, actual: pd.Series
+) -> dict[str, Any] | None:
+    """The champion that models/champion.json names, scored on this test split.
 
-    Read from the registry at the time this stage runs: after a promotion,
-    `dvc repro -f evaluate` compares the candidate with the new champion.
+    None when evaluate.champion is null or no version is in prod. A champion of
+    another problem is refused: the record says why and holds no metrics.
     """
-    if stage is None:
+    version = champion_file.read() if params.evaluate.champion else None
+    if version is None:
         return None
-    try:
-        version = registry.current(stage)
-        if version is None:
-            return None
-        recorded = registry.metadata(version)
-    except RegistryError as err:
-        print(f"warning: no champion comparison, the registry lookup failed: {err}")
-        return None
-    return {"version": version.version, "metrics": recorded["metrics"]}
+    fix = "run `dvc pull` to fetch it, or set evaluate.champion: null to skip the comparison"
+    packaged = artifact.load(champion_file.package(version, fix))
+    record: dict[str, Any] = {"version": version.version, "tag": version.tag}
+    refused = champion_comparison.refusal(
+        version.version,
+        packaged.problem,
+        champion_comparison.input_columns(packaged),
+        params.problem,
+        raw_test.columns,
+    )
+    if refused:
+        print(refused)
+        return {**record, "refused": refused}
+    scored = champion_comparison.score(packaged, params.problem, raw_test, actual)
+    return {**record, "refused": None, "metrics": scored}
 
 
 def write_plots(
@@ -103,22 +113,28 @@ def main() -> None:
         actual,
         model_decisions,
         baseline_decisions[best],
+        columns=params.slice_columns,
     )
-    champion = champion_record(params.evaluate.champion)
+    champion = champion_record(params, raw_test, actual)
+    champion_metrics = champion.get("metrics") if champion else None
     judged = verdict.as_record(
         verdict.judge(
             problem,
             model_metrics,
             baselines,
             sum(s.flagged for s in found),
-            champion["metrics"] if champion else None,
+            champion_metrics,
         ),
         params.evaluate.accept_failed_verdict,
     )
     uplift = round(model_metrics["value_per_1000"] - baselines[best]["value_per_1000"], 6)
     write_json(
         {
-            "test": {"model": model_metrics, **baselines},
+            "test": {
+                "model": model_metrics,
+                **baselines,
+                **({"champion": champion_metrics} if champion_metrics else {}),
+            },
             "uplift_per_1000": uplift,
             "verdict": {"passed": int(judged["passed"]), "promotable": int(judged["promotable"])},
         },
@@ -130,6 +146,12 @@ def main() -> None:
             "best_baseline": best,
             **judged,
             "champion": champion,
+            "slice_judgement": {
+                "method": slices.method(params.evaluate.slice_confidence),
+                "confidence": params.evaluate.slice_confidence,
+                "floor_uplift_per_1000": params.evaluate.slice_floor_uplift_per_1000,
+                "min_slice_rows": params.evaluate.min_slice_rows,
+            },
             "slices": [s.to_dict() for s in found],
         },
         paths.VERDICT,

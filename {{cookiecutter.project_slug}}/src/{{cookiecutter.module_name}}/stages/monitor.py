@@ -3,6 +3,10 @@
 The batch is `monitor.current`: the demo's production data by default, or any
 table, or the service's prediction log (logs/predictions.jsonl).
 
+The model judged is the one in prod, as models/champion.json names it (fetched
+from the registry like evaluate's champion); before any promotion, or when the
+prod model belongs to another problem, it is the workspace's models/package.
+
 Writes per-feature drift, prediction drift, performance on the batch when its
 labels have arrived, the same per time window, and a retrain verdict that
 scheduled CI can act on (drift must persist across windows to trigger it).
@@ -17,11 +21,13 @@ import pandas as pd
 from .. import paths
 from ..config import Params, load_params
 from ..data.prepare import clean
+from ..evaluation import champion as champion_comparison
 from ..evaluation.business import value_per_1000
 from ..io import read_table, write_json, write_text
 from ..models import artifact
 from ..monitoring import drift, report, windows
 from ..monitoring.current import load as load_current
+from ..registry import champion as champion_file
 from . import run_stage
 
 
@@ -31,6 +37,29 @@ def prediction_signal(packaged: artifact.Artifact, frame: pd.DataFrame) -> pd.Se
     if problem.task == "binary_classification":
         return pd.Series(packaged.scores(frame)[:, 1])
     return pd.Series(packaged.decide(frame))
+
+
+def judged_model(
+    params: Params, reference: pd.DataFrame
+) -> tuple[artifact.Artifact, dict[str, Any]]:
+    """The prod model models/champion.json names, else the workspace's package; and which."""
+    version = champion_file.read()
+    if version is not None:
+        fix = "run `dvc pull` to fetch it (or promote or roll back to a version you have)"
+        packaged = artifact.load(champion_file.package(version, fix))
+        refused = champion_comparison.refusal(
+            version.version,
+            packaged.problem,
+            champion_comparison.input_columns(packaged),
+            params.problem,
+            reference.columns,
+        )
+        if refused is None:
+            return packaged, {"version": version.version, "tag": version.tag, "source": "prod"}
+        print(f"{refused}; monitoring the workspace's {paths.PACKAGE_DIR} instead")
+    packaged = artifact.load(paths.PACKAGE_DIR)
+    judged = {"version": packaged.version, "tag": None, "source": str(paths.PACKAGE_DIR)}
+    return packaged, judged
 
 
 def performance(
@@ -67,11 +96,12 @@ def retrain_verdict(
 def main() -> None:
     params = load_params()
     data, target = params.data, params.problem.target
-    packaged = artifact.load(paths.PACKAGE_DIR)
     reference = read_table(paths.prepared("train"))
+    packaged, judged = judged_model(params, reference)
     current = load_current(params.monitor.current, data)
     if current.empty:
         summary: dict[str, Any] = {
+            "judged": judged,
             "model_version": packaged.version,
             "current_rows": 0,
             "verdict": {"retrain": False, "reasons": ["no production batch to compare"]},
@@ -105,6 +135,7 @@ def main() -> None:
         reference, current, data, params.monitor, window_value, whole_batch=drifts
     )
     summary = {
+        "judged": judged,
         "model_version": packaged.version,
         "reference_rows": len(reference),
         "current_rows": len(current),
@@ -133,7 +164,10 @@ def main() -> None:
         paths.METRICS_DIR / "monitor.json",
     )
     write_text(report.render(summary, drifts, reference, current), paths.MONITOR_REPORT)
-    print(f"drifted features: {drifted or 'none'}; retrain: {summary['verdict']['retrain']}")
+    print(
+        f"judged {judged['version']} ({judged['source']}); drifted features: "
+        f"{drifted or 'none'}; retrain: {summary['verdict']['retrain']}"
+    )
 
 
 if __name__ == "__main__":

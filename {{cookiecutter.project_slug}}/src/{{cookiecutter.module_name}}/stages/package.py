@@ -71,7 +71,9 @@ def metadata(params: Params, policy: dict[str, Any], train: pd.DataFrame) -> dic
         "data_version": artifact.sha256_of(paths.RAW_DATASET)[:12],
         "training_rows": len(train),
         "metrics": evaluation["test"]["model"],
-        "baseline_metrics": {k: v for k, v in evaluation["test"].items() if k != "model"},
+        "baseline_metrics": {
+            k: v for k, v in evaluation["test"].items() if k not in ("model", "champion")
+        },
         # Promotion reads these: a failed verdict is promotable only with a recorded override.
         "verdict": {key: verdict[key] for key in ("passed", "promotable", "override", "criteria")},
     }

@@ -1,0 +1,56 @@
+"""The champion (the model in prod) judged beside the candidate, on the same test rows.
+
+Its recorded metrics came from the test split of its own run, which may hold
+other rows; so its packaged pipeline (preprocessing and decision policy
+included) scores the current split instead. A champion of another problem is
+not a comparison at all, and is refused with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from ..config import ProblemSpec
+from . import metrics
+
+if TYPE_CHECKING:
+    from ..models.artifact import Artifact
+
+
+def refusal(
+    version: str,
+    theirs: ProblemSpec,
+    their_inputs: Iterable[str],
+    ours: ProblemSpec,
+    our_columns: Iterable[str],
+) -> str | None:
+    """Why the champion cannot be compared with this problem's candidate (None: it can)."""
+    differences = []
+    if theirs.task != ours.task:
+        differences.append(f"its task is {theirs.task!r}, this problem's is {ours.task!r}")
+    if theirs.target != ours.target:
+        differences.append(f"its target is {theirs.target!r}, this problem's is {ours.target!r}")
+    if theirs.task == ours.task and theirs.labels != ours.labels:
+        differences.append(f"its classes are {theirs.labels}, this problem's are {ours.labels}")
+    available = set(our_columns)
+    missing = [column for column in their_inputs if column not in available]
+    if missing:
+        differences.append(f"its input columns {missing} are not in the test split")
+    if not differences:
+        return None
+    return f"champion {version} is not comparable: " + "; ".join(differences)
+
+
+def input_columns(packaged: Artifact) -> list[str]:
+    return [field["name"] for field in packaged.metadata["input_schema"]]
+
+
+def score(
+    packaged: Artifact, problem: ProblemSpec, raw: pd.DataFrame, actual: pd.Series
+) -> dict[str, float]:
+    """The champion's value per 1,000 and ML metrics on these raw rows, by this problem's values."""
+    scores = packaged.scores(raw)
+    return metrics.compute(problem, actual, scores, packaged.decide_from_scores(scores))
