@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -27,6 +28,8 @@ from {{ cookiecutter.module_name }}.stages.train import (
     xy,
 )
 
+from .conftest import requires_demo
+
 
 @pytest.fixture(scope="module")
 def splits(pipeline_run: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -45,7 +48,25 @@ def test_the_same_params_and_data_give_the_same_metrics(
     assert first == again
 
 
+def noisy_labels(seed: int, rows: int) -> pd.DataFrame:
+    """A weak signal in much noise: the validation loss soon stops improving."""
+    rng = np.random.default_rng(seed)
+    x1, x2 = rng.normal(size=rows), rng.normal(size=rows)
+    churned = (x1 + rng.normal(0, 2, rows) > 0).astype(int)
+    return pd.DataFrame({"x1": x1, "x2": x2, "churned": churned})
+
+
 def test_boosting_stops_early_on_the_validation_split(
+    example_params: Callable[..., Params],
+) -> None:
+    params = example_params("problem=churn", "model=hist_gb", "model.max_iter=2000")
+    estimator = train_one(params, params.model, noisy_labels(0, 2000), noisy_labels(1, 600))[0]
+    assert estimator.n_iter_ < 2000
+    assert len(factory.learning_curve(estimator)["valid_score"]) == estimator.n_iter_ + 1
+
+
+@requires_demo  # a cleanly separable table can improve on validation for all 2000 rounds
+def test_boosting_stops_early_on_the_demo_splits(
     make_params: Callable[..., Params], splits: tuple[pd.DataFrame, pd.DataFrame]
 ) -> None:
     params = make_params("model=hist_gb", "model.max_iter=2000")
