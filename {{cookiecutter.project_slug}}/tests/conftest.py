@@ -81,11 +81,12 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{marker}: skipped, saying why, when conf/ lacks it")
 
 
-@pytest.hookimpl(tryfirst=True)  # before any fixture of the test is set up
-def pytest_runtest_setup(item: pytest.Item) -> None:
-    for marker, why_not in NEEDS.items():
-        if item.get_closest_marker(marker) and (reason := why_not(selected_params())):
-            pytest.skip(reason)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Skip, saying why, each marked test that what conf/ selects cannot run."""
+    for item in items:
+        for marker, why_not in NEEDS.items():
+            if item.get_closest_marker(marker) and (reason := why_not(selected_params())):
+                item.add_marker(pytest.mark.skip(reason=reason))
 
 
 @pytest.fixture
