@@ -1,7 +1,19 @@
-"""Shared fixtures: params composed from this repo's conf/, and one small pipeline run."""
+"""Shared fixtures, and the one place where tests follow what conf/ selects.
+
+Two kinds of params:
+- `make_params`: conf/ as it stands (your data, problem and model), for tests of
+  your configuration and of the pipeline run on it (`pipeline_run`);
+- `example_params`: the shipped examples (the demo data and conf/problem/churn.yaml
+  unless overridden), whatever conf/config.yaml selects, for tests of the library.
+
+Tests that only make sense on the demo data are marked `requires_demo`; tests that
+need a production batch, `requires_production_batch`. Each skips, saying why, when
+conf/ selects otherwise.
+"""
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -20,7 +32,61 @@ from {{ cookiecutter.module_name }}.config import (
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "{{ cookiecutter.module_name }}"
-PROBLEMS = ("churn", "plan_change", "spend")
+PROBLEMS = ("churn", "plan_change", "spend")  # the shipped example problems
+
+# The shipped examples, keyed by what each override sets; a test's own override of the
+# same key wins. No slice columns: the evaluate group may name columns of your data.
+EXAMPLE = {
+    "data": "data=demo",
+    "problem": "problem=churn",
+    "evaluate.slice_columns": "evaluate.slice_columns=[]",
+}
+
+
+@functools.cache
+def selected_params() -> Params:
+    """What conf/ selects as it stands (what `make params` writes to params.yaml)."""
+    return parse_params(composed([], ROOT / "conf"))
+
+
+def is_demo(params: Params) -> bool:
+    return params.data.source == "demo"
+
+
+def has_production_batch(params: Params) -> bool:
+    return is_demo(params) or params.data.production_path is not None
+
+
+def _source(params: Params) -> str:
+    return f"conf/data selects a {params.data.source} source ({params.data.path})"
+
+
+# Marker -> why a test so marked cannot run on what conf/ selects (None: it can).
+NEEDS: dict[str, Callable[[Params], str | None]] = {
+    "requires_demo": lambda params: (
+        None if is_demo(params) else f"demo-only: {_source(params)}, not the demo generator"
+    ),
+    "requires_production_batch": lambda params: (
+        None
+        if has_production_batch(params)
+        else f"needs a production batch: {_source(params)} with production_path: null"
+    ),
+}
+requires_demo = pytest.mark.requires_demo
+requires_production_batch = pytest.mark.requires_production_batch
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for marker in NEEDS:
+        config.addinivalue_line("markers", f"{marker}: skipped, saying why, when conf/ lacks it")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Skip, saying why, each marked test that what conf/ selects cannot run."""
+    for item in items:
+        for marker, why_not in NEEDS.items():
+            if item.get_closest_marker(marker) and (reason := why_not(selected_params())):
+                item.add_marker(pytest.mark.skip(reason=reason))
 
 
 @pytest.fixture
@@ -36,8 +102,31 @@ def in_root() -> Iterator[Path]:
 
 @pytest.fixture
 def make_params() -> Callable[..., Params]:
+    """conf/ as it stands, with Hydra overrides."""
+
     def make(*overrides: str) -> Params:
         return parse_params(composed(list(overrides), ROOT / "conf"))
+
+    return make
+
+
+def example_overrides(overrides: tuple[str, ...]) -> list[str]:
+    """EXAMPLE with the test's own overrides on top; skips if a shipped example is gone."""
+    chosen = {**EXAMPLE, **{item.split("=")[0]: item for item in overrides}}
+    for item in chosen.values():
+        group, _, name = item.partition("=")
+        shipped = ROOT / "conf" / group / f"{name}.yaml"
+        if shipped.parent.is_dir() and not shipped.exists():
+            pytest.skip(f"the shipped example {shipped.relative_to(ROOT)} was removed")
+    return list(chosen.values())
+
+
+@pytest.fixture
+def example_params() -> Callable[..., Params]:
+    """The shipped examples (demo data, churn), with Hydra overrides on top."""
+
+    def make(*overrides: str) -> Params:
+        return parse_params(composed(example_overrides(overrides), ROOT / "conf"))
 
     return make
 
@@ -55,7 +144,27 @@ STAGE_NAMES = (
     "package",
     "monitor",
 )
-SMALL_RUN = ("data.demo.n_rows=6000", "data.demo.n_production_rows=1500", "model.n_estimators=60")
+# A smaller demo, and fewer boosting rounds for each candidate that has them (a linear
+# model's max_iter is its solver's budget, not its size: left alone).
+SMALL_DEMO = ("data.demo.n_rows=6000", "data.demo.n_production_rows=1500")
+SMALL_MODEL = {"lightgbm": ("n_estimators", 60), "hist_gb": ("max_iter", 60)}
+
+
+def small_run_overrides(params: Params) -> list[str]:
+    """Overrides that make the smoke run quick, only for what `params` actually has."""
+    overrides = list(SMALL_DEMO) if is_demo(params) else []
+    if params.model.name in SMALL_MODEL:
+        key, rounds = SMALL_MODEL[params.model.name]
+        if params.model.hyperparameters.get(key, 0) > rounds:
+            overrides.append(f"model.{key}={rounds}")
+    return overrides
+
+
+def in_repo(location: str | None) -> str | None:
+    """A relative local path as seen from the repo root (stages run in a scratch folder)."""
+    if location is None or location.startswith("sql:") or "://" in location:
+        return location
+    return str(ROOT / location)  # an absolute path stays as it is
 
 
 def run_stages(folder: Path, names: tuple[str, ...]) -> None:
@@ -73,9 +182,17 @@ def run_stages(folder: Path, names: tuple[str, ...]) -> None:
 
 @pytest.fixture(scope="session")
 def pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Every stage, in order, on a small demo dataset in a scratch folder (run once)."""
+    """Every stage, in order, on what conf/ selects (a smaller demo, fewer boosting
+    rounds) in a scratch folder (run once)."""
     folder = tmp_path_factory.mktemp("pipeline")
-    params = parse_params(composed(list(SMALL_RUN), ROOT / "conf"))
+    params = parse_params(composed(small_run_overrides(selected_params()), ROOT / "conf"))
+    data = params.data.model_copy(
+        update={
+            "path": in_repo(params.data.path),
+            "production_path": in_repo(params.data.production_path),
+        }
+    )
+    params = params.model_copy(update={"data": data})
     (folder / "params.yaml").write_text(yaml.safe_dump(params.model_dump(mode="json")))
     shutil.copytree(ROOT / "gx", folder / "gx")
     run_stages(folder, STAGE_NAMES)

@@ -16,16 +16,16 @@ from {{ cookiecutter.module_name }}.evaluation.business import (
 )
 
 
-def test_binary_value_counts_each_outcome(make_params: Callable[..., Params]) -> None:
-    problem = make_params("problem=churn").problem
+def test_binary_value_counts_each_outcome(example_params: Callable[..., Params]) -> None:
+    problem = example_params("problem=churn").problem
     actual = pd.Series([1, 1, 0, 0])
     decisions = np.array(["1", "0", "1", "0"], dtype=object)
     # TP 60, FN 0, FP -20, TN 0 -> 40 over 4 decisions -> 10,000 per 1,000
     assert value_per_1000(problem, actual, decisions) == 10_000
 
 
-def test_threshold_is_chosen_for_value_not_accuracy(make_params: Callable[..., Params]) -> None:
-    problem = make_params("problem=churn").problem
+def test_threshold_is_chosen_for_value_not_accuracy(example_params: Callable[..., Params]) -> None:
+    problem = example_params("problem=churn").problem
     rng = np.random.default_rng(0)
     p = rng.random(5000)
     actual = pd.Series((rng.random(5000) < p).astype(int))
@@ -34,17 +34,17 @@ def test_threshold_is_chosen_for_value_not_accuracy(make_params: Callable[..., P
     assert 0.18 < policy.value < 0.32
 
 
-def test_multiclass_decides_by_expected_value(make_params: Callable[..., Params]) -> None:
-    problem = make_params("problem=plan_change").problem
+def test_multiclass_decides_by_expected_value(example_params: Callable[..., Params]) -> None:
+    problem = example_params("problem=plan_change").problem
     proba = np.array([[0.5, 0.5, 0.0], [0.05, 0.9, 0.05], [0.0, 0.4, 0.6]])
     decided = decide(problem, DecisionPolicy("expected_value"), proba)
     assert list(decided) == ["downgrade", "stay", "upgrade"]
 
 
 def test_regression_offset_leans_towards_the_costlier_error(
-    make_params: Callable[..., Params],
+    example_params: Callable[..., Params],
 ) -> None:
-    problem = make_params("problem=spend").problem  # under-prediction costs 3x more
+    problem = example_params("problem=spend").problem  # under-prediction costs 3x more
     rng = np.random.default_rng(0)
     predicted = rng.normal(100, 10, 4000)
     actual = pd.Series(predicted + rng.normal(0, 20, 4000))

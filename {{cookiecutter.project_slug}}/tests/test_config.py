@@ -30,8 +30,8 @@ def test_params_yaml_is_the_composition_of_conf(in_root: Path) -> None:
 
 
 @pytest.mark.parametrize("problem", PROBLEMS)
-def test_every_problem_spec_is_valid(problem: str, make_params: Callable[..., Params]) -> None:
-    params = make_params(f"problem={problem}")
+def test_every_problem_spec_is_valid(problem: str, example_params: Callable[..., Params]) -> None:
+    params = example_params(f"problem={problem}")
     assert params.problem.name == problem
     assert params.problem.target not in params.data.features
 
@@ -40,22 +40,22 @@ def _raw(make_params: Callable[..., Params], *overrides: str) -> dict[str, Any]:
     return make_params(*overrides).model_dump(mode="json")
 
 
-def test_missing_outcome_value_is_named(make_params: Callable[..., Params]) -> None:
-    raw = _raw(make_params, "problem=churn")
+def test_missing_outcome_value_is_named(example_params: Callable[..., Params]) -> None:
+    raw = _raw(example_params, "problem=churn")
     del raw["problem"]["value_matrix"]["1"]["1"]
     with pytest.raises(ConfigError, match=r"value_matrix\['1'\]"):
         parse_params(raw)
 
 
-def test_regression_needs_asymmetric_costs(make_params: Callable[..., Params]) -> None:
-    raw = _raw(make_params, "problem=spend")
+def test_regression_needs_asymmetric_costs(example_params: Callable[..., Params]) -> None:
+    raw = _raw(example_params, "problem=spend")
     raw["problem"]["under_cost_per_unit"] = None
     with pytest.raises(ConfigError, match="under_cost_per_unit"):
         parse_params(raw)
 
 
-def test_unknown_metric_floor_is_refused(make_params: Callable[..., Params]) -> None:
-    raw = _raw(make_params, "problem=spend")
+def test_unknown_metric_floor_is_refused(example_params: Callable[..., Params]) -> None:
+    raw = _raw(example_params, "problem=spend")
     raw["problem"]["success_criteria"]["metric_floors"] = {"roc_auc": 0.8}
     with pytest.raises(ConfigError, match="not metrics of a regression task"):
         parse_params(raw)
@@ -68,8 +68,8 @@ def test_typo_in_a_key_is_refused(make_params: Callable[..., Params]) -> None:
         parse_params(raw)
 
 
-def test_target_cannot_be_a_feature(make_params: Callable[..., Params]) -> None:
-    raw = _raw(make_params, "problem=churn")
+def test_target_cannot_be_a_feature(example_params: Callable[..., Params]) -> None:
+    raw = _raw(example_params, "problem=churn")
     raw["data"]["numeric"].append("churned")
     with pytest.raises(ConfigError, match="also listed as a feature"):
         parse_params(raw)
@@ -106,9 +106,9 @@ def test_every_search_space_composes(search: str, make_params: Callable[..., Par
 @pytest.mark.parametrize("problem", PROBLEMS)
 @pytest.mark.parametrize("model", MODELS)
 def test_every_model_config_builds_for_every_problem(
-    model: str, problem: str, make_params: Callable[..., Params]
+    model: str, problem: str, example_params: Callable[..., Params]
 ) -> None:
-    params = make_params(f"model={model}", f"problem={problem}")
+    params = example_params(f"model={model}", f"problem={problem}")
     estimator = factory.build(params.model, params.problem)
     assert hasattr(estimator, "fit") and hasattr(estimator, "predict")
     if params.problem.is_classification and "class_weight" in params.model.hyperparameters:

@@ -33,14 +33,14 @@ from {{ cookiecutter.module_name }}.validation import (
     gates,
 )
 
-from .conftest import PROBLEMS
+from .conftest import PROBLEMS, requires_demo
 
 
 @pytest.mark.parametrize("problem", PROBLEMS)
 def test_demo_is_deterministic_and_complete(
-    problem: str, make_params: Callable[..., Params]
+    problem: str, example_params: Callable[..., Params]
 ) -> None:
-    params = make_params(f"problem={problem}")
+    params = example_params(f"problem={problem}")
     history, production = demo.generate(params.problem, 3000, 500, seed=7)
     again, _ = demo.generate(params.problem, 3000, 500, seed=7)
     pd.testing.assert_frame_equal(history, again)
@@ -58,8 +58,10 @@ def test_demo_is_deterministic_and_complete(
     assert history["snapshot_date"].dt.to_period("M").nunique() >= 12
 
 
-def test_demo_label_is_skewed_and_production_is_shifted(make_params: Callable[..., Params]) -> None:
-    params = make_params("problem=churn")
+def test_demo_label_is_skewed_and_production_is_shifted(
+    example_params: Callable[..., Params],
+) -> None:
+    params = example_params("problem=churn")
     history, production = demo.generate(params.problem, 5000, 2000, seed=1)
     assert 0.05 < history["churned"].mean() < 0.35
     assert production["monthly_charges"].mean() > history["monthly_charges"].mean() + 10
@@ -68,8 +70,8 @@ def test_demo_label_is_skewed_and_production_is_shifted(make_params: Callable[..
     )
 
 
-def test_time_split_never_trains_on_the_future(make_params: Callable[..., Params]) -> None:
-    params = make_params("problem=churn")
+def test_time_split_never_trains_on_the_future(example_params: Callable[..., Params]) -> None:
+    params = example_params("problem=churn")
     history, _ = demo.generate(params.problem, 4000, 0, seed=3)
     parts = split(clean(history, params.data, "churned"), params.data)
     assert parts["train"]["snapshot_date"].max() < parts["valid"]["snapshot_date"].min()
@@ -79,8 +81,8 @@ def test_time_split_never_trains_on_the_future(make_params: Callable[..., Params
     assert not (ids[0] & ids[1] or ids[0] & ids[2] or ids[1] & ids[2])
 
 
-def test_clean_names_a_missing_column(make_params: Callable[..., Params]) -> None:
-    params = make_params("problem=churn")
+def test_clean_names_a_missing_column(example_params: Callable[..., Params]) -> None:
+    params = example_params("problem=churn")
     history, _ = demo.generate(params.problem, 1000, 0, seed=3)
     with pytest.raises(DataError, match="region"):
         clean(history.drop(columns=["region"]), params.data, "churned")
@@ -88,9 +90,9 @@ def test_clean_names_a_missing_column(make_params: Callable[..., Params]) -> Non
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
 def test_file_source_reads_dataset_and_optional_production_batch(
-    tmp_path: Path, make_params: Callable[..., Params], suffix: str
+    tmp_path: Path, example_params: Callable[..., Params], suffix: str
 ) -> None:
-    params = make_params("problem=churn")
+    params = example_params("problem=churn")
     history, production = demo.generate(params.problem, 800, 200, seed=2)
     paths = {name: tmp_path / f"{name}{suffix}" for name in ("history", "production")}
     for name, frame in (("history", history), ("production", production)):
@@ -124,16 +126,17 @@ def test_unreadable_sources_are_named(tmp_path: Path) -> None:
         read_table(tmp_path / "data.xlsx")
 
 
+@requires_demo  # the raw gate's suite in gx/ describes the demo data
 def test_the_sql_example_reads_the_demo_tables_through_the_environments_url(
     in_root: Path,
     tmp_path: Path,
-    make_params: Callable[..., Params],
+    example_params: Callable[..., Params],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """conf/data/warehouse.yaml on an embedded SQLite database: the same rows as the
-    generator, with types the raw gate accepts."""
+    generator, with types the raw gate (the demo's reviewed suite) accepts."""
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    params = make_params("problem=churn", "data=warehouse")
+    params = example_params("problem=churn", "data=warehouse")
     assert (params.data.path, params.data.production_path) == ("sql:customers", "sql:production")
     # Without $DATABASE_URL: the SQL example's embedded file, named in the message.
     with pytest.raises(DataError, match=r"sql:customers: no such table in sqlite:///.*the default"):

@@ -26,24 +26,24 @@ from {{ cookiecutter.module_name }}.evaluation.curves import (
 )
 
 
-def test_rule_baseline_follows_the_spec(make_params: Callable[..., Params]) -> None:
-    problem = make_params("problem=churn").problem
+def test_rule_baseline_follows_the_spec(example_params: Callable[..., Params]) -> None:
+    problem = example_params("problem=churn").problem
     raw = pd.DataFrame({"support_tickets": [0, 3, 5, 1]})
     flagged = rule_decisions(problem, raw)
     assert flagged is not None and list(flagged) == ["0", "1", "1", "0"]
-    spend = make_params("problem=spend").problem
+    spend = example_params("problem=spend").problem
     predicted = rule_decisions(spend, pd.DataFrame({"monthly_charges": [10.0, 20.0]}))
     assert predicted is not None and list(predicted) == [30.0, 60.0]
 
 
-def test_a_rule_over_a_missing_column_is_named(make_params: Callable[..., Params]) -> None:
-    problem = make_params("problem=churn").problem
+def test_a_rule_over_a_missing_column_is_named(example_params: Callable[..., Params]) -> None:
+    problem = example_params("problem=churn").problem
     with pytest.raises(ConfigError, match="support_tickets >= 3"):
         rule_decisions(problem, pd.DataFrame({"other": [1]}))
 
 
-def test_a_bad_slice_is_flagged(make_params: Callable[..., Params]) -> None:
-    params = make_params("problem=churn", "evaluate.slice_columns=[region]")
+def test_a_bad_slice_is_flagged(example_params: Callable[..., Params]) -> None:
+    params = example_params("problem=churn", "evaluate.slice_columns=[region]")
     actual = pd.Series([0, 1] * 1000)
     region = pd.Series(["north"] * 1000 + ["south"] * 1000)
     perfect = actual.astype(str).to_numpy(dtype=object)
@@ -63,8 +63,8 @@ def test_a_bad_slice_is_flagged(make_params: Callable[..., Params]) -> None:
     assert not by_value["north"].flagged
 
 
-def test_slices_below_the_floor_fail_the_verdict(make_params: Callable[..., Params]) -> None:
-    params = make_params(
+def test_slices_below_the_floor_fail_the_verdict(example_params: Callable[..., Params]) -> None:
+    params = example_params(
         "problem=churn",
         "evaluate.slice_columns=[region]",
         "evaluate.slice_floor_uplift_per_1000=50000",
@@ -95,9 +95,9 @@ def test_slices_below_the_floor_fail_the_verdict(make_params: Callable[..., Para
 
 
 def test_verdict_names_the_best_baseline_and_the_champion(
-    make_params: Callable[..., Params],
+    example_params: Callable[..., Params],
 ) -> None:
-    problem = make_params("problem=churn").problem
+    problem = example_params("problem=churn").problem
     model = {"value_per_1000": 3000.0, "roc_auc": 0.8}
     baselines = {"dummy": {"value_per_1000": 0.0}, "rule": {"value_per_1000": 2500.0}}
     judged = verdict.judge(problem, model, baselines, 0, champion={"value_per_1000": 3500.0})
@@ -109,9 +109,9 @@ def test_verdict_names_the_best_baseline_and_the_champion(
 
 
 def test_failed_verdict_is_promotable_only_with_a_named_override(
-    make_params: Callable[..., Params],
+    example_params: Callable[..., Params],
 ) -> None:
-    problem = make_params("problem=churn").problem
+    problem = example_params("problem=churn").problem
     judged = verdict.judge(
         problem, {"value_per_1000": 0.0, "roc_auc": 0.5}, {"dummy": {"value_per_1000": 0.0}}, 0
     )
@@ -126,9 +126,9 @@ def test_failed_verdict_is_promotable_only_with_a_named_override(
     }
 
 
-def test_curves_for_each_task(make_params: Callable[..., Params]) -> None:
+def test_curves_for_each_task(example_params: Callable[..., Params]) -> None:
     rng = np.random.default_rng(1)
-    churn = make_params("problem=churn").problem
+    churn = example_params("problem=churn").problem
     p = rng.random(1000)
     actual = pd.Series((rng.random(1000) < p).astype(int))
     table = reliability(churn, actual, np.column_stack([1 - p, p]))
@@ -137,19 +137,19 @@ def test_curves_for_each_task(make_params: Callable[..., Params]) -> None:
         "roc",
         "precision_recall",
     }
-    spend = make_params("problem=spend").problem
+    spend = example_params("problem=spend").problem
     predicted = rng.normal(100, 10, 1000)
     residuals = reliability(spend, pd.Series(predicted + rng.normal(0, 5, 1000)), predicted)
     assert {"predicted", "observed", "abs_error"} <= set(residuals.columns)
     assert roc_and_pr(spend, pd.Series(predicted), predicted) == {}
 
 
-def test_a_constant_model_gets_one_reliability_bin(make_params: Callable[..., Params]) -> None:
+def test_a_constant_model_gets_one_reliability_bin(example_params: Callable[..., Params]) -> None:
     """A dummy model scores every row the same; its card must still render."""
-    churn = make_params("problem=churn").problem
+    churn = example_params("problem=churn").problem
     actual = pd.Series([0, 1, 0, 0] * 50)
     table = reliability(churn, actual, np.tile([0.75, 0.25], (200, 1)))
     assert table[["predicted", "observed", "rows"]].values.tolist() == [[0.25, 0.25, 200]]
-    spend = make_params("problem=spend").problem
+    spend = example_params("problem=spend").problem
     flat = reliability(spend, pd.Series(np.arange(200.0)), np.full(200, 99.5))
     assert len(flat) == 1 and flat["abs_error"].iloc[0] == pytest.approx(50.0)

@@ -32,7 +32,10 @@ from {{ cookiecutter.module_name }}.errors import (
     GateError,
 )
 
-from .conftest import ROOT, run_stages
+from .conftest import ROOT, requires_demo, run_stages
+
+# Faults injected into the demo's columns, caught by the reviewed demo suites in gx/.
+pytestmark = requires_demo
 
 SOURCE = Path("data/external/customers.parquet")
 DATA_STAGES = ("ingest", "validate_raw", "prepare", "featurize", "validate_features")

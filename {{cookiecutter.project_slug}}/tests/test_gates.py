@@ -25,11 +25,16 @@ from {{ cookiecutter.module_name }}.validation import (
     skew,
 )
 
+from .conftest import requires_demo
+
+# Demo rows checked against the reviewed suites in gx/, which describe the demo data.
+pytestmark = requires_demo
+
 
 def test_raw_gate_passes_demo_and_names_what_broke(
-    in_root: Path, make_params: Callable[..., Params]
+    in_root: Path, example_params: Callable[..., Params]
 ) -> None:
-    params = make_params()
+    params = example_params()
     history, _ = demo.generate(params.problem, 1000, 0, seed=5)
     derived = derived_expectations(params)
     assert gates.run(history, "raw", "dataset", derived).passed
@@ -49,13 +54,13 @@ def test_raw_gate_passes_demo_and_names_what_broke(
 
 
 def test_a_stale_dataset_fails_the_recency_rule(
-    in_root: Path, make_params: Callable[..., Params]
+    in_root: Path, example_params: Callable[..., Params]
 ) -> None:
     """The demo is a fixed 2023-2025 snapshot: fresh enough only without a max age."""
     now = pd.Timestamp.now(tz="UTC").floor("s")
-    params = make_params("data.checks.max_age_days=30")
+    params = example_params("data.checks.max_age_days=30")
     history, _ = demo.generate(params.problem, 1000, 0, seed=5)
-    fresh_enough = time_expectations(make_params(), now, history)
+    fresh_enough = time_expectations(example_params(), now, history)
     assert not gates.run(history, "raw", "dataset", fresh_enough).failures
     failures = gates.run(
         history, "raw", "dataset", time_expectations(params, now, history)
@@ -66,11 +71,11 @@ def test_a_stale_dataset_fails_the_recency_rule(
 
 
 def test_an_event_after_its_rows_time_is_time_leakage(
-    in_root: Path, make_params: Callable[..., Params]
+    in_root: Path, example_params: Callable[..., Params]
 ) -> None:
     """A last login after the snapshot means the feature was computed later than the
     prediction would have been made."""
-    params = make_params()
+    params = example_params()
     now = pd.Timestamp.now(tz="UTC")
     history, _ = demo.generate(params.problem, 1000, 0, seed=5)
     leaked = history.copy()
@@ -84,9 +89,9 @@ def test_an_event_after_its_rows_time_is_time_leakage(
 
 @pytest.mark.parametrize("zone", [None, "UTC", "Europe/Berlin"])
 def test_time_rules_compare_in_the_columns_time_zone(
-    in_root: Path, make_params: Callable[..., Params], zone: str | None
+    in_root: Path, example_params: Callable[..., Params], zone: str | None
 ) -> None:
-    params = make_params()
+    params = example_params()
     history, _ = demo.generate(params.problem, 1000, 0, seed=5)
     if zone:
         history = history.assign(
@@ -107,19 +112,19 @@ def test_time_rules_compare_in_the_columns_time_zone(
 
 
 def test_the_demo_production_batch_passes_the_serving_suite_and_skew_gate(
-    in_root: Path, make_params: Callable[..., Params]
+    in_root: Path, example_params: Callable[..., Params]
 ) -> None:
     """The demo's production batch drifted (prices up, usage down) but is not broken."""
-    params = make_params()
+    params = example_params()
     history, production = demo.generate(params.problem, 3000, 1000, seed=5)
     assert gates.run(production, "serving", "production", []).passed
     assert skew.gate(history, production, params.data).passed
 
 
 def test_a_unit_change_or_broken_join_in_production_is_skew(
-    in_root: Path, make_params: Callable[..., Params]
+    in_root: Path, example_params: Callable[..., Params]
 ) -> None:
-    params = make_params()
+    params = example_params()
     history, production = demo.generate(params.problem, 3000, 1000, seed=5)
     broken = production.assign(
         usage_hours=production["usage_hours"] * 60,  # minutes, not hours

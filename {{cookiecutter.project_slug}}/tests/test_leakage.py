@@ -39,9 +39,9 @@ def demo_splits(params: Params, rows: int = 4000) -> dict[str, pd.DataFrame]:
 
 @pytest.mark.parametrize("problem", PROBLEMS)
 def test_the_demo_splits_pass_and_a_leaked_label_is_caught(
-    problem: str, make_params: Callable[..., Params]
+    problem: str, example_params: Callable[..., Params]
 ) -> None:
-    params = make_params(f"problem={problem}")
+    params = example_params(f"problem={problem}")
     splits = demo_splits(params)
     assert split_checks(params, splits).passed
 
@@ -54,8 +54,8 @@ def test_the_demo_splits_pass_and_a_leaked_label_is_caught(
     assert "a leaked label" in found[0].observed
 
 
-def test_ids_in_two_splits_are_named(make_params: Callable[..., Params]) -> None:
-    params = make_params("problem=churn")
+def test_ids_in_two_splits_are_named(example_params: Callable[..., Params]) -> None:
+    params = example_params("problem=churn")
     splits = demo_splits(params)
     id_column = params.data.id_column
     assert id_column is not None
@@ -66,9 +66,9 @@ def test_ids_in_two_splits_are_named(make_params: Callable[..., Params]) -> None
 
 
 def test_shifted_label_and_null_rates_fail_the_gate_with_the_contract(
-    make_params: Callable[..., Params],
+    example_params: Callable[..., Params],
 ) -> None:
-    params = make_params("problem=churn")
+    params = example_params("problem=churn")
     splits = demo_splits(params)
     target = params.problem.target
     test = splits["test"].copy()
@@ -86,11 +86,11 @@ def test_shifted_label_and_null_rates_fail_the_gate_with_the_contract(
 
 
 def test_a_shift_inside_one_slice_is_caught_where_the_split_average_hides_it(
-    make_params: Callable[..., Params],
+    example_params: Callable[..., Params],
 ) -> None:
     """Churn forced for a third of one region, nulls in one plan: small against the
     whole split, large inside the slice."""
-    params = make_params("problem=churn")
+    params = example_params("problem=churn")
     splits = demo_splits(params, rows=8000)
     target = params.problem.target
     valid = splits["valid"].copy()

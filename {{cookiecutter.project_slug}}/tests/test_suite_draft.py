@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
 
 from {{ cookiecutter.module_name }}.config import (
     Params,
@@ -20,12 +21,15 @@ from {{ cookiecutter.module_name }}.validation import (
     gates,
 )
 
+from .conftest import requires_demo
 
+
+@requires_demo  # the reviewed suite in gx/ was drafted from the demo data
 def test_the_draft_of_the_demo_has_the_reviewed_suite_shape(
-    in_root: Path, make_params: Callable[..., Params]
+    in_root: Path, example_params: Callable[..., Params]
 ) -> None:
     """Same rules on the same columns; only the reviewer's wider ranges differ."""
-    params = make_params()
+    params = example_params()
     history, _ = demo.generate(params.problem, 3000, 0, seed=9)
     drafted = draft.draft_raw_suite(history, params.data)
     changes = draft.differences(gates.load_suite("raw"), drafted)
@@ -50,13 +54,15 @@ def run_draft(monkeypatch: pytest.MonkeyPatch, *args: str) -> None:
 
 
 def test_rerunning_shows_the_change_and_keeps_the_reviewed_suite(
-    in_root: Path,
-    make_params: Callable[..., Params],
+    example_params: Callable[..., Params],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    params = make_params()
+    """On the demo's columns in a scratch folder, whatever conf/ selects."""
+    params = example_params()
+    monkeypatch.chdir(tmp_path)  # `make suite` reads params.yaml from where it runs
+    Path("params.yaml").write_text(yaml.safe_dump(params.model_dump(mode="json")))
     history, _ = demo.generate(params.problem, 2000, 0, seed=9)
     dataset, suites = tmp_path / "dataset.parquet", tmp_path / "gx"
     history.to_parquet(dataset)
