@@ -126,6 +126,12 @@ FAULTS: dict[str, tuple[Fault, str, tuple[str, ...]]] = {
         "validate_raw",
         ("column 'customer_id': expect_column_values_to_be_unique",),
     ),
+    # One class to learn from gives a model that always says the same thing.
+    "a target with one class": (
+        lambda f, p: f.assign(**{p.problem.target: f[p.problem.target].iloc[0]}),
+        "validate_raw",
+        ("column '<target>': expect_column_unique_value_count_to_be_between",),
+    ),
     "constant column": (
         with_value("support_tickets", 3, rows=None),
         "validate_raw",
@@ -198,13 +204,34 @@ def test_a_fault_is_caught_by_its_gate_and_loses_nothing(
     with pytest.raises((GateError, DataError)) as caught:
         run_stages(folder, (gate,))
     message = str(caught.value)
-    for part in expected:
+    for part in (part.replace("<target>", params.problem.target) for part in expected):
         assert part in message, f"{fault}: {part!r} not in\n{message}"
     assert digests(folder, DOWNSTREAM[gate]) == kept
     if gate == "validate_raw":  # the failed run's Data Docs show what failed, for a person
         pages = list((folder / "reports/data_docs/raw/dataset/validations").rglob("*.html"))
         failed_status = '<i class="fas fa-times text-danger" aria-hidden="true"></i> Failed'
         assert any(failed_status in page.read_text() for page in pages)
+
+
+def test_an_empty_production_batch_is_a_failed_export_not_a_quiet_day(
+    good_run: tuple[Path, Params], tmp_path: Path
+) -> None:
+    good, params = good_run
+    folder = tmp_path / "run"
+    shutil.copytree(good, folder)
+    kept = digests(folder, DOWNSTREAM["validate_raw"])
+    batch = Path("data/external/production.parquet")
+    pd.read_parquet(good / SOURCE).iloc[0:0].to_parquet(folder / batch)
+    configured = params.model_dump(mode="json")
+    configured["data"]["production_path"] = str(batch)
+    (folder / "params.yaml").write_text(yaml.safe_dump(configured))
+    run_stages(folder, ("ingest",))
+    with pytest.raises(GateError) as caught:
+        run_stages(folder, ("validate_raw",))
+    assert "production (suite 'serving'): table: expect_table_row_count_to_be_between" in str(
+        caught.value
+    )
+    assert digests(folder, DOWNSTREAM["validate_raw"]) == kept
 
 
 def test_the_good_dataset_passes_every_gate(good_run: tuple[Path, Params]) -> None:
