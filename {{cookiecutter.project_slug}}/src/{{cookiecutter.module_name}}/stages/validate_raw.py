@@ -12,6 +12,7 @@ import pandas as pd
 
 from .. import paths
 from ..config import Params, load_params
+from ..features.inputs import category_text
 from ..io import read_table, write_json
 from ..validation import gates, skew
 from . import run_stage
@@ -149,7 +150,8 @@ def main() -> None:
     production = read_table(paths.RAW_PRODUCTION)
     if not production.empty or production_configured(params):
         rules = production_expectations(params, now, production)
-        results.append(gates.run(production, "serving", "production", rules, docs))
+        served = as_served(production, params)
+        results.append(gates.run(served, "serving", "production", rules, docs))
         results.append(time_zone_mismatches(params, production, "production"))
         results.append(skew.gate(dataset, production, params.data))
     gates.enforce("validate_raw", results)
@@ -166,6 +168,12 @@ def production_expectations(
         *_labels_if_present(params, production),
         *time_expectations(params, now, production),
     ]
+
+
+def as_served(production: pd.DataFrame, params: Params) -> pd.DataFrame:
+    """The batch with its categories as the service receives them: text."""
+    present = [c for c in params.data.categorical if c in production]
+    return production.assign(**{c: category_text(production[c]) for c in present})
 
 
 def production_configured(params: Params) -> bool:

@@ -26,6 +26,7 @@ import pandas as pd
 from .. import paths
 from ..config import DataConfig, load_params
 from ..errors import DataError
+from ..features.inputs import category_text
 from ..io import read_table
 from .gates import Expectation, expectation
 
@@ -97,6 +98,8 @@ def draft_serving_suite(raw: list[Expectation], data: DataConfig) -> list[Expect
         if rule["type"] in SERVING_RULES and rule["kwargs"].get("column") in data.features:
             kwargs = dict(rule["kwargs"])
             if rule["type"] == "expect_column_values_to_be_in_set":
+                # Scoring inputs carry categories as text ("8", not 8): see features/inputs.py.
+                kwargs["value_set"] = category_text(pd.Series(kwargs["value_set"])).tolist()
                 kwargs["mostly"] = SEEN_CATEGORY_SHARE
             rules.append(expectation(rule["type"], **kwargs))
     return rules
