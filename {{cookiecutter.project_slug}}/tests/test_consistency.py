@@ -11,9 +11,6 @@ it on. Runs on whatever conf/ selects.
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,7 +21,6 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
-import uvicorn
 
 from {{ cookiecutter.module_name }}.config import (
     Params,
@@ -54,6 +50,8 @@ from {{ cookiecutter.module_name }}.serving.app import (
 from {{ cookiecutter.module_name }}.serving.settings import (
     ServeSettings,
 )
+
+from .conftest import serving
 
 ROWS = 300
 
@@ -163,26 +161,10 @@ def test_the_rule_baseline_sees_what_the_source_says(
 
 @contextmanager
 def served(package: Path, log: Path) -> Iterator[httpx.Client]:
-    """The service on a free loopback port, for the duration of the block."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
+    """The service for `package` on a free loopback port, for the duration of the block."""
     settings = ServeSettings(model_dir=package, prediction_log=log, max_records=ROWS)
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "the service did not start"
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-            yield client
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serving(create_app(settings)) as url, httpx.Client(base_url=url, timeout=30) as client:
+        yield client
 
 
 def test_decisions_are_compared_exactly() -> None:

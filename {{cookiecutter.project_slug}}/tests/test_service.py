@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +16,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import skops.io as sio
-import uvicorn
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.pipeline import Pipeline
 
@@ -54,11 +51,7 @@ from {{ cookiecutter.module_name }}.validation import (
     gates,
 )
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from .conftest import serving
 
 
 @pytest.fixture(scope="module")
@@ -104,20 +97,8 @@ def server(
     settings = ServeSettings(
         model_dir=package, challenger_dir=package, prediction_log=log, max_records=500
     )
-    config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=free_port(), log_level="warning"
-    )
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not running.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert running.started, "the service did not start"
-    with httpx.Client(base_url=f"http://127.0.0.1:{config.port}", timeout=30) as client:
-        yield {"client": client, "log": log, "url": f"http://127.0.0.1:{config.port}"}
-    running.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(settings)) as url, httpx.Client(base_url=url, timeout=30) as client:
+        yield {"client": client, "log": log, "url": url}
 
 
 def test_health_ready_and_metadata(server: dict[str, Any], packaged: artifact.Artifact) -> None:
