@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from .conftest import GeneratedEnv, bake, run
-from .test_ci import condition_holds, expression, load_yaml
+from .test_ci import run_ci_steps
 
 CARS = Path(importlib.util.find_spec("vega_datasets").submodule_search_locations[0]) / "_data/cars.json"
 # The user's own export: listings without a fuel-economy figure teach nothing.
@@ -119,19 +119,7 @@ def test_a_real_dataset_through_the_readme_then_a_pull_request(tmp_path: Path,
     generated_env.install(checkout)
     generated_env.run(["make", "params", venv], cwd=checkout)
     generated_env.run(["git", "commit", "-qam", "HistGradientBoosting"], cwd=checkout)
-    summary = run_ci_steps(checkout, generated_env, tmp_path / "summary.md")
+    ran, summary = run_ci_steps(checkout, generated_env, tmp_path)
+    assert "Tests" in ran and ran[-1] == "Metrics and params against the base branch"
     assert "model.name" in summary.split("### Params against")[1] and "hist_gb" in summary
     assert json.loads((checkout / "reports/verdict.json").read_text())["model"] == "hist_gb"
-
-
-def run_ci_steps(checkout: Path, generated_env: GeneratedEnv, summary: Path) -> str:
-    """Every `run:` step of the ci job, in order, as on a pull request into main."""
-    workflow = load_yaml(checkout / ".github/workflows/ci.yml")
-    env = {**generated_env.env(), "VENV": str(generated_env.root), **workflow["env"],
-           "GITHUB_STEP_SUMMARY": str(summary), "GITHUB_PATH": str(summary.with_name("path"))}
-    for step in workflow["jobs"]["ci"]["steps"]:
-        if "run" not in step or not condition_holds(step.get("if")):
-            continue
-        step_env = {key: expression(str(value)) for key, value in step.get("env", {}).items()}
-        run(["bash", "-eo", "pipefail", "-c", step["run"]], cwd=checkout, env={**env, **step_env})
-    return summary.read_text()

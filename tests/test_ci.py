@@ -92,24 +92,9 @@ def test_every_ci_step_runs_in_order_on_a_pull_request(tmp_path: Path,
     generated_env.run(["python", "-m", "churn_ci.compose"], cwd=checkout)
     run(["git", "commit", "-qam", "Smaller learning rate"], cwd=checkout, env=env)
 
-    workflow = load_yaml(checkout / ".github/workflows/ci.yml")
-    summary = tmp_path / "step_summary.md"
-    env.update({**workflow["env"], "GITHUB_STEP_SUMMARY": str(summary),
-                "GITHUB_PATH": str(tmp_path / "github_path")})
-    ran = []
-    for step in workflow["jobs"]["ci"]["steps"]:
-        if "uses" in step:
-            assert step["uses"].split("@")[0] in {"actions/checkout", "actions/setup-python",
-                                                  "actions/upload-artifact"}
-            continue
-        if not condition_holds(step.get("if")):
-            continue
-        step_env = {key: expression(str(value)) for key, value in step.get("env", {}).items()}
-        run(["bash", "-eo", "pipefail", "-c", step["run"]], cwd=checkout, env={**env, **step_env})
-        ran.append(step["name"])
+    ran, report = run_ci_steps(checkout, generated_env, tmp_path)
     assert ran[0] == "Install" and ran[-1] == "Metrics and params against the base branch"
 
-    report = summary.read_text()
     assert "Evaluation metrics against `origin/main`" in report and "| criterion |" in report
     assert "test.model.value_per_1000" in report.split("<details>")[0]
     params = report.split("### Params against")[1]
@@ -122,6 +107,27 @@ def test_every_ci_step_runs_in_order_on_a_pull_request(tmp_path: Path,
     assert "trailing whitespace" in committed.stdout + committed.stderr  # the hooks ran
     assert "dvc.lock" in run(["git", "show", "--stat", "HEAD"], cwd=checkout).stdout
     assert run(["git", "status", "--porcelain"], cwd=checkout).stdout == ""
+
+
+def run_ci_steps(checkout: Path, generated_env: GeneratedEnv, scratch: Path) -> tuple[list[str], str]:
+    """Every step of the ci job, in order, as on a pull request into main (its `uses:` steps
+    are the clone and the Python this harness provides); the names run and the job summary."""
+    workflow = load_yaml(checkout / ".github/workflows/ci.yml")
+    summary = scratch / "step_summary.md"
+    env = {**generated_env.env(), "VENV": str(generated_env.root), **workflow["env"],
+           "GITHUB_STEP_SUMMARY": str(summary), "GITHUB_PATH": str(scratch / "github_path")}
+    ran = []
+    for step in workflow["jobs"]["ci"]["steps"]:
+        if "uses" in step:
+            assert step["uses"].split("@")[0] in {"actions/checkout", "actions/setup-python",
+                                                  "actions/upload-artifact"}
+            continue
+        if not condition_holds(step.get("if")):
+            continue
+        step_env = {key: expression(str(value)) for key, value in step.get("env", {}).items()}
+        run(["bash", "-eo", "pipefail", "-c", step["run"]], cwd=checkout, env={**env, **step_env})
+        ran.append(step["name"])
+    return ran, summary.read_text()
 
 
 def test_gitlab_runs_the_same_commands(tmp_path: Path, generated_env: GeneratedEnv) -> None:
