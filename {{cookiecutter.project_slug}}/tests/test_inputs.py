@@ -3,6 +3,7 @@ columns parsed as conf/data says, labels that YAML cannot turn into booleans."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -121,6 +122,7 @@ def test_a_configured_normalisation_is_a_step_of_the_fitted_pipeline(
     ("time_format", "values", "expected"),
     [
         ("iso8601", ["2024-03-01", "2024-03-02T10:30:00"], "2024-03-02 10:30:00"),
+        ("iso8601", [date(2024, 3, 1), date(2024, 3, 2)], "2024-03-02 00:00:00"),  # Parquet dates
         ("%d/%m/%Y", ["01/03/2024", "02/03/2024"], "2024-03-02 00:00:00"),
         ("epoch_s", [1709251200, 1709371800], "2024-03-02 09:30:00"),
         ("epoch_ms", [1709251200000, 1709371800000], "2024-03-02 09:30:00"),
