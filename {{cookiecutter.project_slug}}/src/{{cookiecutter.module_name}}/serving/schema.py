@@ -7,6 +7,7 @@ unknown field is a 422 that names it, before any model code runs.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from pydantic import (
@@ -14,6 +15,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainValidator,
     Strict,
     StringConstraints,
     WithJsonSchema,
@@ -37,10 +39,35 @@ def _a_number(value: Any) -> Any:
 
 
 # 12 and 12.0 are the same JSON number; 1.5, "12" and true are not integers.
-Whole = Annotated[int, BeforeValidator(_a_number)]
+# JSON's interoperable integers (RFC 7493): exact as an int and as a double, so the
+# bound means the same to every client, to the float parse and to the check.
+SAFE = 2**53
+SAFE_INTEGER = {"minimum": -SAFE, "maximum": SAFE}
+Whole = Annotated[int, BeforeValidator(_a_number), Field(ge=-SAFE, le=SAFE)]
 Real = Annotated[float, Strict()]
 Text = Annotated[str, Strict(), StringConstraints(max_length=MAX_TEXT, pattern=PRINTABLE)]
 TEXT_SCHEMA = {"type": "string", "maxLength": MAX_TEXT, "pattern": PRINTABLE}
+
+
+def _an_id(value: Any) -> str | int | None:
+    """Text or a whole number, as ids are; one error naming the field otherwise."""
+    if value is None:
+        return None
+    if isinstance(value, str) and len(value) <= MAX_TEXT and re.fullmatch(PRINTABLE, value):
+        return value
+    whole = isinstance(value, int | float) and not isinstance(value, bool) and value % 1 == 0
+    if whole and -SAFE <= value <= SAFE:
+        return int(value)
+    raise PydanticCustomError(
+        "id_type", "an id is text (printable, at most 200 characters) or an integer within ±2**53"
+    )
+
+
+Id = Annotated[
+    str | int | None,
+    PlainValidator(_an_id),
+    WithJsonSchema({"anyOf": [TEXT_SCHEMA, {"type": "integer", **SAFE_INTEGER}, {"type": "null"}]}),
+]
 
 
 def record_model(
@@ -67,7 +94,7 @@ def record_model(
             fields[name] = (typed, Field(..., **notes))
     if id_column is not None:
         # Optional: carried into the prediction log so labels can be joined later.
-        fields[id_column] = (Text | Whole | None, Field(default=None))
+        fields[id_column] = (Id, Field(default=None))
     return create_model("Record", __config__=StrictRecord, **fields)
 
 
@@ -77,7 +104,12 @@ def _field_type(
     """(type, JSON schema, Field keywords) of one input column under its suite rules."""
     if column["kind"] == "numeric":
         integer = column.get("integer", False)
-        schema = {"type": "integer" if integer else "number", **rule.get("bounds", {})}
+        bounds = rule.get("bounds", {})
+        schema = (
+            {"type": "integer", **SAFE_INTEGER, **bounds}
+            if integer
+            else {"type": "number", **bounds}
+        )
         return (Whole if integer else Real), schema, {}
     if "enum" in rule:
         return Text, {**TEXT_SCHEMA, "enum": rule["enum"]}, {}

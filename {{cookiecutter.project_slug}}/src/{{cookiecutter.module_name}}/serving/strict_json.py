@@ -18,7 +18,7 @@ from fastapi import HTTPException, Request
 from fastapi.routing import APIRoute
 
 INT64 = 2**63
-MAX_DIGITS = 20  # no int64 needs more; Python refuses ints over 4,300 digits anyway
+MAX_DIGITS = 19  # no int64 needs more
 MAX_ECHO = 80
 MAX_ERRORS = 20  # characters of an offending value shown back
 
@@ -32,7 +32,7 @@ class BodyError(HTTPException):
 
 
 class _Refused:
-    """A number JSON does not allow (NaN, Infinity) or that no float64/int64 holds."""
+    """A number JSON does not allow (NaN, Infinity) or that no float64 holds."""
 
     def __init__(self, text: str, why: str) -> None:
         self.text = text[:MAX_ECHO]
@@ -52,10 +52,12 @@ def _float(text: str) -> float | _Refused:
     return value if math.isfinite(value) else _Refused(text, f"{text} is beyond a 64-bit float")
 
 
-def _int(text: str) -> int | _Refused:
+def _int(text: str) -> int | float | _Refused:
+    """Python ints are unbounded (and refuse 4,300 digits): beyond int64 a number
+    is a float, which an integer field's int64 bounds then refuse."""
     if len(text.lstrip("-")) <= MAX_DIGITS and -INT64 <= (value := int(text)) < INT64:
         return value
-    return _Refused(text, "the integer is beyond 64 bits")
+    return _float(text)
 
 
 def _object(pairs: list[tuple[str, Any]]) -> _Object:
