@@ -168,7 +168,7 @@ def wait_ready(port: int) -> None:
 
 async def main_async(port: int, body: bytes, args: argparse.Namespace) -> dict[str, Any]:
     client = Client(port, body)
-    slots = int(os.environ.get("SERVE_MAX_IN_FLIGHT", "2"))
+    slots = int(os.environ.get("SERVE_MAX_IN_FLIGHT", "1"))
     await capacity(client, slots, 2)  # warm-up
     measured = await capacity(client, slots, args.seconds)
     steps = []

@@ -28,8 +28,8 @@ class ServeSettings(BaseSettings):
     # Load shedding, per worker process: this many /predict requests at once (scoring is
     # CPU-bound: more only queues inside), a request waits this long for a slot, else
     # 503 with Retry-After; an admitted request past its deadline is not scored (504).
-    max_in_flight: int = Field(default=2, ge=1)
-    max_queue_wait_ms: float = Field(default=50, ge=0)
+    max_in_flight: int = Field(default=1, ge=1)
+    max_queue_wait_ms: float = Field(default=20, ge=0)
     deadline_ms: float = Field(default=1000, gt=0)
     retry_after_s: int = Field(default=1, ge=0)
     repo: Path = Path(".")
