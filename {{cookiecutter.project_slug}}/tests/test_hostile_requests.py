@@ -47,7 +47,9 @@ def free_port() -> int:
 @contextmanager
 def serving(pipeline_run: Path, log: Path, **limits: Any) -> Iterator[int]:
     """uvicorn on a loopback port with the packaged model; yields the port."""
-    settings = ServeSettings(model_dir=pipeline_run / "models/package", prediction_log=log, **limits)
+    settings = ServeSettings(
+        model_dir=pipeline_run / "models/package", prediction_log=log, **limits
+    )
     config = uvicorn.Config(
         create_app(settings), host="127.0.0.1", port=free_port(), log_level="warning"
     )
@@ -207,16 +209,18 @@ def test_past_the_slots_a_request_gets_a_fast_503_with_retry_after(
     """One slot, no waiting: a request still sending its body holds the slot."""
     body = json.dumps({"records": [record]}).encode()
     limits = {"max_in_flight": 1, "max_queue_wait_ms": 0}
-    with serving(pipeline_run, tmp_path / "log.jsonl", **limits) as bound:
-        with socket.create_connection(("127.0.0.1", bound), timeout=30) as slow:
-            slow.sendall(head(len(body)) + body[:10])  # admitted, body pending
-            time.sleep(0.3)
-            with socket.create_connection(("127.0.0.1", bound), timeout=30) as other:
-                status, headers, answer = exchange(other, body)
-            assert status == 503 and headers["retry-after"].isdigit(), answer
-            assert "overloaded" in json.loads(answer)["detail"]
-            slow.sendall(body[10:])
-            assert read_response(slow)[0] == 200  # the admitted one is served
+    with (
+        serving(pipeline_run, tmp_path / "log.jsonl", **limits) as bound,
+        socket.create_connection(("127.0.0.1", bound), timeout=30) as slow,
+    ):
+        slow.sendall(head(len(body)) + body[:10])  # admitted, body pending
+        time.sleep(0.3)
+        with socket.create_connection(("127.0.0.1", bound), timeout=30) as other:
+            status, headers, answer = exchange(other, body)
+        assert status == 503 and headers["retry-after"].isdigit(), answer
+        assert "overloaded" in json.loads(answer)["detail"]
+        slow.sendall(body[10:])
+        assert read_response(slow)[0] == 200  # the admitted one is served
 
 
 def test_a_request_past_its_deadline_is_not_scored(
@@ -224,14 +228,16 @@ def test_a_request_past_its_deadline_is_not_scored(
 ) -> None:
     body = json.dumps({"records": [record]}).encode()
     log = tmp_path / "log.jsonl"
-    with serving(pipeline_run, log, deadline_ms=100) as bound:
-        with socket.create_connection(("127.0.0.1", bound), timeout=30) as sock:
-            sock.sendall(head(len(body), "late-1") + body[:10])
-            time.sleep(0.5)  # the deadline passes while the body trickles in
-            sock.sendall(body[10:])
-            status, _, answer = read_response(sock)
-            assert status == 504 and "deadline" in json.loads(answer)["detail"]
-            assert exchange(sock, body)[0] == 200  # a prompt request is served
+    with (
+        serving(pipeline_run, log, deadline_ms=100) as bound,
+        socket.create_connection(("127.0.0.1", bound), timeout=30) as sock,
+    ):
+        sock.sendall(head(len(body), "late-1") + body[:10])
+        time.sleep(0.5)  # the deadline passes while the body trickles in
+        sock.sendall(body[10:])
+        status, _, answer = read_response(sock)
+        assert status == 504 and "deadline" in json.loads(answer)["detail"]
+        assert exchange(sock, body)[0] == 200  # a prompt request is served
     assert "late-1" not in set(prediction_log.read(log)["request_id"])
 
 

@@ -15,7 +15,7 @@ import asyncio
 import time
 
 from starlette.responses import JSONResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 DEADLINE = "deadline"  # key in scope["state"] (request.state.deadline): monotonic seconds
 
@@ -51,11 +51,22 @@ class LoadShedder:
             )
             await refusal(scope, receive, send)
             return
+        held = True
+
+        async def send_then_free(message: Message) -> None:
+            # Freed with the response's last byte: background work (the challenger, the
+            # log) runs after it, at most one batch per admitted request.
+            nonlocal held
+            if held and message["type"] == "http.response.body" and not message.get("more_body"):
+                held = False
+                self.slots.release()
+            await send(message)
+
         try:
-            # Held until the response and its background work (shadow, log) are done.
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, send_then_free)
         finally:
-            self.slots.release()
+            if held:
+                self.slots.release()
 
     async def _admitted(self) -> bool:
         if not self.slots.locked():
