@@ -15,17 +15,27 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from fastapi import BackgroundTasks, FastAPI, Header, Response
+from fastapi import BackgroundTasks, FastAPI, Header, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
-from . import loading
+from . import loading, refusals
 from .contract import RequestContract
 from .limits import BodySizeLimit
 from .prediction_log import PredictionLog
-from .schema import Health, Metadata, Prediction, PredictResponse, record_model, request_model
+from .schema import (
+    Health,
+    Metadata,
+    Prediction,
+    PredictResponse,
+    record_model,
+    request_model,
+)
 from .settings import ServeSettings
+from .shedding import DEADLINE, LoadShedder
+from .strict_json import StrictJSONRoute
 
 
 class Scored:
@@ -72,10 +82,11 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
     )
     meta = champion.artifact.metadata
     id_column: str | None = meta.get("id_column")
-    record_type = record_model(meta["input_schema"], id_column)
+    suite = meta.get("serving_suite", [])
+    record_type = record_model(meta["input_schema"], id_column, suite)
     request_type = request_model(record_type, settings.max_records)
     # Types come from the request model; the reviewed serving suite adds its rules.
-    contract = RequestContract(meta.get("serving_suite", []))
+    contract = RequestContract(suite)
     ready = {"now": False}
 
     @asynccontextmanager
@@ -93,15 +104,27 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         version=champion.version,
         lifespan=lifespan,
         description=meta["problem"]["decision"],
+        responses=refusals.COMMON,
     )
+    app.router.route_class = StrictJSONRoute
+    app.add_exception_handler(RequestValidationError, refusals.validation_errors)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    # Added last, so it runs first: a shed request costs no body read and no parsing.
+    app.add_middleware(
+        LoadShedder,
+        paths={"/predict"},
+        max_in_flight=settings.max_in_flight,
+        max_wait_s=settings.max_queue_wait_ms / 1000,
+        deadline_s=settings.deadline_ms / 1000,
+        retry_after_s=settings.retry_after_s,
+    )
 
     @app.get("/health")
     def health() -> Health:
         """Liveness: the process answers."""
         return Health(status="ok")
 
-    @app.get("/ready", responses={503: {"model": Health}})
+    @app.get("/ready", responses={503: {"model": Health, "description": "still loading"}})
     def is_ready() -> Any:
         """Readiness: the model is loaded and warmed up."""
         if not ready["now"]:
@@ -123,12 +146,13 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
             challenger_version=challenger.version if challenger else None,
         )
 
-    def predict(
+    async def predict(
         body: request_type,  # type: ignore[valid-type]
+        request: Request,
         response: Response,
         background: BackgroundTasks,
         x_request_id: str | None = Header(default=None, max_length=128),
-    ) -> PredictResponse:
+    ) -> Any:
         """Score one or many records; the challenger (if any) runs after the response.
 
         A record that breaks the serving suite is a 422 naming the record, field,
@@ -136,11 +160,12 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         request_id = x_request_id or uuid.uuid4().hex
         records: list[BaseModel] = body.records  # type: ignore[attr-defined]
         rows = [record.model_dump() for record in records]
-        frame = pd.DataFrame(rows)
-        violations = contract.violations(frame)
-        if violations:
-            raise RequestValidationError([v.as_error() for v in violations])
-        answer = Scored(champion, frame)
+        if await request.is_disconnected():  # nobody to answer: no scoring
+            return Response(status_code=499)
+        if time.monotonic() > getattr(request.state, DEADLINE, float("inf")):
+            detail = f"the deadline of {settings.deadline_ms:.0f} ms passed before scoring"
+            return JSONResponse({"detail": detail}, status_code=504)
+        frame, answer = await run_in_threadpool(checked_and_scored, rows)
         ids = [row.get(id_column) if id_column else None for row in rows]
         background.add_task(shadow_and_log, request_id, frame, rows, ids, answer)
         response.headers["X-Request-ID"] = request_id
@@ -149,6 +174,13 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
             model_version=champion.version,
             predictions=[answer.prediction(i, ids[i]) for i in range(len(rows))],
         )
+
+    def checked_and_scored(rows: list[dict[str, Any]]) -> tuple[pd.DataFrame, Scored]:
+        frame = pd.DataFrame(rows)
+        violations = contract.violations(frame)
+        if violations:
+            raise RequestValidationError([v.as_error() for v in violations])
+        return frame, Scored(champion, frame)
 
     def shadow_and_log(
         request_id: str,
@@ -185,7 +217,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
     app.post(
         "/predict",
         response_model=PredictResponse,
-        responses={413: {"description": "request body too large"}},
+        responses=refusals.PREDICT,
     )(predict)
     return app
 

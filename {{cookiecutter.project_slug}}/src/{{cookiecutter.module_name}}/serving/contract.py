@@ -41,13 +41,46 @@ class Violation:
         }
 
 
+def applies_per_record(rule: dict[str, Any]) -> bool:
+    return rule["type"] in ROW_RULES and rule["kwargs"].get("mostly", 1.0) >= 1.0
+
+
+def documented_rules(suite: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per column, what the request schema documents: `not_null`, `bounds` (JSON
+    Schema keywords) and `enum` for the rules this contract enforces; `known` for
+    a tolerant set, which a single record may leave."""
+    found: dict[str, dict[str, Any]] = {}
+    for rule in suite:
+        kwargs = rule["kwargs"]
+        if rule["type"] not in ROW_RULES:
+            continue
+        column = found.setdefault(kwargs["column"], {})
+        if rule["type"] == "expect_column_values_to_be_in_set":
+            values = [str(v) for v in kwargs["value_set"]]
+            column["enum" if applies_per_record(rule) else "known"] = values
+        elif not applies_per_record(rule):
+            continue
+        elif rule["type"] == "expect_column_values_to_not_be_null":
+            column["not_null"] = True
+        else:
+            column["bounds"] = _bounds(kwargs)
+    return found
+
+
+def _bounds(kwargs: dict[str, Any]) -> dict[str, Any]:
+    bounds: dict[str, Any] = {}
+    if kwargs.get("min_value") is not None:
+        low = "exclusiveMinimum" if kwargs.get("strict_min") else "minimum"
+        bounds[low] = kwargs["min_value"]
+    if kwargs.get("max_value") is not None:
+        high = "exclusiveMaximum" if kwargs.get("strict_max") else "maximum"
+        bounds[high] = kwargs["max_value"]
+    return bounds
+
+
 class RequestContract:
     def __init__(self, suite: list[dict[str, Any]]) -> None:
-        self.rules = [
-            rule
-            for rule in suite
-            if rule["type"] in ROW_RULES and rule["kwargs"].get("mostly", 1.0) >= 1.0
-        ]
+        self.rules = [rule for rule in suite if applies_per_record(rule)]
 
     def violations(self, frame: pd.DataFrame) -> list[Violation]:
         found: list[Violation] = []

@@ -7,31 +7,119 @@ unknown field is a 422 that names it, before any model code runs.
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    Strict,
+    StringConstraints,
+    WithJsonSchema,
+    create_model,
+)
+from pydantic_core import PydanticCustomError
 
-StrictRecord = ConfigDict(extra="forbid", allow_inf_nan=False, str_max_length=200)
+from .contract import documented_rules
+
+StrictRecord = ConfigDict(extra="forbid", allow_inf_nan=False)
+MAX_TEXT = 200
+# No control characters (NUL, escapes, C1): nothing a category or an id needs.
+PRINTABLE = r"^[^\x00-\x1F\x7F-\x9F]*$"
 
 
-def record_model(input_schema: list[dict[str, Any]], id_column: str | None) -> type[BaseModel]:
-    """One record: numeric fields are finite floats, categorical fields strings.
+def _a_number(value: Any) -> Any:
+    """Numbers only: lax int would turn "12" or true into 12."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    return value
 
-    A field that had no missing values in training is required and not nullable.
-    Unseen categories are accepted (the encoder maps them to "other") and show up
-    in the monitor's report instead of failing requests.
+
+# 12 and 12.0 are the same JSON number; 1.5, "12" and true are not integers.
+# JSON's interoperable integers (RFC 7493): exact as an int and as a double, so the
+# bound means the same to every client, to the float parse and to the check.
+SAFE = 2**53
+SAFE_INTEGER = {"minimum": -SAFE, "maximum": SAFE}
+Whole = Annotated[int, BeforeValidator(_a_number), Field(ge=-SAFE, le=SAFE)]
+Real = Annotated[float, Strict()]
+Text = Annotated[str, Strict(), StringConstraints(max_length=MAX_TEXT, pattern=PRINTABLE)]
+TEXT_SCHEMA = {"type": "string", "maxLength": MAX_TEXT, "pattern": PRINTABLE}
+
+
+def _an_id(value: Any) -> str | int | None:
+    """Text or a whole number, as ids are; one error naming the field otherwise."""
+    if value is None:
+        return None
+    if isinstance(value, str) and len(value) <= MAX_TEXT and re.fullmatch(PRINTABLE, value):
+        return value
+    whole = isinstance(value, int | float) and not isinstance(value, bool) and value % 1 == 0
+    if whole and -SAFE <= value <= SAFE:
+        return int(value)
+    raise PydanticCustomError(
+        "id_type", "an id is text (printable, at most 200 characters) or an integer within ±2**53"
+    )
+
+
+Id = Annotated[
+    str | int | None,
+    PlainValidator(_an_id),
+    WithJsonSchema({"anyOf": [TEXT_SCHEMA, {"type": "integer", **SAFE_INTEGER}, {"type": "null"}]}),
+]
+
+
+def record_model(
+    input_schema: list[dict[str, Any]], id_column: str | None, suite: list[dict[str, Any]]
+) -> type[BaseModel]:
+    """One record: numbers (integers where training had only whole numbers) and text.
+
+    A field that had no missing values in training, or that the serving suite says
+    is never null, is required and not nullable. The suite's no-tolerance rules
+    (ranges, closed sets) are documented in the schema and enforced by the
+    contract, which names the expectation; its tolerant sets (unseen categories
+    are accepted, the encoder maps them to "other", the monitor reports them) are
+    listed in the field's description.
     """
+    rules = documented_rules(suite)
     fields: dict[str, Any] = {}
     for column in input_schema:
-        kind: Any = float if column["kind"] == "numeric" else str
-        if column["nullable"]:
-            fields[column["name"]] = (kind | None, Field(default=None))
+        name = column["name"]
+        kind, schema, notes = _field_type(column, rules.get(name, {}))
+        typed = Annotated[kind, WithJsonSchema(schema)]  # type: ignore[valid-type]
+        if column["nullable"] and not rules.get(name, {}).get("not_null"):
+            fields[name] = (typed | None, Field(default=None, **notes))
         else:
-            fields[column["name"]] = (kind, Field(...))
+            fields[name] = (typed, Field(..., **notes))
     if id_column is not None:
         # Optional: carried into the prediction log so labels can be joined later.
-        fields[id_column] = (str | int | None, Field(default=None))
+        fields[id_column] = (Id, Field(default=None))
     return create_model("Record", __config__=StrictRecord, **fields)
+
+
+def _field_type(
+    column: dict[str, Any], rule: dict[str, Any]
+) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+    """(type, JSON schema, Field keywords) of one input column under its suite rules."""
+    if column["kind"] == "numeric":
+        integer = column.get("integer", False)
+        bounds = rule.get("bounds", {})
+        schema = (
+            {"type": "integer", **SAFE_INTEGER, **bounds}
+            if integer
+            else {"type": "number", **bounds}
+        )
+        return (Whole if integer else Real), schema, {}
+    if "enum" in rule:
+        return Text, {**TEXT_SCHEMA, "enum": rule["enum"]}, {}
+    known = rule.get("known") or column.get("categories", [])
+    notes = {
+        "description": f"known categories: {', '.join(known)}; others are accepted and "
+        "show up in the monitor's report",
+        "examples": known[:5],
+    }
+    return Text, TEXT_SCHEMA, notes if known else {}
 
 
 def request_model(record: type[BaseModel], max_records: int) -> type[BaseModel]:
@@ -40,6 +128,12 @@ def request_model(record: type[BaseModel], max_records: int) -> type[BaseModel]:
         __config__=ConfigDict(extra="forbid"),
         records=(list[record], Field(..., min_length=1, max_length=max_records)),  # type: ignore[valid-type]
     )
+
+
+class Problem(BaseModel):
+    """A refusal that is not a list of field errors: overload, deadline, body size."""
+
+    detail: str
 
 
 class Prediction(BaseModel):

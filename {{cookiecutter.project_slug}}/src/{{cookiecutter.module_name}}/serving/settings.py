@@ -25,6 +25,13 @@ class ServeSettings(BaseSettings):
     prediction_log_backups: int = Field(default=5, ge=0)
     max_records: int = Field(default=1000, ge=1)
     max_body_bytes: int = Field(default=2_000_000, ge=1024)
+    # Load shedding, per worker process: this many /predict requests at once (scoring is
+    # CPU-bound: more only queues inside), a request waits this long for a slot, else
+    # 503 with Retry-After; an admitted request past its deadline is not scored (504).
+    max_in_flight: int = Field(default=1, ge=1)
+    max_queue_wait_ms: float = Field(default=20, ge=0)
+    deadline_ms: float = Field(default=1000, gt=0)
+    retry_after_s: int = Field(default=1, ge=0)
     repo: Path = Path(".")
     # Where registry versions are materialised (git-ignored).
     cache_dir: Path = Path("build/serving")

@@ -36,6 +36,8 @@ def input_schema(frame: pd.DataFrame, data: DataConfig) -> list[dict[str, Any]]:
                 "nullable": bool(values.isna().any()),
                 "min": float(values.min()),
                 "max": float(values.max()),
+                # Whole numbers in training (counts): the service takes integers only.
+                "integer": bool((values.dropna() % 1 == 0).all()),
             }
         )
     for column in data.categorical:

@@ -1,0 +1,81 @@
+"""Load shedding: a bounded number of requests in flight, a bounded wait, a deadline.
+
+Scoring is CPU-bound and the GIL runs one score at a time, so a worker that
+takes every request only makes every request slow: past capacity the queue
+grows until clients time out and the worker goes on scoring for nobody. Here a
+request waits at most `max_wait_s` for one of `max_in_flight` slots, else it
+gets an immediate 503 with Retry-After, which a client or a load balancer can
+act on; an admitted request carries a deadline the endpoint checks before the
+expensive work (504 past it), and a client that has left is not scored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+DEADLINE = "deadline"  # key in scope["state"] (request.state.deadline): monotonic seconds
+
+
+class LoadShedder:
+    def __init__(
+        self,
+        app: ASGIApp,
+        paths: set[str],
+        max_in_flight: int,
+        max_wait_s: float,
+        deadline_s: float,
+        retry_after_s: int,
+    ) -> None:
+        self.app = app
+        self.paths = paths
+        self.slots = asyncio.Semaphore(max_in_flight)
+        self.max_wait_s = max_wait_s
+        self.deadline_s = deadline_s
+        self.retry_after = str(retry_after_s)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] not in self.paths:
+            await self.app(scope, receive, send)
+            return
+        arrived = time.monotonic()
+        scope.setdefault("state", {})[DEADLINE] = arrived + self.deadline_s
+        if not await self._admitted():
+            waited_ms = (time.monotonic() - arrived) * 1000
+            detail = f"overloaded: no slot free within {waited_ms:.0f} ms; retry later"
+            refusal = JSONResponse(
+                {"detail": detail}, 503, headers={"Retry-After": self.retry_after}
+            )
+            await refusal(scope, receive, send)
+            return
+        held = True
+
+        async def send_then_free(message: Message) -> None:
+            # Freed with the response's last byte: background work (the challenger, the
+            # log) runs after it, at most one batch per admitted request.
+            nonlocal held
+            if held and message["type"] == "http.response.body" and not message.get("more_body"):
+                held = False
+                self.slots.release()
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_then_free)
+        finally:
+            if held:
+                self.slots.release()
+
+    async def _admitted(self) -> bool:
+        if not self.slots.locked():
+            await self.slots.acquire()
+            return True
+        if self.max_wait_s <= 0:
+            return False
+        try:
+            await asyncio.wait_for(self.slots.acquire(), timeout=self.max_wait_s)
+        except TimeoutError:
+            return False
+        return True
