@@ -11,7 +11,6 @@ import json
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,7 +19,6 @@ from typing import Any
 
 import pandas as pd
 import pytest
-import uvicorn
 
 from {{ cookiecutter.module_name }}.models import (
     artifact,
@@ -35,36 +33,19 @@ from {{ cookiecutter.module_name }}.serving.settings import (
     ServeSettings,
 )
 
+from .conftest import serving
+
 RAW = "__raw_value__"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextmanager
-def serving(pipeline_run: Path, log: Path, **limits: Any) -> Iterator[int]:
-    """uvicorn on a loopback port with the packaged model; yields the port."""
+def packaged_service(pipeline_run: Path, log: Path, **limits: Any) -> Iterator[int]:
+    """The packaged model's service on a loopback port; yields the port."""
     settings = ServeSettings(
         model_dir=pipeline_run / "models/package", prediction_log=log, **limits
     )
-    config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=free_port(), log_level="warning"
-    )
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not running.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert running.started, "the service did not start"
-    try:
-        yield config.port
-    finally:
-        running.should_exit = True
-        thread.join(timeout=10)
+    with serving(create_app(settings)) as url:
+        yield int(url.rsplit(":", 1)[1])
 
 
 def head(body_length: int, request_id: str = "") -> bytes:
@@ -119,7 +100,7 @@ def record(pipeline_run: Path, packaged: artifact.Artifact) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def port(pipeline_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    with serving(pipeline_run, tmp_path_factory.mktemp("hostile") / "log.jsonl") as bound:
+    with packaged_service(pipeline_run, tmp_path_factory.mktemp("hostile") / "log.jsonl") as bound:
         yield bound
 
 
@@ -210,7 +191,7 @@ def test_past_the_slots_a_request_gets_a_fast_503_with_retry_after(
     body = json.dumps({"records": [record]}).encode()
     limits = {"max_in_flight": 1, "max_queue_wait_ms": 0}
     with (
-        serving(pipeline_run, tmp_path / "log.jsonl", **limits) as bound,
+        packaged_service(pipeline_run, tmp_path / "log.jsonl", **limits) as bound,
         socket.create_connection(("127.0.0.1", bound), timeout=30) as slow,
     ):
         slow.sendall(head(len(body)) + body[:10])  # admitted, body pending
@@ -229,7 +210,7 @@ def test_a_request_past_its_deadline_is_not_scored(
     body = json.dumps({"records": [record]}).encode()
     log = tmp_path / "log.jsonl"
     with (
-        serving(pipeline_run, log, deadline_ms=100) as bound,
+        packaged_service(pipeline_run, log, deadline_ms=100) as bound,
         socket.create_connection(("127.0.0.1", bound), timeout=30) as sock,
     ):
         sock.sendall(head(len(body), "late-1") + body[:10])
@@ -249,7 +230,7 @@ def test_a_client_that_left_is_not_scored(
     body = json.dumps({"records": [record]}).encode()
     log = tmp_path / "log.jsonl"
     limits = {"max_in_flight": 1, "max_queue_wait_ms": 5000}
-    with serving(pipeline_run, log, **limits) as bound:
+    with packaged_service(pipeline_run, log, **limits) as bound:
         with socket.create_connection(("127.0.0.1", bound), timeout=30) as holder:
             holder.sendall(head(len(body), "holder") + body[:10])
             time.sleep(0.3)
