@@ -227,8 +227,8 @@ RECORD_OVERRIDE = (
     "to record an override."
 )
 WITHDRAW = (
-    "Withdraw it (`make rollback STAGE={stage}` or `gto unassign`), or register a run "
-    "that records an override (evaluate.accept_failed_verdict: approved_by and reason)."
+    "Withdraw it (`make rollback STAGE={stage}`), or register and promote a run that "
+    "records an override (evaluate.accept_failed_verdict: approved_by and reason)."
 )
 
 
