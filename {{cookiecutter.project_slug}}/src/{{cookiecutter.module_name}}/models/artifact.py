@@ -170,7 +170,7 @@ def read_model(path: Path) -> Any:
         raise ArtifactError(f"{path}: not found; run the stage that writes it (`dvc repro`)")
     try:
         found = sio.get_untrusted_types(file=path)
-    except (zipfile.BadZipFile, KeyError, ValueError) as err:
+    except (zipfile.BadZipFile, KeyError, TypeError, ValueError) as err:
         raise ArtifactError(
             f"{path}: not a skops model file ({err}); refusing to load it, since a pickle "
             "or other format in its place could run code"
@@ -208,7 +208,12 @@ def load(directory: Path) -> Artifact:
             f"{model_path}: SHA-256 {actual[:12]}... does not match the packaged "
             f"{str(metadata.get('sha256'))[:12]}...; refusing to load a modified model file"
         )
-    recorded = str(metadata.get("digest"))
+    recorded = metadata.get("digest")
+    if not isinstance(recorded, str):
+        raise ArtifactError(
+            f"{metadata_path}: records no digest (packaged by an older version of this "
+            "code); package it again with `dvc repro`"
+        )
     if digest_of(metadata) != recorded or metadata.get("version") != recorded[:12]:
         raise ArtifactError(
             f"{metadata_path}: does not match its packaged digest {recorded[:12]}...; refusing "
