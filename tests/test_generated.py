@@ -228,6 +228,17 @@ def served_version(project: Path, generated_env: GeneratedEnv, stage: str = "pro
         server.wait(timeout=10)
 
 
+def refused_to_serve(project: Path, generated_env: GeneratedEnv, stage: str = "prod") -> str:
+    """Start the real service for `stage`, which must exit non-zero at start-up; its output."""
+    module = next((project / "src").iterdir()).name
+    env = {**generated_env.env(), "SERVE_STAGE": stage}
+    result = subprocess.run([str(generated_env.bin / "python"), "-m", f"{module}.serving",
+                             "--port", "0"], cwd=project, env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode != 0, result.stdout + result.stderr
+    return result.stderr
+
+
 def commit_and_register(project: Path, generated_env: GeneratedEnv, message: str) -> str:
     generated_env.run(["git", "add", "-A"], cwd=project)
     generated_env.run(["git", "commit", "-q", "-m", message], cwd=project)
@@ -269,6 +280,25 @@ def test_registry_promotes_refuses_serves_and_rolls_back(project: Path,
     assert f"@{useless} failed its evaluation verdict" in refused.stderr
     assert "uplift_per_1000_over_baseline: observed" in refused.stderr
     generated_env.run([*make, "promote", f"VERSION={useless}", "STAGE=staging"], cwd=project)
+    assert served_version(project, generated_env)["model_version"] == good
+
+    # GTO's own command is a side door past `make promote`: the service still refuses it,
+    # and so does batch scoring, each in one line naming the version and what failed.
+    name = next(iter(yaml.safe_load((project / "dvc.yaml").read_text())["artifacts"]))
+    generated_env.run(["gto", "assign", name, "--version", useless, "--stage", "prod"],
+                      cwd=project)
+    for output in (
+        refused_to_serve(project, generated_env),
+        generated_env.run([*make, "score", "INPUT=data/raw/production.parquet",
+                           "OUTPUT=build/scored.csv"], cwd=project, check=False).stderr,
+    ):
+        line = next(line for line in output.splitlines() if "failed its evaluation" in line)
+        assert f"@{useless} failed its evaluation verdict" in line, output
+        assert "uplift_per_1000_over_baseline: observed" in line, output
+        assert "no recorded override" in line and "make rollback" in line, output
+    assert not (project / "build/scored.csv").exists()
+    withdrawn = generated_env.run([*make, "rollback"], cwd=project).stdout
+    assert f"withdrew {useless}, {good} serves again" in withdrawn
     assert served_version(project, generated_env)["model_version"] == good
 
     # With a recorded override it may go to prod; then one command takes it back.

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import joblib
 import numpy as np
 import pandas as pd
 import pytest
@@ -38,6 +37,7 @@ from {{ cookiecutter.module_name }}.io import (
     read_table,
 )
 from {{ cookiecutter.module_name }}.models import (
+    artifact,
     factory,
 )
 from {{ cookiecutter.module_name }}.serving import (
@@ -92,7 +92,7 @@ def evaluated(run: tuple[Path, Params], chosen: pd.DataFrame) -> list[str]:
     problem = params.problem
     features = read_table(folder / "data/features/test.parquet").loc[chosen.index]
     scores = factory.scores(
-        joblib.load(folder / "models/model.joblib"),
+        artifact.read_model(folder / "models/model.skops"),
         features.drop(columns=[problem.target]),
         problem,
     )

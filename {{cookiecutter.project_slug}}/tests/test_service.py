@@ -352,6 +352,8 @@ def test_the_artifact_refuses_types_outside_the_allow_list(
     sio.dump(Pipeline([("shell", Shell())]), folder / artifact.MODEL_FILE)
     meta = json.loads((folder / artifact.METADATA_FILE).read_text())
     meta["sha256"] = artifact.sha256_of(folder / artifact.MODEL_FILE)
+    meta["digest"] = artifact.digest_of(meta)
+    meta["version"] = meta["digest"][:12]
     (folder / artifact.METADATA_FILE).write_text(json.dumps(meta))
     with pytest.raises(ArtifactError, match="refusing to load untrusted types"):
         artifact.load(folder)

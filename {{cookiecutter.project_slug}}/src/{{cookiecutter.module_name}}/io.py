@@ -94,12 +94,21 @@ def write_table(frame: pd.DataFrame, path: Path) -> None:
     _atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
 
 
+def write_bytes(content: bytes, path: Path) -> None:
+    _atomic_write(path, lambda tmp: tmp.write_bytes(content))
+
+
 def write_text(text: str, path: Path) -> None:
     _atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def write_json(payload: Any, path: Path) -> None:
     write_text(json.dumps(payload, indent=2, sort_keys=False, default=_to_builtin) + "\n", path)
+
+
+def as_json_data(payload: Any) -> Any:
+    """`payload` as JSON holds it (numpy scalars as numbers, tuples as lists)."""
+    return json.loads(json.dumps(payload, default=_to_builtin))
 
 
 def read_json(path: Path) -> Any:

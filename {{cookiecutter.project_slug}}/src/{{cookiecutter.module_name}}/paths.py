@@ -12,9 +12,10 @@ PREPARED_DIR = Path("data/prepared")
 FEATURES_DIR = Path("data/features")
 
 MODELS_DIR = Path("models")
-PREPROCESSOR = MODELS_DIR / "preprocessor.joblib"
-MODEL = MODELS_DIR / "model.joblib"
-BASELINE = MODELS_DIR / "baseline.joblib"
+# skops, like the package: loading one cannot run code (models/artifact.py).
+PREPROCESSOR = MODELS_DIR / "preprocessor.skops"
+MODEL = MODELS_DIR / "model.skops"
+BASELINE = MODELS_DIR / "baseline.skops"
 DECISIONS = MODELS_DIR / "decisions.json"
 PACKAGE_DIR = MODELS_DIR / "package"
 # Git-tracked, written by promote/rollback: the version in prod that evaluate and monitor use.

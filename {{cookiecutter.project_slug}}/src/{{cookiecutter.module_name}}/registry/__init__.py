@@ -152,7 +152,7 @@ def promote(version: str, stage: str, repo: Path = Path(".")) -> Version:
 
     target = resolve(version, repo)
     if stage in PROTECTED_STAGES:
-        _require_promotable(target, metadata(target, repo), stage)
+        require_promotable(target.tag, metadata(target, repo), stage)
     _gto(
         f"promote {target.tag} to {stage}",
         gto.api.assign,
@@ -221,18 +221,37 @@ def _latest(artifact: Entry, repo: Path) -> str:
     return latest.version if latest is not None else "-"
 
 
-def _require_promotable(version: Version, meta: dict[str, Any], stage: str) -> None:
-    verdict = meta["verdict"]
-    if verdict["promotable"]:
+# What to do about a failed verdict, by whoever meets it.
+RECORD_OVERRIDE = (
+    "Set evaluate.accept_failed_verdict (approved_by and reason) and rerun the pipeline "
+    "to record an override."
+)
+WITHDRAW = (
+    "Withdraw it (`make rollback STAGE={stage}`), or register and promote a run that "
+    "records an override (evaluate.accept_failed_verdict: approved_by and reason)."
+)
+
+
+def require_promotable(
+    tag: str, meta: dict[str, Any], stage: str, fix: str = RECORD_OVERRIDE
+) -> None:
+    """A version in a protected stage needs a passed verdict or a recorded override.
+
+    `promote` asks before assigning; the service and batch scoring ask again on loading,
+    since a version can also reach the stage by `gto assign` or a hand-made tag.
+    """
+    verdict = meta.get("verdict") or {}
+    criteria = verdict.get("criteria") or []
+    failed = [c for c in criteria if not c["passed"]]
+    passed = bool(criteria) and not failed
+    if verdict.get("promotable") is True and (passed or verdict.get("override")):
         return
-    failed = [c for c in verdict["criteria"] if not c["passed"]]
     reasons = "; ".join(
         f"{c['name']}: observed {c['observed']}, required {c['required']}" for c in failed
     )
     raise RegistryError(
-        f"{version.tag} failed its evaluation verdict ({reasons}); it cannot go to {stage!r}. "
-        "Set evaluate.accept_failed_verdict (approved_by and reason) and rerun the pipeline "
-        "to record an override."
+        f"{tag} failed its evaluation verdict ({reasons or 'no verdict recorded'}) and has "
+        f"no recorded override, so it may not be in {stage!r}. " + fix.format(stage=stage)
     )
 
 

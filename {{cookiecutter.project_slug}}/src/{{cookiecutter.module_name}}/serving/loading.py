@@ -33,7 +33,11 @@ def from_stage(stage: str, repo: Path, cache_dir: Path) -> ServedModel:
             f"no version is assigned to {stage!r}; `make registry` shows what is where"
         )
     folder = registry.fetch(version, cache_dir / version.name / version.version, repo)
-    return ServedModel(artifact.load(folder), version.version, f"{stage} ({version.tag})")
+    loaded = artifact.load(folder)  # hash-checked, so the verdict below is the packaged one
+    if stage in registry.PROTECTED_STAGES:
+        # Whatever put it there (promote, `gto assign`, a hand-made tag), it must qualify.
+        registry.require_promotable(version.tag, loaded.metadata, stage, registry.WITHDRAW)
+    return ServedModel(loaded, version.version, f"{stage} ({version.tag})")
 
 
 def load(

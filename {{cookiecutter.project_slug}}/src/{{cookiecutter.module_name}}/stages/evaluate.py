@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import joblib
 import numpy as np
 import pandas as pd
 
@@ -90,10 +89,10 @@ def main() -> None:
     inputs, actual = test.drop(columns=[target]), test[target]
     policies = read_json(paths.DECISIONS)
     model_scores, model_decisions = score(
-        problem, joblib.load(paths.MODEL), policies["model"], inputs
+        problem, artifact.read_model(paths.MODEL), policies["model"], inputs
     )
     dummy_scores, dummy_decisions = score(
-        problem, joblib.load(paths.BASELINE), policies["baseline"], inputs
+        problem, artifact.read_model(paths.BASELINE), policies["baseline"], inputs
     )
 
     model_metrics = metrics.compute(problem, actual, model_scores, model_decisions)

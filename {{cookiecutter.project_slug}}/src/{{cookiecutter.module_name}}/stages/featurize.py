@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import joblib
-
 from .. import paths
 from ..config import load_params
 from ..features.pipeline import as_model_input, build_preprocessor
 from ..io import read_table, write_table
+from ..models.artifact import write_model
 from . import run_stage
 
 
@@ -21,8 +20,7 @@ def main() -> None:
         features = preprocessor.transform(as_model_input(frame, params.data))
         features[target] = frame[target].to_numpy()
         write_table(features, paths.features(name))
-    paths.MODELS_DIR.mkdir(exist_ok=True)
-    joblib.dump(preprocessor, paths.PREPROCESSOR)
+    write_model(preprocessor, paths.PREPROCESSOR)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import joblib
 import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
@@ -86,7 +85,7 @@ def check_round_trip(params: Params, policy: dict[str, Any]) -> None:
     packaged = artifact.load(paths.PACKAGE_DIR)
     target = params.problem.target
     features = read_table(paths.features("test")).drop(columns=[target])
-    model = joblib.load(paths.MODEL)
+    model = artifact.read_model(paths.MODEL)
     expected = decide(
         params.problem,
         DecisionPolicy.from_dict(policy),
@@ -106,7 +105,10 @@ def main() -> None:
     params = load_params()
     policy = read_json(paths.DECISIONS)["model"]
     pipeline = Pipeline(
-        [("preprocess", joblib.load(paths.PREPROCESSOR)), ("model", joblib.load(paths.MODEL))]
+        [
+            ("preprocess", artifact.read_model(paths.PREPROCESSOR)),
+            ("model", artifact.read_model(paths.MODEL)),
+        ]
     )
     saved = artifact.save(
         paths.PACKAGE_DIR, pipeline, metadata(params, policy, read_table(paths.prepared("train")))

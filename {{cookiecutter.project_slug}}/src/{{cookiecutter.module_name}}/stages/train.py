@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import joblib
 import pandas as pd
 from dvclive import Live
 
@@ -22,7 +21,7 @@ from ..errors import ConfigError
 from ..evaluation import metrics
 from ..evaluation.business import DecisionPolicy, decide, tune_policy
 from ..io import read_table, write_json, write_text
-from ..models import crossval, explain, factory, search
+from ..models import artifact, crossval, explain, factory, search
 from . import run_stage
 
 LIVE_DIR = "dvclive"
@@ -124,8 +123,8 @@ def main() -> None:
     cv = cross_validation(params, chosen, model_policy, train)
     with Live(dir=LIVE_DIR, dvcyaml=None, save_dvc_exp=False, report=None) as live:
         track(live, model, model_metrics, baseline_metrics)
-    joblib.dump(model, paths.MODEL)
-    joblib.dump(baseline, paths.BASELINE)
+    artifact.write_model(model, paths.MODEL)
+    artifact.write_model(baseline, paths.BASELINE)
     write_json({"model": model_policy, "baseline": baseline_policy}, paths.DECISIONS)
     importance = explain.importance(model, x_valid, y_valid)
     write_text(importance.to_csv(index=False), paths.FEATURE_IMPORTANCE)
