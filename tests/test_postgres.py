@@ -36,8 +36,9 @@ def test_postgres_tables_feed_the_gate_and_a_broken_table_is_stopped(
     out = run(["dvc", "repro", "prepare"], cwd=project, env=env).stdout
     assert "ingested 20000 rows and a production batch of 4000 rows" in out
     passed = json.loads((project / "reports/validation/raw.json").read_text())
-    assert [r["dataset"] for r in passed if r["passed"]] == ["dataset", "production",
-                                                               "production vs training"]
+    assert [(r["suite"], r["dataset"]) for r in passed if r["passed"]] == [
+        ("raw", "dataset"), ("time zones", "dataset"), ("serving", "production"),
+        ("time zones", "production"), ("skew", "production vs training")]
     train = (project / "data/prepared/train.parquet").read_bytes()
 
     # Upstream renames a column; the retrain re-reads the table and stops at the gate.
