@@ -6,7 +6,7 @@ from .. import paths
 from ..config import load_params
 from ..features.pipeline import as_model_input, build_preprocessor
 from ..io import read_table, write_table
-from ..models.artifact import write_model
+from ..models.storage import write_model
 from . import run_stage
 
 
