@@ -74,8 +74,12 @@ class LoadShedder:
             return True
         if self.max_wait_s <= 0:
             return False
-        try:
-            await asyncio.wait_for(self.slots.acquire(), timeout=self.max_wait_s)
-        except TimeoutError:
-            return False
-        return True
+        # asyncio.wait, not wait_for: wait_for's timeout is asyncio.TimeoutError on
+        # Python 3.10 and the builtin one after, and no spelling catches both cleanly.
+        waiting = asyncio.ensure_future(self.slots.acquire())
+        done, _ = await asyncio.wait({waiting}, timeout=self.max_wait_s)
+        if waiting in done:
+            return True
+        if not waiting.cancel():  # it took a slot just as the wait ran out
+            self.slots.release()
+        return False
