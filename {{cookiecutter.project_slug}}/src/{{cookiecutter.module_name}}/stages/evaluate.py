@@ -2,9 +2,10 @@
 
 The candidate is compared with the dummy baseline, the rule baseline from the
 problem spec and, when models/champion.json names one, the champion (the model
-in prod, its package scored on this same split); per slice; and for calibration. A failed verdict does not stop the pipeline (experiments must stay
-cheap to compare): it is recorded in reports/verdict.json and in the packaged
-model, and promotion refuses it unless conf/evaluate names who accepted it.
+in prod, its package scored on this same split); per slice; and for calibration.
+A failed verdict does not stop the pipeline (experiments must stay cheap to
+compare): it is recorded in reports/verdict.json and in the packaged model, and
+promotion refuses it unless conf/evaluate names who accepted it.
 """
 
 from __future__ import annotations
