@@ -1,6 +1,19 @@
-"""Where each stage reads and writes. dvc.yaml declares the same paths."""
+"""Where each stage reads and writes. dvc.yaml declares the same paths.
 
+Every path here is relative to the project root, the folder holding dvc.yaml, and is
+the string dvc.yaml declares. DVC starts each stage in that root. The command line
+(cli.py) finds it with `find_root`: `--root DIR` when given, else the nearest folder
+upward from the current one that holds dvc.yaml, else ${{ cookiecutter.module_name | upper }}_ROOT
+(so a shell outside the project can name it), else the current folder; it then
+enters the root before it runs anything, so these paths, DVC, GTO and git (which all
+work on the current folder) agree on one root whatever folder the command ran from.
+"""
+
+import os
 from pathlib import Path
+
+PROJECT_FILE = "dvc.yaml"
+ROOT_ENV = "{{ cookiecutter.module_name | upper }}_ROOT"
 
 PARAMS = Path("params.yaml")
 CONF_DIR = Path("conf")
@@ -46,3 +59,16 @@ def prepared(split: str) -> Path:
 
 def features(split: str) -> Path:
     return FEATURES_DIR / f"{split}.parquet"
+
+
+def find_root(given: Path | None = None, start: Path | None = None) -> Path:
+    """The project root: `given`, else the nearest folder from `start` (the current one)
+    upward holding dvc.yaml, else $ROOT_ENV, else `start` itself."""
+    if given is not None:
+        return given.resolve()
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / PROJECT_FILE).is_file():
+            return folder
+    from_env = os.environ.get(ROOT_ENV)
+    return Path(from_env).resolve() if from_env else here
