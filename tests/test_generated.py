@@ -33,7 +33,7 @@ HOSTILE = {
     "author_email": "ops.team+ml@example.co.uk",
 }
 STAGES = ("define", "ingest", "validate_raw", "prepare", "featurize", "validate_features",
-          "train", "evaluate", "package", "monitor")
+          "train", "evaluate", "package", "validate_production", "monitor")
 
 
 def read_json(path: Path) -> Any:
@@ -333,6 +333,52 @@ def test_loadtest_judges_p99_against_the_limit(project: Path, generated_env: Gen
     assert report["passed"] and report["requests"] > 0 and report["p99_ms"] > 0
     impossible = generated_env.run([*loadtest, "--p99-limit-ms", "0.001"], cwd=project, check=False)
     assert impossible.returncode != 0 and "loadtest: FAILED" in impossible.stderr
+
+
+SHIFT_BATCH = """
+import pandas as pd, yaml
+pd.read_parquet("data/raw/dataset.parquet").to_parquet("data/external/history.parquet")
+batch = pd.read_parquet("data/raw/production.parquet")
+batch.assign(monthly_charges=batch["monthly_charges"] * 100).to_parquet("data/external/cents.parquet")
+params = yaml.safe_load(open("params.yaml"))
+params["data"].update(source="file", path="data/external/history.parquet",
+                      production_path="data/external/cents.parquet")
+yaml.safe_dump(params, open("params.yaml", "w"), sort_keys=False)
+"""
+
+
+def test_a_shifted_production_batch_fails_its_check_and_blocks_no_retrain(
+        project: Path, generated_env: GeneratedEnv) -> None:
+    """Charges in cents in the production batch only: under `make retrain` every training
+    stage runs, the production check stops with one line naming the column, the monitor
+    is not run on it by DVC and, run by hand, names the failed check beside the drift."""
+    if "churn" not in project.name:
+        pytest.skip("the production check does not depend on the task: one task proves it")
+    module = next((project / "src").iterdir()).name
+    generated_env.run(["dvc", "repro", "define", "ingest"], cwd=project)  # what a retrain finds
+    params = (project / "params.yaml").read_text()
+    try:
+        generated_env.run(["python", "-c", SHIFT_BATCH], cwd=project)
+        result = generated_env.run(["make", "retrain", f"VENV={generated_env.root}"],
+                                   cwd=project, check=False)
+        for stage in ("prepare", "featurize", "validate_features", "train", "evaluate", "package"):
+            assert f"Running stage '{stage}'" in result.stdout, result.stdout
+        assert result.returncode != 0 and "Running stage 'monitor'" not in result.stdout
+        assert "stage 'validate_production' failed" in result.stderr
+        skew = next(line for line in result.stderr.splitlines() if "production_matches_training" in line)
+        assert "production vs training (suite 'skew'): column 'monthly_charges'" in skew
+        assert "training std apart" in skew
+        assert read_json(project / "models/package/metadata.json")["verdict"]["passed"]
+
+        shown = generated_env.run(["python", "-m", f"{module}.stages.monitor"], cwd=project).stdout
+        assert "the batch failed its production checks" in shown
+        checks = read_json(project / "reports/monitor.json")["production_checks"]
+        assert not checks["passed"] and "column 'monthly_charges'" in " ".join(checks["failures"])
+        assert "failed its production checks" in (project / "reports/monitor.html").read_text()
+    finally:
+        (project / "params.yaml").write_text(params)
+        for name in ("history.parquet", "cents.parquet"):
+            (project / "data/external" / name).unlink(missing_ok=True)
 
 
 @pytest.mark.parametrize("python_version", ["3.10", "3.13"])

@@ -33,9 +33,10 @@ def test_postgres_tables_feed_the_gate_and_a_broken_table_is_stopped(
     wrote = run([*make, "params", "demo-db"], cwd=project, env=env).stdout
     assert "wrote 20000 customers and a production batch of 4000" in wrote
     assert "to postgresql+psycopg://" in wrote
-    out = run(["dvc", "repro", "prepare"], cwd=project, env=env).stdout
+    out = run(["dvc", "repro", "prepare", "validate_production"], cwd=project, env=env).stdout
     assert "ingested 20000 rows and a production batch of 4000 rows" in out
-    passed = json.loads((project / "reports/validation/raw.json").read_text())
+    passed = [*json.loads((project / "reports/validation/raw.json").read_text()),
+              *json.loads((project / "reports/validation/production.json").read_text())]
     assert [(r["suite"], r["dataset"]) for r in passed if r["passed"]] == [
         ("raw", "dataset"), ("time zones", "dataset"), ("serving", "production"),
         ("time zones", "production"), ("skew", "production vs training")]

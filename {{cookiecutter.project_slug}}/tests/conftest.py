@@ -147,6 +147,7 @@ STAGE_NAMES = (
     "train",
     "evaluate",
     "package",
+    "validate_production",
     "monitor",
 )
 # A smaller demo, and fewer boosting rounds for each candidate that has them (a linear

@@ -26,11 +26,11 @@ from {{ cookiecutter.module_name }}.errors import (
 from {{ cookiecutter.module_name }}.io import (
     read_table,
 )
-from {{ cookiecutter.module_name }}.stages.validate_raw import (
-    derived_expectations,
-)
 from {{ cookiecutter.module_name }}.validation import (
     gates,
+)
+from {{ cookiecutter.module_name }}.validation.raw import (
+    derived_expectations,
 )
 
 from .conftest import PROBLEMS, requires_demo

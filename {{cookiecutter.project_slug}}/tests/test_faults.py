@@ -1,13 +1,16 @@
 """Faults injected into a good dataset: each stops its gate with a message that
 names it, and nothing downstream of the gate changes.
 
-A good run of the data stages (ingest to validate_features) on a file source
-comes first; each fault then replaces the source file in a copy of that run.
+A good run of the data stages (ingest to validate_features, and the production
+check) on a file source comes first; each fault then replaces the source file in a
+copy of that run. A fault in the production batch is caught by its own check, off
+the training path, in a copy of the whole pipeline run.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -38,12 +41,36 @@ from .conftest import ROOT, requires_demo, run_stages
 pytestmark = requires_demo
 
 SOURCE = Path("data/external/customers.parquet")
-DATA_STAGES = ("ingest", "validate_raw", "prepare", "featurize", "validate_features")
+DATA_STAGES = (
+    "ingest",
+    "validate_raw",
+    "prepare",
+    "featurize",
+    "validate_features",
+    "validate_production",
+)
+# The stages that train and package a model from the raw data: none reads the batch.
+TRAINING_STAGES = (
+    "validate_raw",
+    "prepare",
+    "featurize",
+    "validate_features",
+    "train",
+    "evaluate",
+    "package",
+)
 # What a failing gate must leave as it was: every output of the stages after it.
 DOWNSTREAM = {
     "ingest": ("data/raw", "data/prepared", "data/features", "reports/validation"),
     "validate_raw": ("data/prepared", "data/features", "reports/validation"),
     "validate_features": ("reports/validation/features.json",),
+    # Outside the training path: what training wrote before it stays as it was.
+    "validate_production": (
+        "data/prepared",
+        "data/features",
+        "reports/validation/raw.json",
+        "reports/validation/features.json",
+    ),
 }
 
 Fault = Callable[[pd.DataFrame, Params], pd.DataFrame | bytes]
@@ -219,7 +246,7 @@ def test_an_empty_production_batch_is_a_failed_export_not_a_quiet_day(
     good, params = good_run
     folder = tmp_path / "run"
     shutil.copytree(good, folder)
-    kept = digests(folder, DOWNSTREAM["validate_raw"])
+    kept = digests(folder, DOWNSTREAM["validate_production"])
     batch = Path("data/external/production.parquet")
     pd.read_parquet(good / SOURCE).iloc[0:0].to_parquet(folder / batch)
     configured = params.model_dump(mode="json")
@@ -227,11 +254,13 @@ def test_an_empty_production_batch_is_a_failed_export_not_a_quiet_day(
     (folder / "params.yaml").write_text(yaml.safe_dump(configured))
     run_stages(folder, ("ingest",))
     with pytest.raises(GateError) as caught:
-        run_stages(folder, ("validate_raw",))
+        run_stages(folder, ("validate_production",))
     assert "production (suite 'serving'): table: expect_table_row_count_to_be_between" in str(
         caught.value
     )
-    assert digests(folder, DOWNSTREAM["validate_raw"]) == kept
+    assert digests(folder, DOWNSTREAM["validate_production"]) == kept
+    # The empty batch blocks nothing on the training path.
+    run_stages(folder, ("validate_raw", "prepare", "featurize", "validate_features"))
 
 
 def test_the_good_dataset_passes_every_gate(good_run: tuple[Path, Params]) -> None:
@@ -243,3 +272,37 @@ def test_the_good_dataset_passes_every_gate(good_run: tuple[Path, Params]) -> No
         .all()
         .all()
     )
+
+
+def test_a_unit_change_in_production_fails_its_check_not_the_retrain(
+    pipeline_run: Path, tmp_path: Path
+) -> None:
+    """Charges in cents, not euros, in the production batch only: training still runs
+    green, the production check stops loudly naming the column, the monitor reports it."""
+    folder = tmp_path / "run"
+    shutil.copytree(pipeline_run, folder)
+    batch = folder / "data/raw/production.parquet"
+    production = pd.read_parquet(batch)
+    production.assign(monthly_charges=production["monthly_charges"] * 100).to_parquet(batch)
+
+    run_stages(folder, TRAINING_STAGES)  # the retrain the shift calls for is not blocked
+    trained = ("models", "metrics", "reports/verdict.json", *DOWNSTREAM["validate_production"])
+    kept = digests(folder, trained)
+    with pytest.raises(GateError) as caught:
+        run_stages(folder, ("validate_production",))
+    lines = str(caught.value).splitlines()
+    skewed = [line for line in lines if "production_matches_training" in line]
+    assert len(skewed) == 1, lines
+    where = "validate_production: production vs training (suite 'skew'): "
+    assert skewed[0].strip().startswith(where + "column 'monthly_charges'")
+    assert "training std apart" in skewed[0]
+    assert digests(folder, trained) == kept
+
+    run_stages(folder, ("monitor",))  # as `python -m ...stages.monitor` after the failure
+    summary = json.loads((folder / "reports/monitor.json").read_text())
+    checks = summary["production_checks"]
+    assert not checks["passed"]
+    assert any("column 'monthly_charges'" in line for line in checks["failures"])
+    assert "monthly_charges" in summary["drifted"]
+    page = (folder / "reports/monitor.html").read_text()
+    assert "failed its production checks" in page and "monthly_charges" in page

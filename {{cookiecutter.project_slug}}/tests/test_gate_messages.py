@@ -11,11 +11,9 @@ import pandas as pd
 from {{ cookiecutter.module_name }}.config import (
     Params,
 )
-from {{ cookiecutter.module_name }}.stages import (
-    validate_raw,
-)
 from {{ cookiecutter.module_name }}.validation import (
     skew,
+    time_rules,
 )
 
 
@@ -67,10 +65,10 @@ def test_mixed_time_zones_are_a_named_failure_not_a_type_error(
             event: pd.to_datetime(["2024-02-01T00:00:00Z", "2024-02-02T00:00:00Z"]),
         }
     )
-    (failure,) = validate_raw.time_zone_mismatches(params, frame, "dataset").failures
+    (failure,) = time_rules.time_zone_mismatches(params, frame, "dataset").failures
     assert failure.column == event and "set data.time_zone" in failure.observed
     now = pd.Timestamp.now(tz="UTC")
-    kinds = [rule["type"] for rule in validate_raw.time_expectations(params, now, frame)]
+    kinds = [rule["type"] for rule in time_rules.time_expectations(params, now, frame)]
     assert "expect_column_pair_values_a_to_be_greater_than_b" not in kinds
     placed = frame.assign(**{time_column: frame[time_column].dt.tz_localize("UTC")})
-    assert validate_raw.time_zone_mismatches(params, placed, "dataset").passed
+    assert time_rules.time_zone_mismatches(params, placed, "dataset").passed

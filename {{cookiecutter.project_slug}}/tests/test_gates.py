@@ -15,14 +15,16 @@ from {{ cookiecutter.module_name }}.data import (
 from {{ cookiecutter.module_name }}.errors import (
     GateError,
 )
-from {{ cookiecutter.module_name }}.stages.validate_raw import (
-    derived_expectations,
-    in_time_zone_of,
-    time_expectations,
-)
 from {{ cookiecutter.module_name }}.validation import (
     gates,
     skew,
+)
+from {{ cookiecutter.module_name }}.validation.raw import (
+    derived_expectations,
+)
+from {{ cookiecutter.module_name }}.validation.time_rules import (
+    in_time_zone_of,
+    time_expectations,
 )
 
 from .conftest import requires_demo
@@ -135,5 +137,5 @@ def test_a_unit_change_or_broken_join_in_production_is_skew(
     assert set(found) == {"usage_hours", "payment_method"}
     assert "training std apart" in found["usage_hours"].observed
     assert found["payment_method"].expectation == "null_rate_matches_training"
-    with pytest.raises(GateError, match=r"production vs training .*usage_hours"):
-        gates.enforce("validate_raw", [result])
+    with pytest.raises(GateError, match=r"validate_production: production vs .*usage_hours"):
+        gates.enforce("validate_production", [result])

@@ -21,12 +21,12 @@ from {{ cookiecutter.module_name }}.data.prepare import (
 from {{ cookiecutter.module_name }}.errors import (
     GateError,
 )
-from {{ cookiecutter.module_name }}.stages.validate_features import (
-    split_checks,
-)
 from {{ cookiecutter.module_name }}.validation import (
     gates,
     leakage,
+)
+from {{ cookiecutter.module_name }}.validation.features import (
+    split_checks,
 )
 
 from .conftest import PROBLEMS

@@ -57,7 +57,10 @@ def test_the_monitor_reports_on_the_production_batch(
     assert "Over time" in over_time and len(summary["windows"]) >= windows
     assert features.count("<svg") == len(params.data.features)
     assert ("Retrain recommended" in report) == summary["verdict"]["retrain"]
-    assert Path("reports/data_docs/raw/production/index.html").exists()
+    # The batch's own check (validate_production), off the training path, passed.
+    assert Path("reports/data_docs/production/production/index.html").exists()
+    assert summary["production_checks"]["passed"]
+    assert "data/raw/production.parquet</code>: <span class=ok>passed</span>" in report
 
 
 @requires_demo  # the demo's production batch is generated with prices moved up

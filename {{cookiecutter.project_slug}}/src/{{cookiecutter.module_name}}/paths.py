@@ -38,6 +38,8 @@ CHAMPIONS_DIR = Path("build/champions")
 REPORTS_DIR = Path("reports")
 PROBLEM_REPORT = REPORTS_DIR / "problem.md"
 VALIDATION_DIR = REPORTS_DIR / "validation"
+# The production batch's checks, written pass or fail: the monitor names what failed.
+PRODUCTION_CHECK = VALIDATION_DIR / "production.json"
 DATA_DOCS_DIR = REPORTS_DIR / "data_docs"
 SPLIT_REPORT = REPORTS_DIR / "split.json"
 MODEL_CARD = REPORTS_DIR / "model_card.md"

@@ -48,6 +48,7 @@ def render(
 current batch: {summary["current_rows"]} rows.</p>
 <div class="verdict {"retrain" if verdict["retrain"] else "keep"}">
 <b>{"Retrain recommended" if verdict["retrain"] else "No retraining needed"}</b><ul>{reasons}</ul></div>
+{_production_checks(summary.get("production_checks"))}
 <p>Dataset drift: {summary["drifted_features"]} of {summary["n_features"]} features drifted
 (share {summary["drift_share"]:.0%}, threshold {summary["drift_share_threshold"]:.0%}).
 Prediction drift: {escape(summary["prediction_drift"]["test"])} =
@@ -60,6 +61,21 @@ Prediction drift: {escape(summary["prediction_drift"]["test"])} =
 <table><tr><th>feature</th><th>distribution</th><th>test</th><th>statistic</th><th>threshold</th>
 <th>PSI</th><th>nulls ref / cur</th><th>status</th></tr>{rows}</table></body></html>
 """
+
+
+def _production_checks(checks: dict[str, Any] | None) -> str:
+    """The batch's production checks (validate_production): failed ones are named first."""
+    if checks is None:
+        return "<p>Production checks (validate_production): not run yet.</p>"
+    batch = f"<code>{escape(checks['batch'])}</code>"
+    if checks["passed"]:
+        return f"<p>Production checks on {batch}: <span class=ok>passed</span>.</p>"
+    items = "".join(f"<li>{escape(line)}</li>" for line in checks["failures"])
+    return (
+        f'<div class="verdict retrain"><b>{batch} failed its production checks</b> '
+        "(validate_production): broken inputs, not only drift. Fix the batch before "
+        f"acting on the drift below.<ul>{items}</ul></div>"
+    )
 
 
 def _over_time(windows: list[dict[str, Any]], threshold: float) -> str:

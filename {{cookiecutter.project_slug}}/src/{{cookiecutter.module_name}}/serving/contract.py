@@ -1,6 +1,6 @@
 """The serving suite, checked on every request.
 
-GX validates batches: validate_raw runs gx/expectations/serving.json as a
+GX validates batches: validate_production runs gx/expectations/serving.json as a
 checkpoint on the production batch. A checkpoint per request would cost more
 than the model, so the service applies the same reviewed rules itself, read
 from the packaged model (the suite it was trained under travels with it). Only

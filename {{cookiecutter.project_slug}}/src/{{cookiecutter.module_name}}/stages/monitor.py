@@ -28,6 +28,7 @@ from ..models import artifact
 from ..monitoring import drift, report, windows
 from ..monitoring.current import load as load_current
 from ..registry import champion as champion_file
+from ..validation import gates
 from . import run_stage
 
 
@@ -93,17 +94,29 @@ def retrain_verdict(
     return {"retrain": bool(reasons), "reasons": reasons}
 
 
+def production_checks() -> dict[str, Any] | None:
+    """What validate_production found on the batch. Under `dvc repro` a failed check
+    stops the pipeline before this stage; run by hand (`python -m` this module) after
+    it, the monitor still measures the drift and names every failed check beside it."""
+    failures = gates.report_failures(paths.PRODUCTION_CHECK)
+    if failures is None:
+        return None
+    return {"batch": str(paths.RAW_PRODUCTION), "passed": not failures, "failures": failures}
+
+
 def main() -> None:
     params = load_params()
     data, target = params.data, params.problem.target
     reference = read_table(paths.prepared("train"))
     packaged, judged = judged_model(params, reference)
+    checks = production_checks()
     current = load_current(params.monitor.current, data)
     if current.empty:
         summary: dict[str, Any] = {
             "judged": judged,
             "model_version": packaged.version,
             "current_rows": 0,
+            "production_checks": checks,
             "verdict": {"retrain": False, "reasons": ["no production batch to compare"]},
         }
         write_json(summary, paths.MONITOR_SUMMARY)
@@ -148,6 +161,7 @@ def main() -> None:
         "prediction_drift": prediction.to_dict(),
         "performance": perf,
         "windows": [w.to_dict() for w in by_window],
+        "production_checks": checks,
         "verdict": retrain_verdict(
             params, windows.persistent_drift(by_window, params.monitor), perf
         ),
@@ -168,6 +182,8 @@ def main() -> None:
         f"judged {judged['version']} ({judged['source']}); drifted features: "
         f"{drifted or 'none'}; retrain: {summary['verdict']['retrain']}"
     )
+    if checks and checks["failures"]:
+        print("the batch failed its production checks:\n  " + "\n  ".join(checks["failures"]))
 
 
 if __name__ == "__main__":

@@ -156,6 +156,17 @@ def enforce(stage: str, results: list[GateResult]) -> None:
         raise GateError(f"{len(lines)} expectation(s) failed\n  " + "\n  ".join(lines))
 
 
+def report_failures(path: Path) -> list[str] | None:
+    """The failures a written gate report records, one line each (None: no report)."""
+    if not path.exists():
+        return None
+    return [
+        f"{result['dataset']} (suite {result['suite']!r}): {failure}"
+        for result in json.loads(path.read_text(encoding="utf-8"))
+        for failure in result["failures"]
+    ]
+
+
 def _failure(result: Any) -> Failure:
     config = result.expectation_config
     # A column pair rule (A > B) is reported on B, the column that broke it.

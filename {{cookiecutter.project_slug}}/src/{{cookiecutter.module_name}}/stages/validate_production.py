@@ -1,0 +1,33 @@
+"""Step 7a, the production-batch check: read the batch and the training dataset, run
+validation/production.py, write the report, then stop on any failure.
+
+Outside the training path: only monitor (and batch scoring of the batch) come after
+it, so a shifted batch never blocks the retrain it calls for. The report is written
+before the failure is raised, so `python -m ...stages.monitor`, run by hand after a
+failed check, names the failed checks beside the drift it measures.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .. import paths
+from ..config import load_params
+from ..io import read_table, write_json
+from ..validation import gates
+from ..validation.production import check_batch
+from . import run_stage
+
+
+def main() -> None:
+    params = load_params()
+    now = pd.Timestamp.now(tz="UTC").floor("s")
+    training, production = read_table(paths.RAW_DATASET), read_table(paths.RAW_PRODUCTION)
+    docs = paths.DATA_DOCS_DIR / "production"
+    results = check_batch(params, now, training, production, docs)
+    write_json([r.summary() for r in results], paths.PRODUCTION_CHECK)
+    gates.enforce("validate_production", results)
+
+
+if __name__ == "__main__":
+    run_stage("validate_production", main)

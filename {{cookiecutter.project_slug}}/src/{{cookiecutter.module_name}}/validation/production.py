@@ -1,0 +1,70 @@
+"""The production-batch check: the batch meets the 'serving' suite (what one scoring
+input must be, the same file the service checks requests with), the time rules, and
+is not skewed from training so far that its inputs are broken rather than drifted.
+
+It is not part of the training path: a broken or shifted batch stops batch scoring
+and is reported by the monitor, but never blocks the retrain it may call for.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from ..config import Params
+from ..features.inputs import category_text
+from . import gates, skew
+from .raw import derived_expectations
+from .time_rules import time_expectations, time_zone_mismatches
+
+
+def check_batch(
+    params: Params,
+    now: pd.Timestamp,
+    training: pd.DataFrame,
+    production: pd.DataFrame,
+    docs_dir: Path | None = None,
+) -> list[gates.GateResult]:
+    """Every check on the production batch (none when no batch is configured)."""
+    if production.empty and not production_configured(params):
+        return []
+    rules = production_expectations(params, now, production)
+    return [
+        gates.run(as_served(production, params), "serving", "production", rules, docs_dir),
+        time_zone_mismatches(params, production, "production"),
+        skew.gate(training, production, params.data),
+    ]
+
+
+def production_expectations(
+    params: Params, now: pd.Timestamp, production: pd.DataFrame
+) -> list[gates.Expectation]:
+    """What the production batch must also meet; a configured batch that arrives
+    empty is a broken export, not a quiet day."""
+    return [
+        gates.expectation("expect_table_row_count_to_be_between", min_value=1),
+        *_labels_if_present(params, production),
+        *time_expectations(params, now, production),
+    ]
+
+
+def as_served(production: pd.DataFrame, params: Params) -> pd.DataFrame:
+    """The batch with its categories as the service receives them: text."""
+    present = [c for c in params.data.categorical if c in production]
+    return production.assign(**{c: category_text(production[c]) for c in present})
+
+
+def production_configured(params: Params) -> bool:
+    data = params.data
+    if data.source == "demo":
+        return data.demo is not None and data.demo.n_production_rows > 0
+    return data.production_path is not None
+
+
+def _labels_if_present(params: Params, production: pd.DataFrame) -> list[gates.Expectation]:
+    """Production labels arrive late: nulls are allowed, unknown classes are not."""
+    if params.problem.target not in production.columns:
+        return []
+    not_null = "expect_column_values_to_not_be_null"
+    return [e for e in derived_expectations(params) if e["type"] != not_null]
