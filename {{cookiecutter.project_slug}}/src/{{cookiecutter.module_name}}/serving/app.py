@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from ..contracts import InputField, NumericInput
 from . import loading, refusals
 from .contract import RequestContract
 from .limits import BodySizeLimit
@@ -81,9 +82,9 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         settings.prediction_log, settings.prediction_log_max_bytes, settings.prediction_log_backups
     )
     meta = champion.artifact.metadata
-    id_column: str | None = meta.get("id_column")
-    suite = meta.get("serving_suite", [])
-    record_type = record_model(meta["input_schema"], id_column, suite)
+    id_column = meta.id_column
+    suite = meta.serving_suite
+    record_type = record_model(meta.input_schema, id_column, suite)
     request_type = request_model(record_type, settings.max_records)
     # Types come from the request model; the reviewed serving suite adds its rules.
     contract = RequestContract(suite)
@@ -92,7 +93,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         # Warm up both models once, so the first real request is not the slow one.
-        example = example_frame(meta["input_schema"])
+        example = example_frame(meta.input_schema)
         Scored(champion, example)
         if challenger is not None:
             Scored(challenger, example)
@@ -100,10 +101,10 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         yield
 
     app = FastAPI(
-        title=f"{meta['name']} model service",
+        title=f"{meta.name} model service",
         version=champion.version,
         lifespan=lifespan,
-        description=meta["problem"]["decision"],
+        description=meta.problem.decision,
         responses=refusals.COMMON,
     )
     app.router.route_class = StrictJSONRoute
@@ -134,15 +135,15 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
     @app.get("/metadata")
     def metadata() -> Metadata:
         return Metadata(
-            name=meta["name"],
-            task=meta["task"],
+            name=meta.name,
+            task=meta.task,
             model_version=champion.version,
             artifact_version=champion.artifact.version,
             source=champion.source,
-            data_version=meta["data_version"],
-            input_schema=meta["input_schema"],
-            metrics=meta["metrics"],
-            verdict_passed=meta["verdict"]["passed"],
+            data_version=meta.data_version,
+            input_schema=meta.input_schema,
+            metrics=meta.metrics,
+            verdict_passed=meta.verdict.passed,
             challenger_version=challenger.version if challenger else None,
         )
 
@@ -222,12 +223,12 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
     return app
 
 
-def example_frame(input_schema: list[dict[str, Any]]) -> pd.DataFrame:
+def example_frame(input_schema: list[InputField]) -> pd.DataFrame:
     """One plausible record: mid-range numbers, the first known category."""
     row: dict[str, Any] = {}
     for column in input_schema:
-        if column["kind"] == "numeric":
-            row[column["name"]] = (column["min"] + column["max"]) / 2
+        if isinstance(column, NumericInput):
+            row[column.name] = (column.min + column.max) / 2
         else:
-            row[column["name"]] = column["categories"][0] if column["categories"] else None
+            row[column.name] = column.categories[0] if column.categories else None
     return pd.DataFrame([row])
