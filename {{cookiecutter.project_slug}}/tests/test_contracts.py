@@ -21,12 +21,13 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
-from fastapi.testclient import TestClient
 
 from {{ cookiecutter.module_name }} import (
     registry,
@@ -59,7 +60,7 @@ from {{ cookiecutter.module_name }}.serving.settings import (
     ServeSettings,
 )
 
-from .conftest import PACKAGE
+from .conftest import PACKAGE, serving
 
 FIXTURES = Path(__file__).parent / "fixtures"
 V1_PACKAGE, V1_REPORTS = FIXTURES / "package_v1", FIXTURES / "reports_v1"
@@ -118,7 +119,7 @@ def test_the_service_answers_a_v1_package_with_its_old_decisions(tmp_path: Path)
     request = json.loads((V1_PACKAGE / "requests.json").read_text())
     expected = json.loads((V1_PACKAGE / "answers.json").read_text())["predictions"]
     settings = ServeSettings(model_dir=folder, prediction_log=tmp_path / "log.jsonl")
-    with TestClient(create_app(settings)) as client:
+    with serving(create_app(settings)) as url, httpx.Client(base_url=url, timeout=30) as client:
         answer = client.post("/predict", json=request)
         meta = client.get("/metadata").json()
     assert answer.status_code == 200, answer.text
@@ -129,7 +130,10 @@ def test_the_service_answers_a_v1_package_with_its_old_decisions(tmp_path: Path)
         assert new["scores"] == pytest.approx(old["scores"], abs=1e-6)
     assert meta["name"] == "churn" and meta["input_schema"][0]["name"] == "tenure_months"
     # The service's own log lines are records of the current version, and read back.
-    logged = prediction_log.records(tmp_path / "log.jsonl")
+    log, deadline = tmp_path / "log.jsonl", time.monotonic() + 30
+    while not log.exists() and time.monotonic() < deadline:  # written after the answer
+        time.sleep(0.05)
+    logged = prediction_log.records(log)
     assert len(logged) == len(expected) and logged[0].schema_version == 1
 
 
@@ -255,7 +259,9 @@ def test_the_retrain_verdict_refuses_an_unknown_summary(
 
 def test_contracts_refuse_unknown_keys(tmp_path: Path) -> None:
     record = json.loads((V1_REPORTS / "predictions.jsonl").read_text().splitlines()[0])
-    with pytest.raises(ContractError, match=r"log:1: not a valid prediction-log record .*extra"):
+    with pytest.raises(
+        ContractError, match=r"log:1: not a valid prediction-log record .*surprise: Extra inputs"
+    ):
         PredictionRecord.parse({**record, "surprise": 1}, "log:1")
     log = tmp_path / "x.jsonl"
     with pytest.raises(ContractError, match="not a valid prediction-log record"):
