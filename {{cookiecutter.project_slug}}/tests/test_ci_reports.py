@@ -7,6 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from {{ cookiecutter.module_name }}.contracts import (
+    JudgedModel,
+    MonitorSummary,
+    RetrainVerdict,
+    SliceJudgement,
+    Verdict,
+)
 from {{ cookiecutter.module_name }}.monitoring import verdict
 from {{ cookiecutter.module_name }}.reporting.pr_report import verdict_section
 
@@ -22,8 +29,25 @@ def write_verdict(path: Path, passed: bool) -> Path:
         },
         {"name": "roc_auc", "observed": None, "required": 0.7, "passed": True, "detail": ""},
     ]
-    record = {"model": "lightgbm", "best_baseline": "dummy", "passed": passed, "criteria": criteria}
-    path.write_text(json.dumps(record))
+    record = Verdict.model_validate(
+        {
+            "model": "lightgbm",
+            "best_baseline": "dummy",
+            "passed": passed,
+            "promotable": passed,
+            "override": None,
+            "criteria": criteria,
+            "champion": None,
+            "slice_judgement": SliceJudgement(
+                method="one-sided normal bound",
+                confidence=0.95,
+                floor_uplift_per_1000=0.0,
+                min_slice_rows=30,
+            ),
+            "slices": [],
+        }
+    )
+    path.write_text(json.dumps(record.model_dump(mode="json")))
     return path
 
 
@@ -46,7 +70,13 @@ def test_the_retrain_verdict_is_an_exit_status(
 ) -> None:
     summary = tmp_path / "monitor.json"
     reasons = ["dataset drift: 60% of features drifted (threshold 50%)"] if retrain else []
-    summary.write_text(json.dumps({"verdict": {"retrain": retrain, "reasons": reasons}}))
+    written = MonitorSummary(
+        judged=JudgedModel(version="v0.0.1", tag="churn@v0.0.1", source="prod"),
+        model_version="v0.0.1",
+        current_rows=100,
+        verdict=RetrainVerdict(retrain=retrain, reasons=reasons),
+    )
+    summary.write_text(json.dumps(written.model_dump(mode="json")))
     assert verdict.retrain_status(summary) == status
     assert ("dataset drift" in capsys.readouterr().out) == retrain
 

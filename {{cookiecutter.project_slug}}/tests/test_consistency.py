@@ -68,8 +68,8 @@ def chosen(run: tuple[Path, Params]) -> pd.DataFrame:
     """Prepared test rows a client could send (no null where training had none)."""
     folder, _ = run
     model = loading.from_dir(folder / "models/package")
-    schema = model.artifact.metadata["input_schema"]
-    required = [field["name"] for field in schema if not field["nullable"]]
+    schema = model.artifact.metadata.input_schema
+    required = [field.name for field in schema if not field.nullable]
     return read_table(folder / "data/prepared/test.parquet").dropna(subset=required).head(ROWS)
 
 

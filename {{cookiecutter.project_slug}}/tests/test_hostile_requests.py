@@ -20,6 +20,10 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from {{ cookiecutter.module_name }}.contracts import (
+    InputField,
+    NumericInput,
+)
 from {{ cookiecutter.module_name }}.models import (
     artifact,
 )
@@ -90,9 +94,9 @@ def packaged(pipeline_run: Path) -> artifact.Artifact:
 def record(pipeline_run: Path, packaged: artifact.Artifact) -> dict[str, Any]:
     """A real test-split record as a client sends it, id included."""
     meta = packaged.metadata
-    columns = [field["name"] for field in meta["input_schema"]]
-    if meta.get("id_column"):
-        columns.insert(0, meta["id_column"])
+    columns = meta.input_names
+    if meta.id_column:
+        columns.insert(0, meta.id_column)
     frame = pd.read_parquet(pipeline_run / "data/prepared/test.parquet")[columns].head(1)
     loaded: dict[str, Any] = json.loads(frame.to_json(orient="records"))[0]
     return loaded
@@ -117,15 +121,15 @@ def body_with(record: dict[str, Any], field: str, raw: str, key: str | None = No
     return text.encode()
 
 
-def pick(schema: list[dict[str, Any]], want: str) -> str | None:
+def pick(schema: list[InputField], want: str) -> str | None:
     """A field of the kind a case needs, or None where the schema has none."""
     for field in schema:
-        if want == "numeric" and field["kind"] == "numeric":
-            return str(field["name"])
-        if want == "integer" and field["kind"] == "numeric" and field.get("integer"):
-            return str(field["name"])
-        if want == "categorical" and field["kind"] == "categorical":
-            return str(field["name"])
+        if want == "numeric" and isinstance(field, NumericInput):
+            return field.name
+        if want == "integer" and isinstance(field, NumericInput) and field.integer:
+            return field.name
+        if want == "categorical" and field.kind == "categorical":
+            return field.name
     return None
 
 
@@ -155,7 +159,7 @@ def test_a_hostile_value_is_a_4xx_naming_the_field_and_the_connection_survives(
         body = body_with(record, "", "", key=raw)
     else:
         meta = packaged.metadata
-        field = meta.get("id_column") if kind == "id" else pick(meta["input_schema"], kind)
+        field = meta.id_column if kind == "id" else pick(meta.input_schema, kind)
         if field is None:
             pytest.skip(f"the packaged schema has no {kind} field")
         body = body_with(record, field, raw)

@@ -28,7 +28,7 @@ def test_every_stage_runs_and_the_artifact_is_guarded(
     verdict = json.loads(Path("reports/verdict.json").read_text())
     assert {c["name"] for c in verdict["criteria"]} >= {"uplift_per_1000_over_baseline"}
     packaged = artifact.load(Path("models/package"))
-    assert packaged.metadata["input_schema"][0]["name"] == params.data.features[0]
+    assert packaged.metadata.input_schema[0].name == params.data.features[0]
     assert Path("reports/problem.md").exists()
     for site in ("raw/dataset", "features/train", "features/test"):
         assert Path(f"reports/data_docs/{site}/index.html").exists(), site

@@ -10,7 +10,16 @@ from {{ cookiecutter.module_name }}.serving import (
 
 
 def entry(number: int) -> dict[str, object]:
-    return {"request_id": f"r{number}", "record": 0, "inputs": {"x": number}, "padding": "." * 200}
+    """One valid record (the log checks its contract), padded to about 330 bytes."""
+    return {
+        "request_id": f"r{number}",
+        "record": 0,
+        "timestamp": "2026-01-01T00:00:00+00:00",
+        "id": None,
+        "inputs": {"x": number, "padding": "." * 120},
+        "champion": {"version": "v0.0.1", "decision": "1", "latency_ms": 1.0},
+        "challenger": None,
+    }
 
 
 def test_the_log_rotates_by_size_and_keeps_a_bounded_history(tmp_path: Path) -> None:

@@ -22,6 +22,9 @@ from sklearn.pipeline import Pipeline
 from {{ cookiecutter.module_name }}.config import (
     load_params,
 )
+from {{ cookiecutter.module_name }}.contracts import (
+    InputField,
+)
 from {{ cookiecutter.module_name }}.data.prepare import (
     clean,
 )
@@ -63,7 +66,7 @@ def packaged(pipeline_run: Path) -> artifact.Artifact:
 def records(pipeline_run: Path, packaged: artifact.Artifact) -> list[dict[str, Any]]:
     """Real test-split records as a client sends them (the id when the data has one, never
     the target)."""
-    id_column = packaged.metadata["id_column"]
+    id_column = packaged.metadata.id_column
     columns = [*([id_column] if id_column else []), *input_names(packaged)]
     frame = pd.read_parquet(pipeline_run / "data/prepared/test.parquet")[columns].head(200)
     loaded: list[dict[str, Any]] = json.loads(frame.to_json(orient="records"))
@@ -71,7 +74,7 @@ def records(pipeline_run: Path, packaged: artifact.Artifact) -> list[dict[str, A
 
 
 def input_names(packaged: artifact.Artifact) -> list[str]:
-    return [field["name"] for field in packaged.metadata["input_schema"]]
+    return packaged.metadata.input_names
 
 
 def scoring_input(pipeline_run: Path) -> Path:
@@ -108,7 +111,9 @@ def test_health_ready_and_metadata(server: dict[str, Any], packaged: artifact.Ar
     meta = client.get("/metadata").json()
     assert meta["artifact_version"] == packaged.version
     assert meta["challenger_version"] == packaged.version
-    assert meta["input_schema"] == packaged.metadata["input_schema"]
+    assert meta["input_schema"] == [
+        field.model_dump(mode="json") for field in packaged.metadata.input_schema
+    ]
 
 
 def test_one_and_many_records_get_the_packaged_decisions(
@@ -125,14 +130,14 @@ def test_one_and_many_records_get_the_packaged_decisions(
         assert decided == [str(d) for d in expected]
     else:
         assert np.allclose(decided, expected.astype(float))
-    id_column = packaged.metadata["id_column"]
+    id_column = packaged.metadata.id_column
     assert many["predictions"][0]["id"] == (records[0][id_column] if id_column else None)
 
 
-def malformed(case: str, record: dict[str, Any], schema: list[dict[str, Any]]) -> str:
+def malformed(case: str, record: dict[str, Any], schema: list[InputField]) -> str:
     """Break `record` in one way; return the field the 422 must name."""
-    numeric = next(f["name"] for f in schema if f["kind"] == "numeric")
-    required = next(f["name"] for f in schema if not f["nullable"])
+    numeric = next(f.name for f in schema if f.kind == "numeric")
+    required = next(f.name for f in schema if not f.nullable)
     if case == "wrong type":
         record[numeric] = "not a number"
         return numeric
@@ -153,7 +158,7 @@ def test_a_malformed_record_is_a_422_naming_the_field(
     server: dict[str, Any], records: list[dict[str, Any]], packaged: artifact.Artifact, case: str
 ) -> None:
     record = dict(records[0])
-    field = malformed(case, record, packaged.metadata["input_schema"])
+    field = malformed(case, record, packaged.metadata.input_schema)
     answer = server["client"].post("/predict", json={"records": [record]})
     assert answer.status_code == 422
     assert ["body", "records", 0, field] in [error["loc"] for error in answer.json()["detail"]]
@@ -167,7 +172,7 @@ def test_the_service_applies_the_serving_suite_as_gx_does(
 ) -> None:
     """A value outside the reviewed range is a 422 naming record, field and rule, and the
     GX checkpoint of the same suite fails the same field."""
-    suite = packaged.metadata["serving_suite"]
+    suite = packaged.metadata.serving_suite
     assert suite == gates.load_suite("serving")
     ranged = next(r["kwargs"] for r in suite if r["type"] == "expect_column_values_to_be_between")
     column, value = ranged["column"], ranged["max_value"] + 1000
@@ -188,11 +193,11 @@ def test_an_unseen_category_is_served(
     server: dict[str, Any], records: list[dict[str, Any]], packaged: artifact.Artifact
 ) -> None:
     """The serving suite tolerates a few unseen categories per batch."""
-    schema = packaged.metadata["input_schema"]
-    category = next((f for f in schema if f["kind"] == "categorical"), None)
+    schema = packaged.metadata.input_schema
+    category = next((f for f in schema if f.kind == "categorical"), None)
     if category is None:
         pytest.skip("conf/data lists no categorical feature")
-    unseen = {**records[0], category["name"]: "never-seen-before"}
+    unseen = {**records[0], category.name: "never-seen-before"}
     assert server["client"].post("/predict", json={"records": [unseen]}).status_code == 200
 
 
@@ -239,7 +244,7 @@ def test_the_challenger_shadows_every_request_into_the_log(
     ).all()
     assert logged["challenger.latency_ms"].notna().all()
     assert set(prediction_log.inputs(log).columns) >= set(records[0]) - {
-        packaged.metadata["id_column"]
+        packaged.metadata.id_column
     }
 
     labels = pd.read_parquet(pipeline_run / "data/prepared/test.parquet")
@@ -304,7 +309,7 @@ def test_batch_scoring_matches_the_service_and_keeps_outputs_on_failure(
     assert np.array_equal(scored["decision"].astype(str), pd.Series(expected).astype(str))
 
     broken = tmp_path / "broken.csv"
-    dropped = model.artifact.metadata["input_schema"][0]["name"]
+    dropped = model.artifact.metadata.input_schema[0].name
     inputs.drop(columns=[dropped]).to_csv(broken, index=False)
     with pytest.raises(DataError, match=rf"broken\.csv: input is missing columns \['{dropped}'\]"):
         batch.score(model, str(broken), scored_path, chunk_rows=400)
@@ -343,7 +348,8 @@ def test_the_artifact_refuses_types_outside_the_allow_list(
     tmp_path: Path, pipeline_run: Path
 ) -> None:
     with pytest.raises(ArtifactError, match="cannot be loaded safely"):
-        artifact.save(tmp_path / "refused", Pipeline([("shell", Shell())]), {})
+        content = artifact.load(pipeline_run / "models/package").metadata
+        artifact.save(tmp_path / "refused", Pipeline([("shell", Shell())]), content)
     assert not (tmp_path / "refused" / artifact.MODEL_FILE).exists()
 
     # A package whose model file was swapped for one with foreign types, hash and all.

@@ -23,3 +23,8 @@ class ArtifactError(PipelineError):
 
 class RegistryError(PipelineError):
     """A registry action was refused: unknown version, failed verdict, nothing to roll back to."""
+
+
+class ContractError(PipelineError):
+    """A written artifact (packaged metadata, verdict, monitor summary, prediction log)
+    does not match its contract, or has a schema version this code does not read."""

@@ -45,7 +45,7 @@ def refusal(
 
 
 def input_columns(packaged: Artifact) -> list[str]:
-    return [field["name"] for field in packaged.metadata["input_schema"]]
+    return packaged.metadata.input_names
 
 
 def score(

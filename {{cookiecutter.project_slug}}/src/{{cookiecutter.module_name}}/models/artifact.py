@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +20,11 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from ..config import ProblemSpec
+from ..contracts import PackageContent, PackageMetadata, check_version, read_json_object
 from ..errors import ArtifactError
 from ..evaluation.business import DecisionPolicy, decide
 from ..features.inputs import typed_inputs
-from ..io import as_json_data, write_json
+from ..io import write_json
 from . import factory
 from .storage import read_model, sha256_of, write_model
 
@@ -35,26 +37,31 @@ DIGEST_FIELDS = frozenset({"version", "digest"})
 @dataclass(frozen=True)
 class Artifact:
     pipeline: Pipeline
-    metadata: dict[str, Any]
+    metadata: PackageMetadata
 
     @property
     def problem(self) -> ProblemSpec:
-        return ProblemSpec.model_validate(self.metadata["problem"])
+        return self.metadata.problem
 
     @property
     def version(self) -> str:
-        return str(self.metadata["version"])
+        return self.metadata.version
+
+    @cached_property
+    def policy(self) -> DecisionPolicy:
+        stored = self.metadata.decision_policy
+        return DecisionPolicy(kind=stored.kind, value=stored.value)
 
     def inputs(self, frame: pd.DataFrame) -> pd.DataFrame:
         """The columns of the input schema, typed as at training time."""
-        schema = self.metadata["input_schema"]
-        missing = [field["name"] for field in schema if field["name"] not in frame.columns]
+        schema = self.metadata.input_schema
+        missing = [field.name for field in schema if field.name not in frame.columns]
         if missing:
             raise ArtifactError(f"input is missing columns {missing}")
-        numeric = [field["name"] for field in schema if field["kind"] == "numeric"]
-        categorical = [field["name"] for field in schema if field["kind"] != "numeric"]
+        numeric = [field.name for field in schema if field.kind == "numeric"]
+        categorical = [field.name for field in schema if field.kind != "numeric"]
         typed = typed_inputs(frame, numeric, categorical)
-        return typed[[field["name"] for field in schema]]
+        return typed[self.metadata.input_names]
 
     def scores(self, frame: pd.DataFrame) -> np.ndarray:
         return factory.scores(self.pipeline, self.inputs(frame), self.problem)
@@ -64,8 +71,7 @@ class Artifact:
 
     def decide_from_scores(self, scores: np.ndarray) -> np.ndarray:
         """The packaged decision policy: a tuned threshold, expected value, or an offset."""
-        policy = DecisionPolicy.from_dict(self.metadata["decision_policy"])
-        return decide(self.problem, policy, scores)
+        return decide(self.problem, self.policy, scores)
 
 
 def digest_of(metadata: dict[str, Any]) -> str:
@@ -76,18 +82,21 @@ def digest_of(metadata: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("ascii")).hexdigest()
 
 
-def save(directory: Path, pipeline: Pipeline, metadata: dict[str, Any]) -> dict[str, Any]:
+def save(directory: Path, pipeline: Pipeline, content: PackageContent) -> PackageMetadata:
     model_path = directory / MODEL_FILE
     write_model(pipeline, model_path)
-    complete = {
-        **as_json_data(metadata),  # as the file will hold it, so the digest reads back equal
+    covered = {
+        **content.model_dump(mode="json"),
         "model_file": MODEL_FILE,
         "sha256": sha256_of(model_path),
     }
-    digest = digest_of(complete)
-    complete.update(version=digest[:12], digest=digest)
-    write_json(complete, directory / METADATA_FILE)
-    return complete
+    digest = digest_of(covered)
+    metadata = PackageMetadata.model_validate({**covered, "version": digest[:12], "digest": digest})
+    written = metadata.model_dump(mode="json")
+    if digest_of(written) != digest:  # the file must read back to the digest it records
+        raise ArtifactError(f"{directory / METADATA_FILE}: metadata does not round-trip as JSON")
+    write_json(written, directory / METADATA_FILE)
+    return metadata
 
 
 def load(directory: Path) -> Artifact:
@@ -96,33 +105,39 @@ def load(directory: Path) -> Artifact:
         raise ArtifactError(
             f"{directory}: not a packaged model (needs {METADATA_FILE} and {MODEL_FILE})"
         )
-    metadata = _read_metadata(metadata_path)
+    metadata = read_metadata(metadata_path)
     actual = sha256_of(model_path)
-    if actual != metadata.get("sha256"):
+    if actual != metadata.sha256:
         raise ArtifactError(
             f"{model_path}: SHA-256 {actual[:12]}... does not match the packaged "
-            f"{str(metadata.get('sha256'))[:12]}...; refusing to load a modified model file"
-        )
-    recorded = metadata.get("digest")
-    if not isinstance(recorded, str):
-        raise ArtifactError(
-            f"{metadata_path}: records no digest (packaged by an older version of this "
-            "code); package it again with `dvc repro`"
-        )
-    if digest_of(metadata) != recorded or metadata.get("version") != recorded[:12]:
-        raise ArtifactError(
-            f"{metadata_path}: does not match its packaged digest {recorded[:12]}...; refusing "
-            "to load metadata (decision policy, serving suite, verdict) changed after "
-            "packaging: restore it, or package again with `dvc repro`"
+            f"{metadata.sha256[:12]}...; refusing to load a modified model file"
         )
     return Artifact(pipeline=read_model(model_path), metadata=metadata)
 
 
-def _read_metadata(path: Path) -> dict[str, Any]:
-    try:
-        metadata = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ArtifactError(f"{path}: not valid JSON ({err}); refusing to load it") from err
-    if not isinstance(metadata, dict):
+def read_metadata(path: Path) -> PackageMetadata:
+    """The packaged metadata, digest-checked over the file's own JSON, then parsed once."""
+    return parse_metadata(read_json_object(path), path)
+
+
+def parse_metadata(raw: Any, path: Path | str) -> PackageMetadata:
+    """Check the digest over `raw` as stored (so files from before schema versions, which
+    lack the field, still verify), then validate it against the contract. A schema
+    version this code does not read is refused first: its digest may be computed another way.
+    """
+    if not isinstance(raw, dict):
         raise ArtifactError(f"{path}: expected a JSON object; refusing to load it")
-    return metadata
+    check_version(raw, path)
+    recorded = raw.get("digest")
+    if not isinstance(recorded, str):
+        raise ArtifactError(
+            f"{path}: records no digest (packaged by an older version of this "
+            "code); package it again with `dvc repro`"
+        )
+    if digest_of(raw) != recorded or raw.get("version") != recorded[:12]:
+        raise ArtifactError(
+            f"{path}: does not match its packaged digest {recorded[:12]}...; refusing "
+            "to load metadata (decision policy, serving suite, verdict) changed after "
+            "packaging: restore it, or package again with `dvc repro`"
+        )
+    return PackageMetadata.parse(raw, path)

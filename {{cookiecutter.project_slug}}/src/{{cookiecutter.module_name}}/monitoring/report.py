@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from html import escape
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ..contracts import MonitorSummary, ProductionChecks, WindowRecord
 from ..reporting import svg
 from .drift import FeatureDrift
 
@@ -22,39 +22,41 @@ REFERENCE_COLOUR, CURRENT_COLOUR = svg.GREY, svg.ORANGE
 
 
 def render(
-    summary: dict[str, Any],
+    summary: MonitorSummary,
     drifts: list[FeatureDrift],
     reference: pd.DataFrame,
     current: pd.DataFrame,
 ) -> str:
-    verdict = summary["verdict"]
+    verdict, prediction = summary.verdict, summary.prediction_drift
+    assert prediction is not None and summary.drift_share is not None  # a batch was compared
+    assert summary.drift_share_threshold is not None
     reasons = (
-        "".join(f"<li>{escape(r)}</li>" for r in verdict["reasons"]) or "<li>no trigger fired</li>"
+        "".join(f"<li>{escape(r)}</li>" for r in verdict.reasons) or "<li>no trigger fired</li>"
     )
     rows = "".join(_row(d, reference[d.column], current[d.column]) for d in drifts)
-    performance = summary.get("performance")
+    performance = summary.performance
     perf_html = (
         "<p>Labelled batch: value per 1,000 decisions "
-        f"<b>{performance['current_value_per_1000']:.1f}</b> vs "
-        f"{performance['evaluation_value_per_1000']:.1f} at evaluation "
-        f"(drop {performance['value_drop']:.1%}).</p>"
+        f"<b>{performance.current_value_per_1000:.1f}</b> vs "
+        f"{performance.evaluation_value_per_1000:.1f} at evaluation "
+        f"(drop {performance.value_drop:.1%}).</p>"
         if performance
         else "<p>No labels on the current batch: performance not measured.</p>"
     )
     return f"""<!doctype html><html><head><meta charset="utf-8">
-<title>Monitoring report: model {escape(summary["model_version"])}</title><style>{STYLE}</style></head>
+<title>Monitoring report: model {escape(summary.model_version)}</title><style>{STYLE}</style></head>
 <body><h1>Monitoring report</h1>
-<p>Model <code>{escape(summary["model_version"])}</code>. Reference: {summary["reference_rows"]} training rows;
-current batch: {summary["current_rows"]} rows.</p>
-<div class="verdict {"retrain" if verdict["retrain"] else "keep"}">
-<b>{"Retrain recommended" if verdict["retrain"] else "No retraining needed"}</b><ul>{reasons}</ul></div>
-{_production_checks(summary.get("production_checks"))}
-<p>Dataset drift: {summary["drifted_features"]} of {summary["n_features"]} features drifted
-(share {summary["drift_share"]:.0%}, threshold {summary["drift_share_threshold"]:.0%}).
-Prediction drift: {escape(summary["prediction_drift"]["test"])} =
-{summary["prediction_drift"]["statistic"]:.4f} ({"drifted" if summary["prediction_drift"]["drifted"] else "stable"}).</p>
+<p>Model <code>{escape(summary.model_version)}</code>. Reference: {summary.reference_rows} training rows;
+current batch: {summary.current_rows} rows.</p>
+<div class="verdict {"retrain" if verdict.retrain else "keep"}">
+<b>{"Retrain recommended" if verdict.retrain else "No retraining needed"}</b><ul>{reasons}</ul></div>
+{_production_checks(summary.production_checks)}
+<p>Dataset drift: {summary.drifted_features} of {summary.n_features} features drifted
+(share {summary.drift_share:.0%}, threshold {summary.drift_share_threshold:.0%}).
+Prediction drift: {escape(prediction.test)} =
+{prediction.statistic:.4f} ({"drifted" if prediction.drifted else "stable"}).</p>
 {perf_html}
-{_over_time(summary.get("windows", []), summary["drift_share_threshold"])}
+{_over_time(summary.windows, summary.drift_share_threshold)}
 <h2>Features</h2>
 <p class="legend"><span style="background:{REFERENCE_COLOUR}"></span>reference
 <span style="background:{CURRENT_COLOUR}"></span>current</p>
@@ -63,14 +65,14 @@ Prediction drift: {escape(summary["prediction_drift"]["test"])} =
 """
 
 
-def _production_checks(checks: dict[str, Any] | None) -> str:
+def _production_checks(checks: ProductionChecks | None) -> str:
     """The batch's production checks (validate_production): failed ones are named first."""
     if checks is None:
         return "<p>Production checks (validate_production): not run yet.</p>"
-    batch = f"<code>{escape(checks['batch'])}</code>"
-    if checks["passed"]:
+    batch = f"<code>{escape(checks.batch)}</code>"
+    if checks.passed:
         return f"<p>Production checks on {batch}: <span class=ok>passed</span>.</p>"
-    items = "".join(f"<li>{escape(line)}</li>" for line in checks["failures"])
+    items = "".join(f"<li>{escape(line)}</li>" for line in checks.failures)
     return (
         f'<div class="verdict retrain"><b>{batch} failed its production checks</b> '
         "(validate_production): broken inputs, not only drift. Fix the batch before "
@@ -78,20 +80,20 @@ def _production_checks(checks: dict[str, Any] | None) -> str:
     )
 
 
-def _over_time(windows: list[dict[str, Any]], threshold: float) -> str:
+def _over_time(windows: list[WindowRecord], threshold: float) -> str:
     """Drift share (and value, when labelled) per window: is drift persistent or a blip?"""
     if not windows:
         return ""
     rows = "".join(
-        f"<tr><td>{escape(w['start'])}</td><td>{w['rows']}</td><td>{w['drift_share']:.0%}</td>"
-        f"<td>{escape(', '.join(w['drifted'])) or '-'}</td>"
-        f"<td>{_value(w['value_per_1000'])}</td>"
+        f"<tr><td>{escape(w.start)}</td><td>{w.rows}</td><td>{w.drift_share:.0%}</td>"
+        f"<td>{escape(', '.join(w.drifted)) or '-'}</td>"
+        f"<td>{_value(w.value_per_1000)}</td>"
         f"<td>{_window_status(w)}</td></tr>"
         for w in windows
     )
     index = np.arange(len(windows), dtype=float)
     series = [
-        ("drift share", index, np.array([w["drift_share"] for w in windows], float)),
+        ("drift share", index, np.array([w.drift_share for w in windows], float)),
         ("threshold", index, np.full(len(windows), threshold)),
     ]
     chart = svg.line_chart(series, "Drift share per window", "window", "share drifted")
@@ -106,10 +108,10 @@ def _value(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}"
 
 
-def _window_status(window: dict[str, Any]) -> str:
-    if not window["judged"]:
+def _window_status(window: WindowRecord) -> str:
+    if not window.judged:
         return "too few rows to judge"
-    if window["dataset_drift"]:
+    if window.dataset_drift:
         return '<span class="drift">dataset drift</span>'
     return '<span class="ok">stable</span>'
 

@@ -7,11 +7,12 @@ does not, and 2 when there is no verdict to read.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 from .. import paths
+from ..contracts import MonitorSummary
+from ..errors import ContractError
 
 RETRAIN, NO_RETRAIN, NO_VERDICT = 0, 1, 2
 
@@ -20,11 +21,15 @@ def retrain_status(summary_path: Path = paths.MONITOR_SUMMARY) -> int:
     if not summary_path.exists():
         print(f"no monitor verdict at {summary_path}: run `make monitor` first", file=sys.stderr)
         return NO_VERDICT
-    verdict = json.loads(summary_path.read_text())["verdict"]
-    print("retrain" if verdict["retrain"] else "no retrain")
-    for reason in verdict["reasons"]:
+    try:
+        verdict = MonitorSummary.read(summary_path).verdict
+    except ContractError as err:
+        print(err, file=sys.stderr)
+        return NO_VERDICT
+    print("retrain" if verdict.retrain else "no retrain")
+    for reason in verdict.reasons:
         print(f"  {reason}")
-    return RETRAIN if verdict["retrain"] else NO_RETRAIN
+    return RETRAIN if verdict.retrain else NO_RETRAIN
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from ..contracts import PackageMetadata, VerdictCore
 from ..errors import RegistryError
 
 # Stages that serve real decisions: a version gets there only with a passed
@@ -98,17 +99,20 @@ def resolve(version: str, repo: Path = Path(".")) -> Version:
     return Version(artifact.name, version, commit)
 
 
-def metadata(version: Version, repo: Path = Path(".")) -> dict[str, Any]:
-    """The packaged metadata of a version, read from git and DVC at its commit."""
+def metadata(version: Version, repo: Path = Path(".")) -> PackageMetadata:
+    """The packaged metadata of a version, read from git and DVC at its commit, parsed once."""
     from dvc.api import DVCFileSystem
 
     fs = DVCFileSystem(str(repo), rev=version.commit)
+    path = f"{entry(repo).path}/metadata.json"
     try:
-        with fs.open(f"{entry(repo).path}/metadata.json") as handle:
-            loaded: dict[str, Any] = json.load(handle)
+        with fs.open(path) as handle:
+            loaded = json.load(handle)
     except FileNotFoundError as err:
         raise RegistryError(f"{version.tag}: its package is not in DVC's cache or remote") from err
-    return loaded
+    except json.JSONDecodeError as err:
+        raise RegistryError(f"{version.tag}: {path} is not valid JSON ({err})") from err
+    return PackageMetadata.parse(loaded, f"{version.tag}: {path}")
 
 
 def fetch(version: Version, destination: Path, repo: Path = Path(".")) -> Path:
@@ -233,22 +237,19 @@ WITHDRAW = (
 
 
 def require_promotable(
-    tag: str, meta: dict[str, Any], stage: str, fix: str = RECORD_OVERRIDE
+    tag: str, meta: PackageMetadata, stage: str, fix: str = RECORD_OVERRIDE
 ) -> None:
     """A version in a protected stage needs a passed verdict or a recorded override.
 
     `promote` asks before assigning; the service and batch scoring ask again on loading,
     since a version can also reach the stage by `gto assign` or a hand-made tag.
     """
-    verdict = meta.get("verdict") or {}
-    criteria = verdict.get("criteria") or []
-    failed = [c for c in criteria if not c["passed"]]
-    passed = bool(criteria) and not failed
-    if verdict.get("promotable") is True and (passed or verdict.get("override")):
+    verdict: VerdictCore = meta.verdict
+    failed = [c for c in verdict.criteria if not c.passed]
+    passed = bool(verdict.criteria) and not failed
+    if verdict.promotable and (passed or verdict.override):
         return
-    reasons = "; ".join(
-        f"{c['name']}: observed {c['observed']}, required {c['required']}" for c in failed
-    )
+    reasons = "; ".join(f"{c.name}: observed {c.observed}, required {c.required}" for c in failed)
     raise RegistryError(
         f"{tag} failed its evaluation verdict ({reasons or 'no verdict recorded'}) and has "
         f"no recorded override, so it may not be in {stage!r}. " + fix.format(stage=stage)

@@ -9,13 +9,13 @@ branch's figures need no DVC remote). CI posts it as a pull-request comment.
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 from .. import paths
+from ..contracts import Verdict
+from ..errors import PipelineError
 
 NO_CHANGE = "_No change._"
 EVALUATION_METRICS = paths.METRICS_DIR / "evaluate.json"
@@ -38,19 +38,19 @@ def dvc_diff(kind: str, base: str, *targets: Path) -> str:
 def verdict_section(verdict_path: Path) -> list[str]:
     if not verdict_path.exists():
         return ["_No evaluation in this workspace: run `dvc repro` first._"]
-    verdict: dict[str, Any] = json.loads(verdict_path.read_text())
-    status = "passes" if verdict["passed"] else "FAILS"
+    verdict = Verdict.read(verdict_path)
+    status = "passes" if verdict.passed else "FAILS"
     lines = [
-        f"**{verdict['model']}** {status} its success criteria "
-        f"(best baseline: {verdict['best_baseline']}).",
+        f"**{verdict.model}** {status} its success criteria "
+        f"(best baseline: {verdict.best_baseline}).",
         "",
         "| criterion | observed | required | |",
         "|---|---:|---:|---|",
     ]
-    for criterion in verdict["criteria"]:
-        mark = "pass" if criterion["passed"] else "**fail**"
-        observed, required = _number(criterion["observed"]), _number(criterion["required"])
-        lines.append(f"| {criterion['name']} | {observed} | {required} | {mark} |")
+    for criterion in verdict.criteria:
+        mark = "pass" if criterion.passed else "**fail**"
+        observed, required = _number(criterion.observed), _number(criterion.required)
+        lines.append(f"| {criterion.name} | {observed} | {required} | {mark} |")
     return lines
 
 
@@ -86,7 +86,10 @@ def main() -> None:
     parser.add_argument("base", help="git revision to compare with, e.g. origin/main")
     parser.add_argument("output", type=Path, help="Markdown file to write")
     args = parser.parse_args()
-    report = render(args.base)
+    try:
+        report = render(args.base)
+    except PipelineError as err:
+        raise SystemExit(f"pr_report: {err}") from err
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(report)
     print(report)

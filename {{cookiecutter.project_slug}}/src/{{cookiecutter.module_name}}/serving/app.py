@@ -33,10 +33,10 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
     settings = settings or ServeSettings()
     state = ServiceState(settings)
     app = FastAPI(
-        title=f"{state.meta['name']} model service",
+        title=f"{state.meta.name} model service",
         version=state.champion.version,
         lifespan=lifespan,
-        description=state.meta["problem"]["decision"],
+        description=state.meta.problem.decision,
         responses=refusals.COMMON,
     )
     app.state.service = state

@@ -42,7 +42,7 @@ def score_chunk(model: loading.ServedModel, chunk: pd.DataFrame) -> pd.DataFrame
     artifact = model.artifact
     scores = artifact.scores(chunk)
     scored = pd.DataFrame(index=chunk.index)
-    id_column = artifact.metadata.get("id_column")
+    id_column = artifact.metadata.id_column
     if id_column and id_column in chunk.columns:
         scored[id_column] = chunk[id_column]
     scored["decision"] = artifact.decide_from_scores(scores)

@@ -22,6 +22,7 @@ from typing import Any
 from .. import paths
 from ..config import load_params
 from ..io import read_table, write_json
+from ..models import artifact
 
 WORK_DIR = Path("build/loadtest")
 REPORT = paths.REPORTS_DIR / "loadtest.json"
@@ -74,8 +75,8 @@ def run(
     model_dir: Path, users: int, rate_per_user: float, seconds: int, limit: float
 ) -> dict[str, Any]:
     WORK_DIR.mkdir(parents=True, exist_ok=True)
-    schema = json.loads((model_dir / "metadata.json").read_text())["input_schema"]
-    payloads = write_payloads([field["name"] for field in schema])
+    metadata = artifact.read_metadata(model_dir / artifact.METADATA_FILE)
+    payloads = write_payloads(metadata.input_names)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {

@@ -4,7 +4,9 @@ It is what shadow mode compares and what the monitor can read as its current
 batch (`inputs` holds the record as it was sent). It rotates by size, as
 logging's RotatingFileHandler does (predictions.jsonl.1 is the newest full file,
 .N the oldest kept), so a service that runs for months never fills its disk;
-`read` returns the kept files oldest first.
+`read` returns the kept files oldest first. Each line is a PredictionRecord
+(contracts.py): written from the model, parsed (and its schema version checked) on
+reading.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from ..contracts import PredictionRecord, read_json_line
 
 
 class PredictionLog:
@@ -27,8 +31,17 @@ class PredictionLog:
         self._lock = threading.Lock()
         path.parent.mkdir(parents=True, exist_ok=True)
 
-    def append(self, entries: list[dict[str, Any]]) -> None:
-        lines = "".join(json.dumps(entry, default=str) + "\n" for entry in entries)
+    def append(self, entries: list[PredictionRecord | dict[str, Any]]) -> None:
+        """Each entry is checked against the record contract before anything is written."""
+        records = [
+            entry
+            if isinstance(entry, PredictionRecord)
+            else PredictionRecord.parse(entry, f"{self.path} (a record to append)")
+            for entry in entries
+        ]
+        lines = "".join(
+            json.dumps(record.model_dump(mode="json"), default=str) + "\n" for record in records
+        )
         with self._lock:
             if self._full(len(lines.encode("utf-8"))):
                 self._rotate()
@@ -66,14 +79,19 @@ def kept_files(path: Path) -> list[Path]:
     return [*backups, *([path] if path.exists() else [])]
 
 
-def read(path: Path) -> pd.DataFrame:
-    """The log as a table: one row per record, inputs flattened to their own columns."""
-    rows = [
-        json.loads(line)
+def records(path: Path) -> list[PredictionRecord]:
+    """Every kept record, oldest first; a line of an unknown schema version is refused."""
+    return [
+        PredictionRecord.parse(read_json_line(line, f"{kept}:{number}"), f"{kept}:{number}")
         for kept in kept_files(path)
-        for line in kept.read_text(encoding="utf-8").splitlines()
+        for number, line in enumerate(kept.read_text(encoding="utf-8").splitlines(), start=1)
         if line
     ]
+
+
+def read(path: Path) -> pd.DataFrame:
+    """The log as a table: one row per record, inputs flattened to their own columns."""
+    rows = [record.model_dump(mode="json") for record in records(path)]
     if not rows:
         return pd.DataFrame()
     return pd.json_normalize(rows, sep=".")

@@ -42,15 +42,15 @@ def is_ready(state: State) -> Any:
 def metadata(state: State) -> Metadata:
     meta, champion, challenger = state.meta, state.champion, state.challenger
     return Metadata(
-        name=meta["name"],
-        task=meta["task"],
+        name=meta.name,
+        task=meta.task,
         model_version=champion.version,
         artifact_version=champion.artifact.version,
         source=champion.source,
-        data_version=meta["data_version"],
-        input_schema=meta["input_schema"],
-        metrics=meta["metrics"],
-        verdict_passed=meta["verdict"]["passed"],
+        data_version=meta.data_version,
+        input_schema=meta.input_schema,
+        metrics=meta.metrics,
+        verdict_passed=meta.verdict.passed,
         challenger_version=challenger.version if challenger else None,
     )
 

@@ -23,6 +23,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from ..contracts import InputField, NumericInput
 from .contract import documented_rules
 
 StrictRecord = ConfigDict(extra="forbid", allow_inf_nan=False)
@@ -71,7 +72,7 @@ Id = Annotated[
 
 
 def record_model(
-    input_schema: list[dict[str, Any]], id_column: str | None, suite: list[dict[str, Any]]
+    input_schema: list[InputField], id_column: str | None, suite: list[dict[str, Any]]
 ) -> type[BaseModel]:
     """One record: numbers (integers where training had only whole numbers) and text.
 
@@ -85,10 +86,10 @@ def record_model(
     rules = documented_rules(suite)
     fields: dict[str, Any] = {}
     for column in input_schema:
-        name = column["name"]
+        name = column.name
         kind, schema, notes = _field_type(column, rules.get(name, {}))
         typed = Annotated[kind, WithJsonSchema(schema)]  # type: ignore[valid-type]
-        if column["nullable"] and not rules.get(name, {}).get("not_null"):
+        if column.nullable and not rules.get(name, {}).get("not_null"):
             fields[name] = (typed | None, Field(default=None, **notes))
         else:
             fields[name] = (typed, Field(..., **notes))
@@ -99,11 +100,11 @@ def record_model(
 
 
 def _field_type(
-    column: dict[str, Any], rule: dict[str, Any]
+    column: InputField, rule: dict[str, Any]
 ) -> tuple[Any, dict[str, Any], dict[str, Any]]:
     """(type, JSON schema, Field keywords) of one input column under its suite rules."""
-    if column["kind"] == "numeric":
-        integer = column.get("integer", False)
+    if isinstance(column, NumericInput):
+        integer = column.integer
         bounds = rule.get("bounds", {})
         schema = (
             {"type": "integer", **SAFE_INTEGER, **bounds}
@@ -113,7 +114,7 @@ def _field_type(
         return (Whole if integer else Real), schema, {}
     if "enum" in rule:
         return Text, {**TEXT_SCHEMA, "enum": rule["enum"]}, {}
-    known = rule.get("known") or column.get("categories", [])
+    known = rule.get("known") or column.categories
     notes = {
         "description": f"known categories: {', '.join(known)}; others are accepted and "
         "show up in the monitor's report",
@@ -160,7 +161,7 @@ class Metadata(BaseModel):
     artifact_version: str
     source: str
     data_version: str
-    input_schema: list[dict[str, Any]]
+    input_schema: list[InputField]
     metrics: dict[str, Any]
     verdict_passed: bool
     challenger_version: str | None = None

@@ -15,6 +15,7 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
+from ..contracts import InputField, NumericInput
 from . import loading
 from .contract import RequestContract
 from .prediction_log import PredictionLog
@@ -73,9 +74,9 @@ class ServiceState:
             settings.prediction_log_backups,
         )
         self.meta = champion.artifact.metadata
-        self.id_column: str | None = self.meta.get("id_column")
-        suite = self.meta.get("serving_suite", [])
-        record_type = record_model(self.meta["input_schema"], self.id_column, suite)
+        self.id_column: str | None = self.meta.id_column
+        suite = self.meta.serving_suite
+        record_type = record_model(self.meta.input_schema, self.id_column, suite)
         self.request_type: type[BaseModel] = request_model(record_type, settings.max_records)
         # Types come from the request model; the reviewed serving suite adds its rules.
         self.contract = RequestContract(suite)
@@ -83,7 +84,7 @@ class ServiceState:
 
     def warm_up(self) -> None:
         """Score one record with each model, so the first real request is not the slow one."""
-        example = example_frame(self.meta["input_schema"])
+        example = example_frame(self.meta.input_schema)
         Scored(self.champion, example)
         if self.challenger is not None:
             Scored(self.challenger, example)
@@ -136,12 +137,12 @@ def service(request: Request) -> ServiceState:
     return state
 
 
-def example_frame(input_schema: list[dict[str, Any]]) -> pd.DataFrame:
+def example_frame(input_schema: list[InputField]) -> pd.DataFrame:
     """One plausible record: mid-range numbers, the first known category."""
     row: dict[str, Any] = {}
     for column in input_schema:
-        if column["kind"] == "numeric":
-            row[column["name"]] = (column["min"] + column["max"]) / 2
+        if isinstance(column, NumericInput):
+            row[column.name] = (column.min + column.max) / 2
         else:
-            row[column["name"]] = column["categories"][0] if column["categories"] else None
+            row[column.name] = column.categories[0] if column.categories else None
     return pd.DataFrame([row])

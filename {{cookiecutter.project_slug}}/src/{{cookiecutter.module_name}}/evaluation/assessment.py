@@ -1,0 +1,185 @@
+"""Evaluation on the test split, read once, judged on business value.
+
+The candidate is compared with the dummy baseline, the rule baseline from the
+problem spec and, when models/champion.json names one, the champion (the model
+in prod, its package scored on this same split); per slice; and for calibration.
+`assess` returns everything the evaluate stage writes: the metrics, the verdict
+(the Verdict contract), the plot tables and the model card's inputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..config import Params, ProblemSpec
+from ..contracts import Verdict
+from ..models import artifact, factory
+from ..registry import champion as champion_file
+from . import card, curves, metrics, slices, verdict
+from . import champion as champion_comparison
+from .baselines import rule_decisions
+from .business import DecisionPolicy, decide, value_per_1000
+
+
+@dataclass(frozen=True)
+class Assessment:
+    metrics: dict[str, Any]  # metrics/evaluate.json
+    verdict: Verdict
+    # Plot name (plots/<name>.csv) to its table.
+    plots: dict[str, pd.DataFrame]
+    card: card.CardInputs
+
+    @property
+    def summary(self) -> str:
+        uplift = self.metrics["uplift_per_1000"]
+        return (
+            f"verdict: {'PASS' if self.verdict.passed else 'FAIL'}; uplift per 1,000 decisions "
+            f"{uplift:+.1f} over the {self.verdict.best_baseline} baseline"
+        )
+
+
+def score(
+    problem: ProblemSpec, estimator: Any, policy: dict[str, Any], inputs: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray]:
+    scores = factory.scores(estimator, inputs, problem)
+    return scores, decide(problem, DecisionPolicy.from_dict(policy), scores)
+
+
+def champion_record(
+    params: Params, raw_test: pd.DataFrame, actual: pd.Series
+) -> dict[str, Any] | None:
+    """The champion that models/champion.json names, scored on this test split.
+
+    None when evaluate.champion is null or no version is in prod. A champion of
+    another problem is refused: the record says why and holds no metrics.
+    """
+    version = champion_file.read() if params.evaluate.champion else None
+    if version is None:
+        return None
+    fix = "run `dvc pull` to fetch it, or set evaluate.champion: null to skip the comparison"
+    packaged = artifact.load(champion_file.package(version, fix))
+    record: dict[str, Any] = {"version": version.version, "tag": version.tag}
+    refused = champion_comparison.refusal(
+        version.version,
+        packaged.problem,
+        champion_comparison.input_columns(packaged),
+        params.problem,
+        raw_test.columns,
+    )
+    if refused:
+        print(refused)
+        return {**record, "refused": refused}
+    scored = champion_comparison.score(packaged, params.problem, raw_test, actual)
+    return {**record, "refused": None, "metrics": scored}
+
+
+def plot_tables(
+    problem: ProblemSpec, actual: pd.Series, scores: np.ndarray, decisions: np.ndarray
+) -> dict[str, pd.DataFrame]:
+    """Actual vs decided per row, reliability, and ROC / PR curves, for `dvc plots`."""
+    cast = str if problem.is_classification else float
+    predictions = pd.DataFrame(
+        {
+            "actual": actual.map(cast).to_numpy(),
+            "predicted": pd.Series(decisions).map(cast).to_numpy(),
+        }
+    )
+    return {
+        "predictions": predictions,
+        "reliability": curves.reliability(problem, actual, scores),
+        **curves.roc_and_pr(problem, actual, scores),
+    }
+
+
+def assess(
+    params: Params,
+    test: pd.DataFrame,
+    raw_test: pd.DataFrame,
+    policies: dict[str, Any],
+    estimators: dict[str, Any],
+    split: dict[str, Any],
+    data_version: str,
+) -> Assessment:
+    """`test`: the featurized test split; `raw_test`: the prepared one; `policies` and
+    `estimators`: the model's and the dummy baseline's, keyed "model" and "baseline"."""
+    problem, target = params.problem, params.problem.target
+    inputs, actual = test.drop(columns=[target]), test[target]
+    model_scores, model_decisions = score(problem, estimators["model"], policies["model"], inputs)
+    dummy_scores, dummy_decisions = score(
+        problem, estimators["baseline"], policies["baseline"], inputs
+    )
+
+    model_metrics = metrics.compute(problem, actual, model_scores, model_decisions)
+    baselines = {"dummy": metrics.compute(problem, actual, dummy_scores, dummy_decisions)}
+    baseline_decisions = {"dummy": dummy_decisions}
+    rule = rule_decisions(problem, raw_test)
+    if rule is not None:
+        baselines["rule"] = {"value_per_1000": round(value_per_1000(problem, actual, rule), 6)}
+        baseline_decisions["rule"] = rule
+    best = max(baselines, key=lambda name: baselines[name]["value_per_1000"])
+
+    found = slices.analyse(
+        problem,
+        params.evaluate,
+        raw_test,
+        params.data.numeric,
+        actual,
+        model_decisions,
+        baseline_decisions[best],
+        columns=params.slice_columns,
+    )
+    champion = champion_record(params, raw_test, actual)
+    champion_metrics = champion.get("metrics") if champion else None
+    judged = verdict.as_record(
+        verdict.judge(
+            problem,
+            model_metrics,
+            baselines,
+            sum(s.flagged for s in found),
+            champion_metrics,
+        ),
+        params.evaluate.accept_failed_verdict,
+    )
+    uplift = round(model_metrics["value_per_1000"] - baselines[best]["value_per_1000"], 6)
+    evaluation = {
+        "test": {
+            "model": model_metrics,
+            **baselines,
+            **({"champion": champion_metrics} if champion_metrics else {}),
+        },
+        "uplift_per_1000": uplift,
+        "verdict": {"passed": int(judged["passed"]), "promotable": int(judged["promotable"])},
+    }
+    recorded = Verdict.model_validate(
+        {
+            "model": params.model.name,
+            "best_baseline": best,
+            **judged,
+            "champion": champion,
+            "slice_judgement": {
+                "method": slices.method(params.evaluate.slice_confidence),
+                "confidence": params.evaluate.slice_confidence,
+                "floor_uplift_per_1000": params.evaluate.slice_floor_uplift_per_1000,
+                "min_slice_rows": params.evaluate.min_slice_rows,
+            },
+            "slices": [s.to_dict() for s in found],
+        }
+    )
+    plots = plot_tables(problem, actual, model_scores, model_decisions)
+    card_inputs = card.CardInputs(
+        params=params,
+        model=model_metrics,
+        baselines=baselines,
+        champion=champion,
+        verdict=judged,
+        slices=found,
+        reliability=plots["reliability"],
+        curves={name: plots[name] for name in plots if name not in ("predictions", "reliability")},
+        split=split,
+        data_version=data_version,
+    )
+    return Assessment(evaluation, recorded, plots, card_inputs)

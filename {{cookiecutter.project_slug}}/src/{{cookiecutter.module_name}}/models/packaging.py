@@ -1,0 +1,130 @@
+"""Packaging: one self-describing artifact for serving and batch scoring.
+
+The artifact holds the fitted preprocessing and model as one pipeline, its
+decision policy, input schema, params, data version, test metrics and verdict
+(the PackageMetadata contract). `check_round_trip` reloads it (hash-checked) and
+confirms that it makes exactly the decisions that were evaluated.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.pipeline import Pipeline
+
+from .. import paths
+from ..config import DataConfig, Params
+from ..contracts import (
+    CategoricalInput,
+    InputField,
+    NumericInput,
+    PackageContent,
+    PackagedParams,
+    PackagedPolicy,
+    Verdict,
+    VerdictCore,
+)
+from ..errors import ArtifactError
+from ..evaluation.business import DecisionPolicy, decide
+from ..validation import gates
+from . import artifact, factory
+
+
+def input_schema(frame: pd.DataFrame, data: DataConfig) -> list[InputField]:
+    schema: list[InputField] = []
+    for column in data.numeric:
+        values = frame[column]
+        schema.append(
+            NumericInput(
+                name=column,
+                kind="numeric",
+                nullable=bool(values.isna().any()),
+                min=float(values.min()),
+                max=float(values.max()),
+                integer=bool((values.dropna() % 1 == 0).all()),
+            )
+        )
+    for column in data.categorical:
+        values = frame[column]
+        schema.append(
+            CategoricalInput(
+                name=column,
+                kind="categorical",
+                nullable=bool(values.isna().any()),
+                categories=sorted(str(v) for v in values.dropna().unique()),
+            )
+        )
+    return schema
+
+
+def content(
+    params: Params,
+    policy: dict[str, Any],
+    train: pd.DataFrame,
+    evaluation: dict[str, Any],
+    verdict: Verdict,
+) -> PackageContent:
+    """The metadata packaging decides; `evaluation` is metrics/evaluate.json."""
+    return PackageContent(
+        name=params.problem.name,
+        task=params.problem.task,
+        target=params.problem.target,
+        problem=params.problem,
+        decision_policy=PackagedPolicy.model_validate(policy),
+        input_schema=input_schema(train, params.data),
+        id_column=params.data.id_column,
+        # The service checks each request against the suite this model was trained under.
+        serving_suite=gates.load_suite("serving"),
+        params=PackagedParams(
+            model=params.model.model_dump(mode="json"),
+            features=params.features.model_dump(mode="json"),
+        ),
+        data_version=artifact.sha256_of(paths.RAW_DATASET)[:12],
+        training_rows=len(train),
+        metrics=evaluation["test"]["model"],
+        baseline_metrics={
+            k: v for k, v in evaluation["test"].items() if k not in ("model", "champion")
+        },
+        verdict=VerdictCore(
+            passed=verdict.passed,
+            promotable=verdict.promotable,
+            override=verdict.override,
+            criteria=verdict.criteria,
+        ),
+    )
+
+
+def pipeline_of(preprocessor: Any, model: Any) -> Pipeline:
+    return Pipeline([("preprocess", preprocessor), ("model", model)])
+
+
+def check_round_trip(
+    packaged: artifact.Artifact,
+    params: Params,
+    policy: dict[str, Any],
+    model: Any,
+    features: pd.DataFrame,
+    raw: pd.DataFrame,
+) -> None:
+    """The packaged pipeline must decide on raw rows as the evaluated model did on features."""
+    expected = decide(
+        params.problem,
+        DecisionPolicy.from_dict(policy),
+        factory.scores(model, features, params.problem),
+    )
+    actual = packaged.decide(raw)
+    same = (
+        np.array_equal(expected, actual)
+        if params.problem.is_classification
+        else np.allclose(expected.astype(float), actual.astype(float))
+    )
+    if not same:
+        raise ArtifactError("the packaged pipeline does not reproduce the evaluated decisions")
+
+
+def verdict_state(verdict: VerdictCore) -> str:
+    if verdict.passed:
+        return "passed"
+    return "FAILED, accepted by override" if verdict.promotable else "FAILED (not promotable)"

@@ -1,0 +1,185 @@
+"""Monitoring: the production batch compared with the training reference.
+
+The model judged is the one in prod, as models/champion.json names it (fetched
+from the registry like evaluate's champion); before any promotion, or when the
+prod model belongs to another problem, it is the workspace's models/package.
+
+`summarise` measures per-feature drift, prediction drift, performance on the batch
+when its labels have arrived, the same per time window, and a retrain verdict that
+scheduled CI can act on (drift must persist across windows to trigger it). It
+returns the MonitorSummary contract and the drift behind it (for the report).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from .. import paths
+from ..config import Params
+from ..contracts import (
+    JudgedModel,
+    MonitorSummary,
+    Performance,
+    ProductionChecks,
+    RetrainVerdict,
+)
+from ..data.prepare import clean
+from ..evaluation import champion as champion_comparison
+from ..evaluation.business import value_per_1000
+from ..models import artifact
+from ..registry import champion as champion_file
+from ..validation import gates
+from . import drift, windows
+
+NO_BATCH = "no production batch to compare"
+
+
+def prediction_signal(packaged: artifact.Artifact, frame: pd.DataFrame) -> pd.Series:
+    """What to watch in the outputs: P(positive), the decided class, or the prediction."""
+    problem = packaged.problem
+    if problem.task == "binary_classification":
+        return pd.Series(packaged.scores(frame)[:, 1])
+    return pd.Series(packaged.decide(frame))
+
+
+def judged_model(params: Params, reference: pd.DataFrame) -> tuple[artifact.Artifact, JudgedModel]:
+    """The prod model models/champion.json names, else the workspace's package; and which."""
+    version = champion_file.read()
+    if version is not None:
+        fix = "run `dvc pull` to fetch it (or promote or roll back to a version you have)"
+        packaged = artifact.load(champion_file.package(version, fix))
+        refused = champion_comparison.refusal(
+            version.version,
+            packaged.problem,
+            champion_comparison.input_columns(packaged),
+            params.problem,
+            reference.columns,
+        )
+        if refused is None:
+            return packaged, JudgedModel(version=version.version, tag=version.tag, source="prod")
+        print(f"{refused}; monitoring the workspace's {paths.PACKAGE_DIR} instead")
+    packaged = artifact.load(paths.PACKAGE_DIR)
+    return packaged, JudgedModel(version=packaged.version, tag=None, source=str(paths.PACKAGE_DIR))
+
+
+def production_checks() -> ProductionChecks | None:
+    """What validate_production found on the batch. Under `dvc repro` a failed check
+    stops the pipeline before monitor; run by hand after it, the monitor still
+    measures the drift and names every failed check beside it."""
+    failures = gates.report_failures(paths.PRODUCTION_CHECK)
+    if failures is None:
+        return None
+    return ProductionChecks(batch=str(paths.RAW_PRODUCTION), passed=not failures, failures=failures)
+
+
+def performance(
+    params: Params, packaged: artifact.Artifact, current: pd.DataFrame
+) -> Performance | None:
+    target = params.problem.target
+    if target not in current.columns or current[target].isna().all():
+        return None
+    labelled = current[current[target].notna()]
+    observed = value_per_1000(packaged.problem, labelled[target], packaged.decide(labelled))
+    expected = packaged.metadata.metrics["value_per_1000"]
+    assert expected is not None  # every task's metrics carry the business value
+    return Performance(
+        rows=len(labelled),
+        current_value_per_1000=round(observed, 4),
+        evaluation_value_per_1000=float(expected),
+        value_drop=round((expected - observed) / max(abs(expected), 1e-9), 6),
+    )
+
+
+def retrain_verdict(
+    params: Params, persistent_drift: str | None, perf: Performance | None
+) -> RetrainVerdict:
+    cfg, reasons = params.monitor, []
+    if persistent_drift:
+        reasons.append(persistent_drift)
+    if perf and perf.value_drop > cfg.max_value_drop:
+        reasons.append(
+            f"value per 1,000 decisions fell {perf.value_drop:.0%} "
+            f"(tolerance {cfg.max_value_drop:.0%})"
+        )
+    return RetrainVerdict(retrain=bool(reasons), reasons=reasons)
+
+
+def summarise(
+    params: Params,
+    packaged: artifact.Artifact,
+    judged: JudgedModel,
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+) -> tuple[MonitorSummary, list[drift.FeatureDrift], pd.DataFrame]:
+    """The summary, the per-feature drift and the cleaned batch it was measured on."""
+    data, target = params.data, params.problem.target
+    if current.empty:
+        empty = MonitorSummary(
+            judged=judged,
+            model_version=packaged.version,
+            current_rows=0,
+            production_checks=production_checks(),
+            verdict=RetrainVerdict(retrain=False, reasons=[NO_BATCH]),
+        )
+        return empty, [], current
+    current = clean(current, data, target if target in current.columns else None)
+    drifts = drift.dataset_drift(reference, current, data.numeric, data.categorical, params.monitor)
+    drifted = [d.column for d in drifts if d.drifted]
+    ref_signal, cur_signal = (
+        prediction_signal(packaged, reference),
+        prediction_signal(packaged, current),
+    )
+    prediction = drift.feature_drift(
+        "prediction",
+        ref_signal,
+        cur_signal,
+        params.monitor,
+        numeric=pd.api.types.is_numeric_dtype(ref_signal),
+    )
+    perf = performance(params, packaged, current)
+
+    def window_value(frame: pd.DataFrame) -> float | None:
+        measured = performance(params, packaged, frame)
+        return measured.current_value_per_1000 if measured else None
+
+    by_window = windows.window_drifts(
+        reference, current, data, params.monitor, window_value, whole_batch=drifts
+    )
+    summary = MonitorSummary.model_validate(
+        {
+            "judged": judged,
+            "model_version": packaged.version,
+            "reference_rows": len(reference),
+            "current_rows": len(current),
+            "n_features": len(drifts),
+            "drifted_features": len(drifted),
+            "drifted": drifted,
+            "drift_share": round(len(drifted) / len(drifts), 4),
+            "drift_share_threshold": params.monitor.drift_share,
+            "features": [d.to_dict() for d in drifts],
+            "prediction_drift": prediction.to_dict(),
+            "performance": perf,
+            "windows": [w.to_dict() for w in by_window],
+            "production_checks": production_checks(),
+            "verdict": retrain_verdict(
+                params, windows.persistent_drift(by_window, params.monitor), perf
+            ),
+        }
+    )
+    return summary, drifts, current
+
+
+def metrics_of(summary: MonitorSummary) -> dict[str, Any]:
+    """metrics/monitor.json: the figures `dvc metrics` tracks."""
+    if summary.current_rows == 0:
+        return {"current_rows": 0, "retrain": 0}
+    assert summary.prediction_drift is not None
+    return {
+        "current_rows": summary.current_rows,
+        "drift_share": summary.drift_share,
+        "prediction_drift": summary.prediction_drift.statistic,
+        "value_drop": summary.performance.value_drop if summary.performance else None,
+        "retrain": int(summary.verdict.retrain),
+    }
