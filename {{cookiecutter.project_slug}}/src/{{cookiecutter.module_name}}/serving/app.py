@@ -228,6 +228,8 @@ def example_frame(input_schema: list[dict[str, Any]]) -> pd.DataFrame:
     for column in input_schema:
         if column["kind"] == "numeric":
             row[column["name"]] = (column["min"] + column["max"]) / 2
+        elif column["kind"] == "timestamp":
+            row[column["name"]] = column["max"]
         else:
             row[column["name"]] = column["categories"][0] if column["categories"] else None
     return pd.DataFrame([row])

@@ -110,7 +110,12 @@ def main() -> None:
         write_json({"current_rows": 0, "retrain": 0}, paths.METRICS_DIR / "monitor.json")
         write_text("<!doctype html><p>No production batch configured.</p>\n", paths.MONITOR_REPORT)
         return
-    current = clean(current, data, target if target in current.columns else None)
+    current = clean(
+        current,
+        data,
+        target if target in current.columns else None,
+        keep=params.features.derived_inputs,
+    )
     drifts = drift.dataset_drift(reference, current, data.numeric, data.categorical, params.monitor)
     drifted = [d.column for d in drifts if d.drifted]
     share = len(drifted) / len(drifts)

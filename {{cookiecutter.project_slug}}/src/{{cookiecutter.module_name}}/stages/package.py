@@ -18,13 +18,16 @@ from .. import paths
 from ..config import DataConfig, Params, load_params
 from ..errors import ArtifactError
 from ..evaluation.business import DecisionPolicy, decide
+from ..features.pipeline import timestamp_inputs
 from ..io import read_json, read_table
 from ..models import artifact, factory
 from ..validation import gates
 from . import run_stage
 
 
-def input_schema(frame: pd.DataFrame, data: DataConfig) -> list[dict[str, Any]]:
+def input_schema(
+    frame: pd.DataFrame, data: DataConfig, timestamps: list[str] | None = None
+) -> list[dict[str, Any]]:
     schema: list[dict[str, Any]] = []
     for column in data.numeric:
         values = frame[column]
@@ -49,6 +52,17 @@ def input_schema(frame: pd.DataFrame, data: DataConfig) -> list[dict[str, Any]]:
                 "categories": sorted(str(v) for v in values.dropna().unique()),
             }
         )
+    for column in timestamps or []:  # read by derived features (features/derived.py)
+        values = frame[column]
+        schema.append(
+            {
+                "name": column,
+                "kind": "timestamp",
+                "nullable": bool(values.isna().any()),
+                "min": values.min().isoformat(),
+                "max": values.max().isoformat(),
+            }
+        )
     return schema
 
 
@@ -60,7 +74,9 @@ def metadata(params: Params, policy: dict[str, Any], train: pd.DataFrame) -> dic
         "target": params.problem.target,
         "problem": params.problem.model_dump(mode="json"),
         "decision_policy": policy,
-        "input_schema": input_schema(train, params.data),
+        "input_schema": input_schema(
+            train, params.data, timestamp_inputs(params.features, params.data)
+        ),
         # Carried through serving into the prediction log, so labels can be joined later.
         "id_column": params.data.id_column,
         # The service checks each request against the suite this model was trained under.
