@@ -26,6 +26,7 @@ Output = Literal["numeric", "categorical"]
 # or timestamps (the time column, an event time column).
 Reads = Literal["numeric", "feature", "timestamp"]
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+SECONDS_PER_DAY = 86_400
 
 
 class Derived(TransformerMixin, BaseEstimator):
@@ -93,7 +94,7 @@ class DayOfWeek(Derived):
 
     def values(self, frame: pd.DataFrame) -> pd.Series:
         times = local_times(frame[self.column], self.time_zone)
-        days = times.dt.dayofweek
+        days = times.dt.day_of_week
         return days.map(lambda day: DAY_NAMES[int(day)], na_action="ignore").astype(object)
 
 
@@ -104,7 +105,11 @@ class DaysBetween(Derived):
     READS = "timestamp"
 
     def __init__(
-        self, name: str = "days_between", start: str = "", end: str = "", time_zone: str | None = None
+        self,
+        name: str = "days_between",
+        start: str = "",
+        end: str = "",
+        time_zone: str | None = None,
     ) -> None:
         self.name = name
         self.start = start
@@ -114,7 +119,7 @@ class DaysBetween(Derived):
     def values(self, frame: pd.DataFrame) -> pd.Series:
         start = local_times(frame[self.start], self.time_zone)
         end = local_times(frame[self.end], self.time_zone)
-        return ((end - start) / pd.Timedelta(days=1)).astype("float64")
+        return ((end - start).dt.total_seconds() / SECONDS_PER_DAY).astype("float64")
 
 
 def local_times(values: pd.Series, time_zone: str | None) -> pd.Series:

@@ -55,11 +55,13 @@ def _iso_timestamp(value: str) -> str:
     """ISO 8601 text ("2024-03-01", "2024-03-01T10:00:00+01:00"), kept as sent: the
     packaged pipeline parses it exactly as batch scoring does (features/inputs.py)."""
     try:
-        pd.to_datetime(value, format="ISO8601")
-    except (ValueError, TypeError):
+        readable = not pd.isna(pd.to_datetime(value, format="ISO8601"))
+    except (ValueError, TypeError, OverflowError):
+        readable = False
+    if not readable:
         raise PydanticCustomError(
             "timestamp_type", "a timestamp is ISO 8601 text, e.g. 2024-03-01T10:00:00+01:00"
-        ) from None
+        )
     return value
 
 
@@ -131,7 +133,7 @@ def _field_type(
         return (Whole if integer else Real), schema, {}
     if column["kind"] == "timestamp":
         notes = {"description": "an ISO 8601 timestamp", "examples": [column["min"]]}
-        return Timestamp, {**TEXT_SCHEMA, "format": "date-time"}, notes
+        return Timestamp, {**TEXT_SCHEMA, "minLength": 1, "format": "date-time"}, notes
     if "enum" in rule:
         return Text, {**TEXT_SCHEMA, "enum": rule["enum"]}, {}
     known = rule.get("known") or column.get("categories", [])
