@@ -32,6 +32,9 @@ from {{ cookiecutter.module_name }}.evaluation.business import (
     DecisionPolicy,
     decide,
 )
+from {{ cookiecutter.module_name }}.features.pipeline import (
+    timestamp_inputs,
+)
 from {{ cookiecutter.module_name }}.io import (
     read_json,
     read_table,
@@ -78,11 +81,13 @@ def records(run: tuple[Path, Params], chosen: pd.DataFrame) -> pd.DataFrame:
     """The chosen rows as the source holds them (matched by id), id and inputs only."""
     folder, params = run
     key = params.data.id_column
+    # The features and the timestamps derived features read (features/derived.py).
+    inputs = [*params.data.features, *timestamp_inputs(params.features, params.data)]
     if key is None:
-        return chosen[params.data.features].reset_index(drop=True)
+        return chosen[inputs].reset_index(drop=True)
     raw = read_table(folder / "data/raw/dataset.parquet").drop_duplicates(subset=key)
     source = raw.set_index(key).loc[chosen[key]].reset_index()
-    return source[[key, *params.data.features]]
+    return source[[key, *inputs]]
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +140,7 @@ def test_every_scoring_path_makes_the_evaluated_decisions(
         batch.score(model, str(source), scored, chunk_rows=97)
         assert decided(read_table(scored)["decision"], labels) == in_process, suffix
 
-    payload = json.loads(records.to_json(orient="records"))
+    payload = json.loads(records.to_json(orient="records", date_format="iso"))
     with served(folder / "models/package", tmp_path / "predictions.jsonl") as client:
         answer = client.post("/predict", json={"records": payload})
     assert answer.status_code == 200, answer.text

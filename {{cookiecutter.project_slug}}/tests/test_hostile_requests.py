@@ -98,7 +98,7 @@ def record(pipeline_run: Path, packaged: artifact.Artifact) -> dict[str, Any]:
     if meta.id_column:
         columns.insert(0, meta.id_column)
     frame = pd.read_parquet(pipeline_run / "data/prepared/test.parquet")[columns].head(1)
-    loaded: dict[str, Any] = json.loads(frame.to_json(orient="records"))[0]
+    loaded: dict[str, Any] = json.loads(frame.to_json(orient="records", date_format="iso"))[0]
     return loaded
 
 

@@ -69,7 +69,8 @@ def records(pipeline_run: Path, packaged: artifact.Artifact) -> list[dict[str, A
     id_column = packaged.metadata.id_column
     columns = [*([id_column] if id_column else []), *input_names(packaged)]
     frame = pd.read_parquet(pipeline_run / "data/prepared/test.parquet")[columns].head(200)
-    loaded: list[dict[str, Any]] = json.loads(frame.to_json(orient="records"))
+    # Timestamps (inputs of derived features) as ISO text, as a client writes them.
+    loaded: list[dict[str, Any]] = json.loads(frame.to_json(orient="records", date_format="iso"))
     return loaded
 
 

@@ -16,6 +16,9 @@ from {{ cookiecutter.module_name }}.config import (
 from {{ cookiecutter.module_name }}.data import (
     demo,
 )
+from {{ cookiecutter.module_name }}.features.pipeline import (
+    timestamp_inputs,
+)
 from {{ cookiecutter.module_name }}.validation import (
     draft,
     gates,
@@ -42,10 +45,12 @@ def test_the_serving_suite_is_the_reviewed_raw_suites_feature_rules(
 ) -> None:
     """Regenerating it from raw.json changes nothing: the two cannot disagree."""
     params = make_params()
-    serving = draft.draft_serving_suite(gates.load_suite("raw"), params.data)
+    timestamps = timestamp_inputs(params.features, params.data)
+    serving = draft.draft_serving_suite(gates.load_suite("raw"), params.data, timestamps)
     assert draft.differences(gates.load_suite("serving"), serving) == []
     columns = {rule["kwargs"].get("column") for rule in serving} - {None}
-    assert columns == set(params.data.features)
+    # The model's inputs: the features and the timestamps derived features read.
+    assert columns == {*params.data.features, *timestamps}
 
 
 def run_draft(monkeypatch: pytest.MonkeyPatch, *args: str) -> None:

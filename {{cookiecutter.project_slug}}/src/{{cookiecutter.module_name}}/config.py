@@ -6,6 +6,7 @@ models, so a typo or a missing business number fails at once, naming the key.
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 from typing import Any, Literal
 
@@ -14,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from . import paths
 from .errors import ConfigError
+from .features import derived as derived_kinds
 
 Task = Literal["binary_classification", "multiclass_classification", "regression"]
 
@@ -261,6 +263,47 @@ def _check_time_zone(name: str) -> None:
         ) from None
 
 
+class DerivedFeature(BaseModel):
+    """One `derived` entry of conf/features: a name, a kind of features/derived.py, and
+    that kind's arguments (its input columns)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    name: str = Field(min_length=1)
+    kind: str
+
+    @property
+    def arguments(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+    @property
+    def kind_class(self) -> type[derived_kinds.Derived]:
+        return derived_kinds.KINDS[self.kind]
+
+    @property
+    def inputs(self) -> list[str]:
+        return [self.arguments[key] for key in self.kind_class.COLUMNS]
+
+    @model_validator(mode="after")
+    def _a_known_kind_with_its_columns(self) -> DerivedFeature:
+        where = f"derived feature {self.name!r}"
+        kinds = derived_kinds.KINDS
+        if self.kind not in kinds:
+            raise ValueError(
+                f"{where}: unknown kind {self.kind!r}; choose from {sorted(kinds)} "
+                "(KINDS in features/derived.py)"
+            )
+        cls = kinds[self.kind]
+        accepted = set(inspect.signature(cls).parameters) - {"name", "time_zone"}
+        unknown = sorted(set(self.arguments) - accepted)
+        if unknown:
+            raise ValueError(f"{where}: kind {self.kind} takes {sorted(accepted)}, not {unknown}")
+        missing = [k for k in cls.COLUMNS if not isinstance(self.arguments.get(k), str)]
+        if missing:
+            raise ValueError(f"{where}: kind {self.kind} needs the input column(s) {missing}")
+        return self
+
+
 class FeaturesConfig(Strict):
     """Step 3: the preprocessing pipeline."""
 
@@ -274,6 +317,13 @@ class FeaturesConfig(Strict):
     # scoring and the service apply exactly the same one: strip (surrounding spaces)
     # or lower (strip, then lowercase).
     normalise_categories: Literal["none", "strip", "lower"] = "none"
+    # Derived features (features/derived.py), the packaged pipeline's first step.
+    derived: list[DerivedFeature] = Field(default_factory=list)
+
+    @property
+    def derived_inputs(self) -> list[str]:
+        """The raw columns the derived features read, each once."""
+        return list(dict.fromkeys(c for entry in self.derived for c in entry.inputs))
 
 
 # Candidates whose decisions a person can read off the model (coefficients, priors).
@@ -418,12 +468,34 @@ class Params(Strict):
                 f"evaluate.slice_columns {unknown} are not feature columns of conf/data "
                 f"(features: {self.data.features}); name features, or null to derive them"
             )
+        _check_derived(self)
         return self
 
     @property
     def slice_columns(self) -> list[str]:
         """The columns evaluate slices by, resolved against the data config."""
         return self.evaluate.columns_to_slice(self.data)
+
+
+def _check_derived(params: Params) -> None:
+    """Derived features read columns of conf/data and make new ones."""
+    data = params.data
+    timestamps = [c for c in (data.time_column, *data.checks.event_time_columns) if c]
+    readable = {"numeric": data.numeric, "feature": data.features, "timestamp": timestamps}
+    taken = {*data.features, *timestamps, data.id_column, params.problem.target}
+    for entry in params.features.derived:
+        reads = entry.kind_class.READS
+        for column in entry.inputs:
+            if column not in readable[reads]:
+                raise ValueError(
+                    f"features.derived {entry.name!r}: input column {column!r} is not a "
+                    f"{reads} column of conf/data (choose from {readable[reads]})"
+                )
+        if entry.name in taken:
+            raise ValueError(
+                f"features.derived {entry.name!r}: the name is already a column; choose another"
+            )
+        taken.add(entry.name)
 
 
 def parse_params(raw: dict[str, Any], source: str = str(paths.PARAMS)) -> Params:

@@ -135,7 +135,19 @@ class CategoricalInput(Strict):
     categories: list[str]
 
 
-InputField = Annotated[NumericInput | CategoricalInput, Field(discriminator="kind")]
+class TimestampInput(Strict):
+    """A raw timestamp that derived features read (features/derived.py); ISO 8601 text."""
+
+    name: str
+    kind: Literal["timestamp"]
+    nullable: bool
+    min: str
+    max: str
+
+
+InputField = Annotated[
+    NumericInput | CategoricalInput | TimestampInput, Field(discriminator="kind")
+]
 
 
 class PackagedPolicy(Strict):

@@ -12,15 +12,21 @@ from .times import parse_times
 
 
 def clean(
-    frame: pd.DataFrame, data: DataConfig, target: str | None, source: str = "the data"
+    frame: pd.DataFrame,
+    data: DataConfig,
+    target: str | None,
+    source: str = "the data",
+    keep: list[str] | tuple[str, ...] = (),
 ) -> pd.DataFrame:
     """Typed columns and no exact duplicates; values keep the source's spelling.
 
     Features are typed exactly as the packaged model types its inputs, so what is
     trained on is what is served. `target` is None for a production batch whose
-    labels have not arrived.
+    labels have not arrived. `keep`: more columns to carry (the timestamps derived
+    features read).
     """
-    columns = [c for c in (data.id_column, data.time_column) if c] + data.features
+    keys = [c for c in (data.id_column, data.time_column) if c]
+    columns = list(dict.fromkeys([*keys, *keep, *data.features]))
     if target is not None:
         columns.append(target)
     missing = [c for c in columns if c not in frame.columns]

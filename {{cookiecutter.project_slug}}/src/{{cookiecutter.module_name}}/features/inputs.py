@@ -3,7 +3,8 @@
 Training (prepare, featurize), batch scoring, the service, the monitor and the
 gates all go through `typed_inputs`, so a value means the same thing wherever it
 arrives: numbers as float64, categories as text in the source's own spelling
-("Yes" stays "Yes"), missing values as NaN. Any normalisation of categories is
+("Yes" stays "Yes"), timestamps (read by derived features) as datetimes from
+typed values or ISO 8601 text, missing values as NaN/NaT. Any normalisation of categories is
 a step of the packaged pipeline (features/normalise.py), never done here.
 """
 
@@ -17,14 +18,40 @@ from ..errors import DataError
 EXAMPLES = 5
 
 
-def typed_inputs(frame: pd.DataFrame, numeric: list[str], categorical: list[str]) -> pd.DataFrame:
+def typed_inputs(
+    frame: pd.DataFrame,
+    numeric: list[str],
+    categorical: list[str],
+    timestamps: list[str] | tuple[str, ...] = (),
+) -> pd.DataFrame:
     """The feature columns, typed; a column that is not there is the caller's to report."""
     typed = pd.DataFrame(index=frame.index)
     for column in numeric:
         typed[column] = numbers(frame[column], column)
     for column in categorical:
         typed[column] = category_text(frame[column])
+    for column in timestamps:
+        typed[column] = times(frame[column], column)
     return typed
+
+
+def times(values: pd.Series, column: str) -> pd.Series:
+    """Timestamps as they are, or parsed from ISO 8601 text (mixed offsets: in UTC)."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values
+    present = values.notna()
+    try:
+        parsed = pd.to_datetime(values, format="ISO8601", errors="coerce")
+    except (ValueError, TypeError):
+        parsed = pd.to_datetime(values, format="ISO8601", errors="coerce", utc=True)
+    broken = present & parsed.isna()
+    if broken.any():
+        examples = [str(v) for v in values[broken].unique()[:EXAMPLES]]
+        raise DataError(
+            f"column {column!r}: {int(broken.sum())} value(s) are not ISO 8601 timestamps, "
+            f"e.g. {examples}"
+        )
+    return parsed
 
 
 def numbers(values: pd.Series, column: str) -> pd.Series:

@@ -1,19 +1,78 @@
-"""The preprocessing pipeline: built from conf/features, fitted on train only."""
+"""The preprocessing pipeline: built from conf/features, fitted on train only.
+
+Its first step makes the derived features (features/derived.py) from the raw
+inputs; the column transformer then imputes, scales and encodes them with the
+other features.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from ..config import DataConfig, FeaturesConfig
+from .derived import Derived
 from .inputs import typed_inputs
 from .normalise import CategoryNormaliser
 
 
-def build_preprocessor(features: FeaturesConfig, data: DataConfig) -> ColumnTransformer:
+class DerivedColumns(TransformerMixin, BaseEstimator):
+    """The raw inputs with each derived feature appended as a column of its own."""
+
+    def __init__(self, derived: list[Derived] | None = None) -> None:
+        self.derived = derived
+
+    def fit(self, inputs: pd.DataFrame, target: Any = None) -> DerivedColumns:
+        self.feature_names_in_ = np.asarray(list(inputs.columns), dtype=object)
+        self.n_features_in_ = len(self.feature_names_in_)
+        for step in self.derived or []:
+            step.fit(inputs)
+        return self
+
+    def transform(self, inputs: pd.DataFrame) -> pd.DataFrame:
+        frame = inputs[list(self.feature_names_in_)]
+        made = [step.transform(frame) for step in self.derived or []]
+        return pd.concat([frame, *made], axis=1)
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        names = [*self.feature_names_in_, *(step.name for step in self.derived or [])]
+        return np.asarray(names, dtype=object)
+
+
+def derived_steps(features: FeaturesConfig, data: DataConfig) -> list[Derived]:
+    """One unfitted transformer per `derived` entry of conf/features."""
+    steps = []
+    for entry in features.derived:
+        zone = {"time_zone": data.time_zone} if entry.kind_class.READS == "timestamp" else {}
+        steps.append(entry.kind_class(name=entry.name, **entry.arguments, **zone))
+    return steps
+
+
+def timestamp_inputs(features: FeaturesConfig, data: DataConfig) -> list[str]:
+    """Raw inputs that only derived features read: the time columns they use."""
+    return [c for c in features.derived_inputs if c not in data.features]
+
+
+def build_preprocessor(features: FeaturesConfig, data: DataConfig) -> Pipeline | ColumnTransformer:
+    """The column transformer, after the derived features' step when conf/features has any."""
+    columns = encoder(features, data)
+    if not features.derived:
+        return columns
+    derive = DerivedColumns(derived_steps(features, data))
+    return Pipeline([("derive", derive), ("encode", columns)]).set_output(transform="pandas")
+
+
+def encoder(features: FeaturesConfig, data: DataConfig) -> ColumnTransformer:
+    made = derived_steps(features, data)
+    numeric = [*data.numeric, *(s.name for s in made if s.OUTPUT == "numeric")]
+    categorical = [*data.categorical, *(s.name for s in made if s.OUTPUT == "categorical")]
     numeric_steps: list[tuple[str, object]] = [
         (
             "impute",
@@ -24,7 +83,7 @@ def build_preprocessor(features: FeaturesConfig, data: DataConfig) -> ColumnTran
     ]
     if features.scale_numeric:
         numeric_steps.append(("scale", StandardScaler()))
-    categorical = Pipeline(
+    categorical_steps = Pipeline(
         [
             ("normalise", CategoryNormaliser(features.normalise_categories)),
             (
@@ -43,8 +102,8 @@ def build_preprocessor(features: FeaturesConfig, data: DataConfig) -> ColumnTran
     )
     transformer = ColumnTransformer(
         [
-            ("numeric", Pipeline(numeric_steps), data.numeric),
-            ("categorical", categorical, data.categorical),
+            ("numeric", Pipeline(numeric_steps), numeric),
+            ("categorical", categorical_steps, categorical),
         ],
         remainder="drop",
         verbose_feature_names_out=False,
@@ -52,6 +111,10 @@ def build_preprocessor(features: FeaturesConfig, data: DataConfig) -> ColumnTran
     return transformer.set_output(transform="pandas")
 
 
-def as_model_input(frame: pd.DataFrame, data: DataConfig) -> pd.DataFrame:
-    """The feature columns with the dtypes the pipeline was fitted on."""
-    return typed_inputs(frame, data.numeric, data.categorical)
+def as_model_input(
+    frame: pd.DataFrame, data: DataConfig, features: FeaturesConfig | None = None
+) -> pd.DataFrame:
+    """The feature columns (and the timestamps derived features read), typed as the
+    pipeline was fitted on them."""
+    extra = timestamp_inputs(features, data) if features else []
+    return typed_inputs(frame, data.numeric, data.categorical, extra)

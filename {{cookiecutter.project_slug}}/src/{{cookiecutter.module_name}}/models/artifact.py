@@ -59,8 +59,9 @@ class Artifact:
         if missing:
             raise ArtifactError(f"input is missing columns {missing}")
         numeric = [field.name for field in schema if field.kind == "numeric"]
-        categorical = [field.name for field in schema if field.kind != "numeric"]
-        typed = typed_inputs(frame, numeric, categorical)
+        categorical = [field.name for field in schema if field.kind == "categorical"]
+        timestamps = [field.name for field in schema if field.kind == "timestamp"]
+        typed = typed_inputs(frame, numeric, categorical, timestamps)
         return typed[self.metadata.input_names]
 
     def scores(self, frame: pd.DataFrame) -> np.ndarray:

@@ -23,16 +23,20 @@ from ..contracts import (
     PackageContent,
     PackagedParams,
     PackagedPolicy,
+    TimestampInput,
     Verdict,
     VerdictCore,
 )
 from ..errors import ArtifactError
 from ..evaluation.business import DecisionPolicy, decide
+from ..features.pipeline import timestamp_inputs
 from ..validation import gates
 from . import artifact, factory
 
 
-def input_schema(frame: pd.DataFrame, data: DataConfig) -> list[InputField]:
+def input_schema(
+    frame: pd.DataFrame, data: DataConfig, timestamps: list[str] | None = None
+) -> list[InputField]:
     schema: list[InputField] = []
     for column in data.numeric:
         values = frame[column]
@@ -56,6 +60,17 @@ def input_schema(frame: pd.DataFrame, data: DataConfig) -> list[InputField]:
                 categories=sorted(str(v) for v in values.dropna().unique()),
             )
         )
+    for column in timestamps or []:  # read by derived features (features/derived.py)
+        values = frame[column]
+        schema.append(
+            TimestampInput(
+                name=column,
+                kind="timestamp",
+                nullable=bool(values.isna().any()),
+                min=values.min().isoformat(),
+                max=values.max().isoformat(),
+            )
+        )
     return schema
 
 
@@ -73,7 +88,9 @@ def content(
         target=params.problem.target,
         problem=params.problem,
         decision_policy=PackagedPolicy.model_validate(policy),
-        input_schema=input_schema(train, params.data),
+        input_schema=input_schema(
+            train, params.data, timestamp_inputs(params.features, params.data)
+        ),
         id_column=params.data.id_column,
         # The service checks each request against the suite this model was trained under.
         serving_suite=gates.load_suite("serving"),

@@ -24,6 +24,7 @@ from typing import Any
 import skops.io as sio
 
 from ..errors import ArtifactError
+from ..features.derived import KINDS
 from ..io import write_bytes
 
 # Any fixed time will do: zip cannot store one before 1980.
@@ -38,7 +39,12 @@ TRUSTED_TYPES = frozenset(
         "numpy.dtype",
         # Our own, reviewed: it maps text to text.
         "{{ cookiecutter.module_name }}.features.normalise.CategoryNormaliser",
+        # Appends the derived features' columns (features/pipeline.py).
+        "{{ cookiecutter.module_name }}.features.pipeline.DerivedColumns",
         "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+        # The derived kinds of features/derived.py: this project's own code, whose
+        # fitted state is plain data (names, attributes).
+        *(f"{kind.__module__}.{kind.__qualname__}" for kind in KINDS.values()),
     }
 )
 

@@ -2,7 +2,8 @@
 
 Either a table (the demo's production batch, a file, an fsspec URL) or the
 service's prediction log (`.jsonl`), whose records become rows: the request
-time stands in for the time column and the carried id for the id column.
+time stands in for the time column (unless the records carry it, as they do when
+a derived feature reads it) and the carried id for the id column.
 """
 
 from __future__ import annotations
@@ -25,6 +26,6 @@ def load(location: str, data: DataConfig) -> pd.DataFrame:
     batch = prediction_log.inputs_of(logged)
     if data.id_column:
         batch[data.id_column] = logged["id"]
-    if data.time_column:
+    if data.time_column and data.time_column not in batch:  # unless the model took it as input
         batch[data.time_column] = pd.to_datetime(logged["timestamp"]).dt.tz_localize(None)
     return batch

@@ -124,7 +124,12 @@ def summarise(
             verdict=RetrainVerdict(retrain=False, reasons=[NO_BATCH]),
         )
         return empty, [], current
-    current = clean(current, data, target if target in current.columns else None)
+    current = clean(
+        current,
+        data,
+        target if target in current.columns else None,
+        keep=params.features.derived_inputs,
+    )
     drifts = drift.dataset_drift(reference, current, data.numeric, data.categorical, params.monitor)
     drifted = [d.column for d in drifts if d.drifted]
     ref_signal, cur_signal = (

@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
+import pandas as pd
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -23,7 +25,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from ..contracts import InputField, NumericInput
+from ..contracts import InputField, NumericInput, TimestampInput
 from .contract import documented_rules
 
 StrictRecord = ConfigDict(extra="forbid", allow_inf_nan=False)
@@ -48,6 +50,24 @@ Whole = Annotated[int, BeforeValidator(_a_number), Field(ge=-SAFE, le=SAFE)]
 Real = Annotated[float, Strict()]
 Text = Annotated[str, Strict(), StringConstraints(max_length=MAX_TEXT, pattern=PRINTABLE)]
 TEXT_SCHEMA = {"type": "string", "maxLength": MAX_TEXT, "pattern": PRINTABLE}
+
+
+def _iso_timestamp(value: str) -> str:
+    """ISO 8601 text ("2024-03-01", "2024-03-01T10:00:00+01:00"), kept as sent: the
+    packaged pipeline parses it exactly as batch scoring does (features/inputs.py)."""
+    try:
+        readable = not pd.isna(pd.to_datetime(value, format="ISO8601"))
+    except (ValueError, TypeError, OverflowError):
+        readable = False
+    if not readable:
+        raise PydanticCustomError(
+            "timestamp_type", "a timestamp is ISO 8601 text, e.g. 2024-03-01T10:00:00+01:00"
+        )
+    return value
+
+
+# Read by derived features (features/derived.py), e.g. the day of week of the time column.
+Timestamp = Annotated[Text, AfterValidator(_iso_timestamp)]
 
 
 def _an_id(value: Any) -> str | int | None:
@@ -112,6 +132,9 @@ def _field_type(
             else {"type": "number", **bounds}
         )
         return (Whole if integer else Real), schema, {}
+    if isinstance(column, TimestampInput):
+        notes = {"description": "an ISO 8601 timestamp", "examples": [column.min]}
+        return Timestamp, {**TEXT_SCHEMA, "minLength": 1, "format": "date-time"}, notes
     if "enum" in rule:
         return Text, {**TEXT_SCHEMA, "enum": rule["enum"]}, {}
     known = rule.get("known") or column.categories

@@ -15,7 +15,7 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
-from ..contracts import InputField, NumericInput
+from ..contracts import InputField, NumericInput, TimestampInput
 from . import loading
 from .contract import RequestContract
 from .prediction_log import PredictionLog
@@ -143,6 +143,8 @@ def example_frame(input_schema: list[InputField]) -> pd.DataFrame:
     for column in input_schema:
         if isinstance(column, NumericInput):
             row[column.name] = (column.min + column.max) / 2
+        elif isinstance(column, TimestampInput):
+            row[column.name] = column.max
         else:
             row[column.name] = column.categories[0] if column.categories else None
     return pd.DataFrame([row])

@@ -15,9 +15,9 @@ def main() -> None:
     target = params.problem.target
     splits = {name: read_table(paths.prepared(name)) for name in paths.SPLITS}
     preprocessor = build_preprocessor(params.features, params.data)
-    preprocessor.fit(as_model_input(splits["train"], params.data))
+    preprocessor.fit(as_model_input(splits["train"], params.data, params.features))
     for name, frame in splits.items():
-        features = preprocessor.transform(as_model_input(frame, params.data))
+        features = preprocessor.transform(as_model_input(frame, params.data, params.features))
         features[target] = frame[target].to_numpy()
         write_table(features, paths.features(name))
     write_model(preprocessor, paths.PREPROCESSOR)

@@ -14,7 +14,9 @@ from . import run_stage
 def main() -> None:
     params = load_params()
     target = params.problem.target
-    dataset = clean(read_table(paths.RAW_DATASET), params.data, target)
+    dataset = clean(
+        read_table(paths.RAW_DATASET), params.data, target, keep=params.features.derived_inputs
+    )
     parts = split(dataset, params.data)
     summary: dict[str, dict[str, Any]] = {}
     for name, part in parts.items():

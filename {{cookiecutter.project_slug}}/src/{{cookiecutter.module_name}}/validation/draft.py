@@ -27,6 +27,7 @@ from .. import paths
 from ..config import DataConfig, load_params
 from ..errors import DataError
 from ..features.inputs import category_text
+from ..features.pipeline import timestamp_inputs
 from ..io import read_table
 from .gates import Expectation, expectation
 
@@ -87,15 +88,15 @@ SERVING_RULES = (
 SEEN_CATEGORY_SHARE = 0.95
 
 
-def draft_serving_suite(raw: list[Expectation], data: DataConfig) -> list[Expectation]:
-    """What one scoring input must meet: the raw suite's row rules on the features."""
-    rules = [
-        expectation(
-            "expect_table_columns_to_match_set", column_set=data.features, exact_match=False
-        )
-    ]
+def draft_serving_suite(
+    raw: list[Expectation], data: DataConfig, timestamps: list[str] | None = None
+) -> list[Expectation]:
+    """What one scoring input must meet: the raw suite's row rules on the model's inputs
+    (the features, and the timestamps derived features read)."""
+    inputs = [*data.features, *(timestamps or [])]
+    rules = [expectation("expect_table_columns_to_match_set", column_set=inputs, exact_match=False)]
     for rule in raw:
-        if rule["type"] in SERVING_RULES and rule["kwargs"].get("column") in data.features:
+        if rule["type"] in SERVING_RULES and rule["kwargs"].get("column") in inputs:
             kwargs = dict(rule["kwargs"])
             if rule["type"] == "expect_column_values_to_be_in_set":
                 # Scoring inputs carry categories as text ("8", not 8): see features/inputs.py.
@@ -164,14 +165,16 @@ def main() -> None:
     parser.add_argument("--suites", type=Path, default=paths.SUITES_DIR)
     parser.add_argument("--accept", action="store_true", help="replace the reviewed suites")
     args = parser.parse_args()
-    data = load_params().data
+    params = load_params()
+    data = params.data
     raw = draft_raw_suite(read_table(args.dataset), data)
     notes = f"Drafted from {args.dataset} and conf/data; review every rule before committing."
     propose("raw", raw, args.suites, notes, args.accept)
     # From the suite that now stands: the reviewed one, unless this run replaced it.
     standing = json.loads((args.suites / "raw.json").read_text())["expectations"]
     serving_notes = "What one scoring input must meet (the raw suite's feature rules)."
-    propose("serving", draft_serving_suite(standing, data), args.suites, serving_notes, args.accept)
+    serving = draft_serving_suite(standing, data, timestamp_inputs(params.features, data))
+    propose("serving", serving, args.suites, serving_notes, args.accept)
 
 
 if __name__ == "__main__":
