@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from {{ cookiecutter.module_name }} import cli, paths
+from {{ cookiecutter.module_name }}.contracts import JudgedModel, MonitorSummary, RetrainVerdict
 
 
 def test_the_root_is_found_upward_then_from_the_environment(
@@ -32,7 +33,13 @@ def test_every_command_runs_in_the_root(
     monkeypatch.chdir(tmp_path)
     summary = tmp_path / paths.MONITOR_SUMMARY
     summary.parent.mkdir(parents=True)
-    summary.write_text('{"verdict": {"retrain": true, "reasons": ["drift in x"]}}')
+    written = MonitorSummary(
+        judged=JudgedModel(version="v1", tag=None, source="models/package"),
+        model_version="v1",
+        current_rows=0,
+        verdict=RetrainVerdict(retrain=True, reasons=["drift in x"]),
+    )
+    summary.write_text(written.model_dump_json())
     (tmp_path / "sub").mkdir()
     os.chdir(tmp_path / "sub")
     assert cli.main(["retrain-needed"]) == 0
