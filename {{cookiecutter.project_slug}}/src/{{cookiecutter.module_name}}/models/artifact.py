@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from ..config import ProblemSpec
+from ..config import ProblemSpec, parse_problem
 from ..errors import ArtifactError
 from ..evaluation.business import DecisionPolicy, decide
 from ..features.inputs import typed_inputs
@@ -39,7 +39,7 @@ class Artifact:
 
     @property
     def problem(self) -> ProblemSpec:
-        return ProblemSpec.model_validate(self.metadata["problem"])
+        return parse_problem(self.metadata["problem"])
 
     @property
     def version(self) -> str:

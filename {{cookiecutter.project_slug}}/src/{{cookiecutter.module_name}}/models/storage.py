@@ -25,22 +25,17 @@ import skops.io as sio
 
 from ..errors import ArtifactError
 from ..io import write_bytes
+from . import candidates
 
 # Any fixed time will do: zip cannot store one before 1980.
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
-# Reviewed types outside skops' default trust: they hold data, not code.
-TRUSTED_TYPES = frozenset(
-    {
-        "collections.OrderedDict",
-        "lightgbm.basic.Booster",
-        "lightgbm.sklearn.LGBMClassifier",
-        "lightgbm.sklearn.LGBMRegressor",
-        "numpy.dtype",
-        # Our own, reviewed: it maps text to text.
-        "{{ cookiecutter.module_name }}.features.normalise.CategoryNormaliser",
-        "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
-    }
-)
+# Reviewed types outside skops' default trust: they hold data, not code. Each
+# candidate names its own in models/candidates.py.
+TRUSTED_TYPES = candidates.trusted_types() | {
+    "numpy.dtype",
+    # Our own, reviewed: it maps text to text.
+    "{{ cookiecutter.module_name }}.features.normalise.CategoryNormaliser",
+}
 
 
 def sha256_of(path: Path) -> str:
@@ -100,7 +95,7 @@ def write_model(estimator: Any, path: Path) -> None:
     if unknown:
         raise ArtifactError(
             f"{path}: the model holds types that cannot be loaded safely: {unknown}; review "
-            "them and add them to TRUSTED_TYPES in models/storage.py"
+            "them and add them to the candidate's trusted_types in models/candidates.py"
         )
     write_bytes(dumped, path)
 

@@ -19,21 +19,7 @@ def statement(problem: ProblemSpec) -> str:
         "## What a decision is worth",
         "",
     ]
-    if problem.value_matrix:
-        labels = problem.labels
-        lines += [
-            "| actual \\ decided | " + " | ".join(labels) + " |",
-            "|---|" + "---|" * len(labels),
-        ]
-        lines += [
-            f"| {a} | " + " | ".join(f"{problem.value_matrix[a][d]:g}" for d in labels) + " |"
-            for a in labels
-        ]
-    else:
-        lines.append(
-            f"Each unit predicted too low costs {problem.under_cost_per_unit:g}; "
-            f"each unit too high costs {problem.over_cost_per_unit:g}."
-        )
+    lines += problem.value_statement()
     criteria, constraints = problem.success_criteria, problem.constraints
     lines += [
         "",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import paths
-from ..config import Params, load_params
+from ..config import ClassificationProblem, Params, load_params
 from ..features.inputs import category_text
 from ..io import read_table, write_json
 from ..validation import gates, skew
@@ -28,7 +28,7 @@ def derived_expectations(params: Params) -> list[gates.Expectation]:
         gates.expectation("expect_column_values_to_not_be_null", column=target),
     ]
 
-    if problem.is_classification:
+    if isinstance(problem, ClassificationProblem):
         rules.append(
             gates.expectation(
                 "expect_column_values_to_be_in_set",
