@@ -13,6 +13,7 @@ from {{ cookiecutter.module_name }}.compose import (
 from {{ cookiecutter.module_name }}.config import (
     Params,
     parse_params,
+    parse_problem,
 )
 from {{ cookiecutter.module_name }}.errors import (
     ConfigError,
@@ -129,6 +130,21 @@ def test_a_field_of_another_task_is_refused_by_name(
     message = str(raised.value)
     assert len(message.splitlines()) == 1
     assert f"problem: Value error, {field}: not a field of a {raw['problem']['task']}" in message
+
+
+@pytest.mark.parametrize("problem", PROBLEMS)
+def test_a_spec_recorded_with_every_field_still_loads(
+    problem: str, example_params: Callable[..., Params]
+) -> None:
+    """Packages written before the split record other tasks' fields as null."""
+    recorded = {
+        "classes": None,
+        "value_matrix": None,
+        "under_cost_per_unit": None,
+        "over_cost_per_unit": None,
+        **example_params(f"problem={problem}").problem.model_dump(mode="json"),
+    }
+    assert parse_problem(recorded) == example_params(f"problem={problem}").problem
 
 
 def test_each_task_has_its_own_spec_type(example_params: Callable[..., Params]) -> None:

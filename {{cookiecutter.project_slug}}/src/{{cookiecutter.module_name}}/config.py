@@ -75,13 +75,16 @@ class _Problem(Strict):
     @model_validator(mode="before")
     @classmethod
     def _no_fields_of_another_task(cls, raw: Any) -> Any:
+        """Another task's field is refused by name; left null it is dropped, as packages
+        written before the spec split record every field, null where unused."""
         if isinstance(raw, dict):
-            given = [field for field in cls.foreign_fields if field in raw]
+            given = [field for field in cls.foreign_fields if raw.get(field) is not None]
             if given:
                 raise ValueError(
                     f"{', '.join(given)}: not a field of a {raw.get('task')} problem; "
                     "remove it from conf/problem/"
                 )
+            return {key: value for key, value in raw.items() if key not in cls.foreign_fields}
         return raw
 
     @property
