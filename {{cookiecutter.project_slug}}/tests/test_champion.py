@@ -12,6 +12,7 @@ import pytest
 from {{ cookiecutter.module_name }}.config import (
     ProblemSpec,
     load_params,
+    parse_problem,
 )
 from {{ cookiecutter.module_name }}.errors import (
     RegistryError,
@@ -41,7 +42,7 @@ TERMS: dict[str, Any] = {
 
 def binary(target: str = "churned", classes: tuple[str, str] = ("0", "1")) -> ProblemSpec:
     no, yes = classes
-    return ProblemSpec.model_validate(
+    return parse_problem(
         {
             **TERMS,
             "name": "churn",
@@ -54,7 +55,7 @@ def binary(target: str = "churned", classes: tuple[str, str] = ("0", "1")) -> Pr
 
 
 def regression(target: str = "spend") -> ProblemSpec:
-    return ProblemSpec.model_validate(
+    return parse_problem(
         {
             **TERMS,
             "name": "spend",

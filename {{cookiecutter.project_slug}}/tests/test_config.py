@@ -13,6 +13,7 @@ from {{ cookiecutter.module_name }}.compose import (
 from {{ cookiecutter.module_name }}.config import (
     Params,
     parse_params,
+    parse_problem,
 )
 from {{ cookiecutter.module_name }}.errors import (
     ConfigError,
@@ -66,6 +67,91 @@ def test_typo_in_a_key_is_refused(make_params: Callable[..., Params]) -> None:
     raw["data"]["split"]["test_fration"] = 0.2
     with pytest.raises(ConfigError, match="test_fration"):
         parse_params(raw)
+
+
+def test_an_unknown_hyperparameter_names_the_key_and_the_candidate(
+    example_params: Callable[..., Params],
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        example_params("model=lightgbm", "+model.num_leafs=3")
+    message = str(raised.value)
+    assert len(message.splitlines()) == 1
+    assert "model.num_leafs: unknown hyperparameter" in message and "'lightgbm'" in message
+
+
+def test_a_hyperparameter_of_the_wrong_type_is_named(example_params: Callable[..., Params]) -> None:
+    with pytest.raises(ConfigError, match=r"model\.num_leaves: .*'lightgbm'"):
+        example_params("model=lightgbm", "model.num_leaves=many")
+
+
+def test_a_hyperparameter_of_another_candidate_is_refused(
+    example_params: Callable[..., Params],
+) -> None:
+    raw = _raw(example_params, "model=linear")
+    raw["model"]["num_leaves"] = 31  # LightGBM's, not logistic regression's
+    with pytest.raises(ConfigError, match=r"model\.num_leaves: unknown hyperparameter.*'linear'"):
+        parse_params(raw)
+
+
+def test_an_unregistered_candidate_lists_the_registered_ones(
+    example_params: Callable[..., Params],
+) -> None:
+    raw = _raw(example_params)
+    raw["model"] = {"name": "lightgbmm"}
+    with pytest.raises(ConfigError, match=r"'lightgbmm' is not a registered candidate.*'linear'"):
+        parse_params(raw)
+
+
+def test_a_search_over_an_unknown_hyperparameter_is_refused(
+    make_params: Callable[..., Params],
+) -> None:
+    raw = _raw(make_params, "+hparams_search=lightgbm")
+    raw["search"]["space"]["num_leafs"] = {"type": "int", "low": 2, "high": 8}
+    with pytest.raises(ConfigError, match=r"search\.space: \['num_leafs'\].*'lightgbm'"):
+        parse_params(raw)
+
+
+@pytest.mark.parametrize(
+    ("problem", "field", "value"),
+    [
+        ("spend", "classes", ["low", "high"]),
+        ("spend", "value_matrix", {"low": {"low": 0.0}}),
+        ("churn", "under_cost_per_unit", 1.0),
+        ("plan_change", "over_cost_per_unit", 1.0),
+    ],
+)
+def test_a_field_of_another_task_is_refused_by_name(
+    problem: str, field: str, value: Any, example_params: Callable[..., Params]
+) -> None:
+    raw = _raw(example_params, f"problem={problem}")
+    raw["problem"][field] = value
+    with pytest.raises(ConfigError) as raised:
+        parse_params(raw)
+    message = str(raised.value)
+    assert len(message.splitlines()) == 1
+    assert f"problem: Value error, {field}: not a field of a {raw['problem']['task']}" in message
+
+
+@pytest.mark.parametrize("problem", PROBLEMS)
+def test_a_spec_recorded_with_every_field_still_loads(
+    problem: str, example_params: Callable[..., Params]
+) -> None:
+    """Packages written before the split record other tasks' fields as null."""
+    recorded = {
+        "classes": None,
+        "value_matrix": None,
+        "under_cost_per_unit": None,
+        "over_cost_per_unit": None,
+        **example_params(f"problem={problem}").problem.model_dump(mode="json"),
+    }
+    assert parse_problem(recorded) == example_params(f"problem={problem}").problem
+
+
+def test_each_task_has_its_own_spec_type(example_params: Callable[..., Params]) -> None:
+    spend, churn = example_params("problem=spend"), example_params("problem=churn")
+    assert not hasattr(spend.problem, "classes") and not hasattr(spend.problem, "value_matrix")
+    assert not hasattr(churn.problem, "under_cost_per_unit")
+    assert type(spend.problem).__name__ == "RegressionProblem"
 
 
 def test_target_cannot_be_a_feature(example_params: Callable[..., Params]) -> None:

@@ -11,6 +11,7 @@ import yaml
 
 from {{ cookiecutter.module_name }} import (
     compose,
+    experiments,
     paths,
 )
 from {{ cookiecutter.module_name }}.compose import (
@@ -142,6 +143,8 @@ def test_keep_command_says_what_is_wrong_in_one_line(
     [
         ("model=nope", "model/nope"),
         ("model.num_leafs=3", "model.num_leafs"),
+        ("+model.num_leafs=3", "model.num_leafs: unknown hyperparameter of candidate 'lightgbm'"),
+        ("model=lightgbmm", "model/lightgbmm"),
         ("model.C=[1", "model.C=[1"),
         ("selection.cv_folds=-3", "selection.cv_folds"),
     ],
@@ -153,6 +156,30 @@ def test_a_bad_override_is_one_line_naming_it(
     error = capsys.readouterr().err.strip()
     assert len(error.splitlines()) == 1 and named in error
     assert not (in_a_copy / "params.yaml").exists()  # nothing written
+
+
+@pytest.mark.parametrize(
+    ("override", "named"),
+    [
+        ("model=lightgbmm", "model/lightgbmm"),
+        ("+model.num_leafs=3", "model.num_leafs: unknown hyperparameter of candidate 'lightgbm'"),
+    ],
+)
+def test_an_experiment_with_a_bad_override_is_one_line_and_never_launched(
+    override: str,
+    named: str,
+    in_a_copy: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    launched: list[Any] = []
+    monkeypatch.setenv("OVERRIDES", override)
+    monkeypatch.setattr(experiments, "has_remote", lambda: False)
+    monkeypatch.setattr(experiments.subprocess, "run", lambda *a, **k: launched.append(a))
+    assert main(["run"]) == 1
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1 and named in error
+    assert launched == []  # DVC, which would print Hydra's many lines, never started
 
 
 def test_stale_params_name_the_key_and_both_ways_out(

@@ -13,7 +13,7 @@ import pytest
 from {{ cookiecutter.module_name }}.config import (
     DataConfig,
     FeaturesConfig,
-    ProblemSpec,
+    parse_problem,
 )
 from {{ cookiecutter.module_name }}.data.prepare import (
     clean,
@@ -186,7 +186,7 @@ def spec(**changes: Any) -> dict[str, Any]:
 
 
 def test_quoted_labels_are_the_datas_own_spelling() -> None:
-    assert ProblemSpec.model_validate(spec()).labels == ["No", "Yes"]
+    assert parse_problem(spec()).labels == ["No", "Yes"]
 
 
 @pytest.mark.parametrize(
@@ -199,7 +199,7 @@ def test_quoted_labels_are_the_datas_own_spelling() -> None:
 )
 def test_unquoted_yes_no_labels_are_refused_in_one_line(changes: dict[str, Any]) -> None:
     with pytest.raises(ValueError) as raised:
-        ProblemSpec.model_validate(spec(**changes))
+        parse_problem(spec(**changes))
     errors = raised.value.errors()  # type: ignore[attr-defined]
     assert len(errors) == 1
     message = errors[0]["msg"]

@@ -15,8 +15,8 @@ import pytest
 from {{ cookiecutter.module_name }}.config import (
     EvaluateConfig,
     Params,
-    ProblemSpec,
     VerdictOverride,
+    parse_problem,
 )
 from {{ cookiecutter.module_name }}.errors import (
     ConfigError,
@@ -28,7 +28,7 @@ from {{ cookiecutter.module_name }}.evaluation import (
 
 # Acting (deciding "1") is worth 50 on a positive and costs 10 on a negative; the
 # baseline never acts (value 0), so a slice's uplift is 60 * positive rate - 10 per row.
-PROBLEM = ProblemSpec.model_validate(
+PROBLEM = parse_problem(
     {
         "name": "offer",
         "task": "binary_classification",

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from {{ cookiecutter.module_name }}.config import (
+    ModelConfig,
     Params,
 )
 from {{ cookiecutter.module_name }}.errors import (
@@ -20,7 +21,7 @@ from {{ cookiecutter.module_name }}.models import (
     factory,
     search,
 )
-from {{ cookiecutter.module_name }}.stages.train import (
+from {{ cookiecutter.module_name }}.models.training import (
     admissible,
     class_balance,
     cross_validation,
@@ -109,8 +110,8 @@ def test_a_seeded_search_is_reproducible_and_scored_on_validation(
     params = make_params("+hparams_search=lightgbm", "search.n_trials=3", "model.n_estimators=40")
     assert params.search is not None
 
-    def value(candidate: object) -> float:
-        return train_one(params, candidate, *splits)[2]["value_per_1000"]  # type: ignore[arg-type]
+    def value(candidate: ModelConfig) -> float:
+        return train_one(params, candidate, *splits)[2]["value_per_1000"]
 
     best, history = search.run(params.search, params.model, value)
     again, _ = search.run(params.search, params.model, value)

@@ -8,23 +8,24 @@ from __future__ import annotations
 
 import inspect
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 
 from . import paths
 from .errors import ConfigError
 from .features import derived as derived_kinds
+from .models import candidates
 
 Task = Literal["binary_classification", "multiclass_classification", "regression"]
-
-# ML metrics a problem spec may put a floor on, per task (higher is better for all).
-FLOOR_METRICS: dict[str, tuple[str, ...]] = {
-    "binary_classification": ("roc_auc", "average_precision", "accuracy", "f1"),
-    "multiclass_classification": ("roc_auc_ovr", "accuracy", "f1_macro"),
-    "regression": ("r2",),
-}
 
 
 class Strict(BaseModel):
@@ -57,20 +58,71 @@ class BaselineRule(Strict):
     predict: str | None = None
 
 
-class ProblemSpec(Strict):
-    """Step 1: the decision being automated and what counts as success."""
+class _Problem(Strict):
+    """Step 1: the decision being automated and what counts as success (every task)."""
+
+    # ML metrics the spec may put a floor on (higher is better for all).
+    floor_metrics: ClassVar[tuple[str, ...]] = ()
+    is_classification: ClassVar[bool] = True
+    # The fields of the other tasks, refused by name rather than as "extra inputs".
+    foreign_fields: ClassVar[tuple[str, ...]] = ()
 
     name: str = Field(min_length=1)
-    task: Task
     decision: str = Field(min_length=20)
     target: str = Field(min_length=1)
-    classes: list[str | int] | None = None
-    value_matrix: dict[str, dict[str, float]] | None = None
-    under_cost_per_unit: float | None = Field(default=None, ge=0)
-    over_cost_per_unit: float | None = Field(default=None, ge=0)
     baseline_rule: BaselineRule | None = None
     success_criteria: SuccessCriteria
     constraints: Constraints
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_fields_of_another_task(cls, raw: Any) -> Any:
+        """Another task's field is refused by name; left null it is dropped, as packages
+        written before the spec split record every field, null where unused."""
+        if isinstance(raw, dict):
+            given = [field for field in cls.foreign_fields if raw.get(field) is not None]
+            if given:
+                raise ValueError(
+                    f"{', '.join(given)}: not a field of a {raw.get('task')} problem; "
+                    "remove it from conf/problem/"
+                )
+            return {key: value for key, value in raw.items() if key not in cls.foreign_fields}
+        return raw
+
+    @property
+    def labels(self) -> list[str]:
+        """Class labels as strings, the keys of value_matrix (none for regression)."""
+        return []
+
+    @model_validator(mode="after")
+    def _floors_and_rule_match_task(self) -> _Problem:
+        if self.baseline_rule is not None:
+            self._check_rule(self.baseline_rule)
+        unknown = set(self.success_criteria.metric_floors) - set(self.floor_metrics)
+        if unknown:
+            task = getattr(self, "task", "")
+            raise ValueError(
+                f"success_criteria.metric_floors: {sorted(unknown)} are not metrics of a "
+                f"{task} task; choose from {list(self.floor_metrics)}"
+            )
+        return self
+
+    def _check_rule(self, rule: BaselineRule) -> None:
+        raise NotImplementedError
+
+    def value_statement(self) -> list[str]:
+        """What a decision is worth, in Markdown for reports/problem.md."""
+        raise NotImplementedError
+
+
+class ClassificationProblem(_Problem):
+    """A decision among classes, valued per (actual, decided) pair."""
+
+    foreign_fields: ClassVar[tuple[str, ...]] = ("under_cost_per_unit", "over_cost_per_unit")
+    min_classes: ClassVar[int] = 2
+
+    classes: list[str | int] | None = None
+    value_matrix: dict[str, dict[str, float]] | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -86,37 +138,21 @@ class ProblemSpec(Strict):
         return raw
 
     @property
-    def is_classification(self) -> bool:
-        return self.task != "regression"
-
-    @property
     def labels(self) -> list[str]:
-        """Class labels as strings, the keys of value_matrix."""
         return [str(c) for c in self.classes or []]
 
-    @model_validator(mode="after")
-    def _business_terms_match_task(self) -> ProblemSpec:
-        if self.is_classification:
-            self._check_classification()
-        else:
-            self._check_regression()
-        if self.baseline_rule is not None:
-            self._check_rule(self.baseline_rule)
-        unknown = set(self.success_criteria.metric_floors) - set(FLOOR_METRICS[self.task])
-        if unknown:
-            raise ValueError(
-                f"success_criteria.metric_floors: {sorted(unknown)} are not metrics of a "
-                f"{self.task} task; choose from {list(FLOOR_METRICS[self.task])}"
-            )
-        return self
+    @property
+    def values(self) -> dict[str, dict[str, float]]:
+        """The value matrix, checked present by validation."""
+        assert self.value_matrix is not None
+        return self.value_matrix
 
-    def _check_classification(self) -> None:
-        labels = self.labels
-        expected = 2 if self.task == "binary_classification" else 3
-        if len(labels) < expected or len(set(labels)) != len(labels):
-            raise ValueError(f"classes: a {self.task} task needs {expected}+ distinct classes")
-        if self.task == "binary_classification" and len(labels) != 2:
-            raise ValueError("classes: a binary task has exactly two classes")
+    @model_validator(mode="after")
+    def _business_terms_match_task(self) -> ClassificationProblem:
+        labels, task = self.labels, getattr(self, "task", "")
+        if len(labels) < self.min_classes or len(set(labels)) != len(labels):
+            raise ValueError(f"classes: a {task} task needs {self.min_classes}+ distinct classes")
+        self._check_class_count(labels)
         if self.value_matrix is None:
             raise ValueError(
                 "value_matrix: a classification problem needs the value of each outcome"
@@ -129,12 +165,20 @@ class ProblemSpec(Strict):
                 )
         if set(self.value_matrix) != set(labels):
             raise ValueError(f"value_matrix rows must be exactly the classes {labels}")
+        return self
+
+    def value_statement(self) -> list[str]:
+        labels, values = self.labels, self.values
+        return [
+            "| actual \\ decided | " + " | ".join(labels) + " |",
+            "|---|" + "---|" * len(labels),
+            *(f"| {a} | " + " | ".join(f"{values[a][d]:g}" for d in labels) + " |" for a in labels),
+        ]
+
+    def _check_class_count(self, labels: list[str]) -> None:
+        """Extra rules on the number of classes (binary: exactly two)."""
 
     def _check_rule(self, rule: BaselineRule) -> None:
-        if not self.is_classification:
-            if not rule.predict or rule.when is not None:
-                raise ValueError("baseline_rule: a regression rule gives `predict` (and no `when`)")
-            return
         if not rule.when or rule.predict is not None:
             raise ValueError(
                 "baseline_rule: a classification rule gives `when`, `then`, `otherwise`"
@@ -145,13 +189,69 @@ class ProblemSpec(Strict):
                 f"baseline_rule: then/otherwise must be among the classes {self.labels}"
             )
 
-    def _check_regression(self) -> None:
-        if self.classes is not None or self.value_matrix is not None:
-            raise ValueError("classes and value_matrix must be null for a regression problem")
+
+class BinaryProblem(ClassificationProblem):
+    floor_metrics: ClassVar[tuple[str, ...]] = ("roc_auc", "average_precision", "accuracy", "f1")
+
+    task: Literal["binary_classification"]
+
+    def _check_class_count(self, labels: list[str]) -> None:
+        if len(labels) != 2:
+            raise ValueError("classes: a binary task has exactly two classes")
+
+
+class MulticlassProblem(ClassificationProblem):
+    floor_metrics: ClassVar[tuple[str, ...]] = ("roc_auc_ovr", "accuracy", "f1_macro")
+    min_classes: ClassVar[int] = 3
+
+    task: Literal["multiclass_classification"]
+
+
+class RegressionProblem(_Problem):
+    """A number to predict, where predicting too low and too high cost different amounts."""
+
+    floor_metrics: ClassVar[tuple[str, ...]] = ("r2",)
+    is_classification: ClassVar[bool] = False
+    foreign_fields: ClassVar[tuple[str, ...]] = ("classes", "value_matrix")
+
+    task: Literal["regression"]
+    under_cost_per_unit: float | None = Field(default=None, ge=0)
+    over_cost_per_unit: float | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _costs_are_given(self) -> RegressionProblem:
         if self.under_cost_per_unit is None or self.over_cost_per_unit is None:
             raise ValueError(
                 "under_cost_per_unit and over_cost_per_unit are required for regression"
             )
+        return self
+
+    @property
+    def costs(self) -> tuple[float, float]:
+        """(under, over) cost per unit of error, checked present by validation."""
+        assert self.under_cost_per_unit is not None and self.over_cost_per_unit is not None
+        return self.under_cost_per_unit, self.over_cost_per_unit
+
+    def value_statement(self) -> list[str]:
+        under, over = self.costs
+        return [f"Each unit predicted too low costs {under:g}; each unit too high costs {over:g}."]
+
+    def _check_rule(self, rule: BaselineRule) -> None:
+        if not rule.predict or rule.when is not None:
+            raise ValueError("baseline_rule: a regression rule gives `predict` (and no `when`)")
+
+
+# The problem spec, one model per task: a regression spec carries no classes.
+ProblemSpec = Annotated[
+    BinaryProblem | MulticlassProblem | RegressionProblem, Field(discriminator="task")
+]
+TASKS: tuple[str, ...] = ("binary_classification", "multiclass_classification", "regression")
+_PROBLEM: TypeAdapter[ProblemSpec] = TypeAdapter(ProblemSpec)
+
+
+def parse_problem(raw: Any) -> ProblemSpec:
+    """A problem spec from its dict (conf/problem/, or a package's metadata)."""
+    return _PROBLEM.validate_python(raw)
 
 
 def _holds_a_boolean_label(raw: dict[str, Any]) -> bool:
@@ -326,16 +426,18 @@ class FeaturesConfig(Strict):
         return list(dict.fromkeys(c for entry in self.derived for c in entry.inputs))
 
 
-# Candidates whose decisions a person can read off the model (coefficients, priors).
-INTERPRETABLE_MODELS = ("dummy", "linear")
-
-
 class ModelConfig(BaseModel):
-    """Step 4: a candidate from conf/model/; every other key is a hyperparameter."""
+    """Step 4: a candidate from conf/model/; every other key is a hyperparameter, checked
+    against the candidate's own schema in models/candidates.py."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
 
-    name: Literal["dummy", "linear", "hist_gb", "lightgbm"]
+    name: str
+
+    @model_validator(mode="after")
+    def _a_registered_candidate_with_its_hyperparameters(self) -> ModelConfig:
+        candidates.get(self.name).check(self.hyperparameters)
+        return self
 
     @property
     def hyperparameters(self) -> dict[str, Any]:
@@ -343,7 +445,7 @@ class ModelConfig(BaseModel):
 
     @property
     def interpretable(self) -> bool:
-        return self.name in INTERPRETABLE_MODELS
+        return candidates.get(self.name).interpretable
 
     def with_hyperparameters(self, **changes: Any) -> ModelConfig:
         return ModelConfig.model_validate({"name": self.name, **self.hyperparameters, **changes})
@@ -460,6 +562,14 @@ class Params(Strict):
 
     @model_validator(mode="after")
     def _target_is_not_a_feature(self) -> Params:
+        if self.search is not None:
+            candidate = candidates.get(self.model.name)
+            unknown = [key for key in self.search.space if key not in candidate.known]
+            if unknown:
+                raise ValueError(
+                    f"search.space: {unknown} are not hyperparameters of candidate "
+                    f"{candidate.name!r} (its hyperparameters: {', '.join(candidate.known)})"
+                )
         if self.problem.target in self.data.features:
             raise ValueError(f"target {self.problem.target!r} is also listed as a feature")
         unknown = [c for c in self.slice_columns if c not in self.data.features]
@@ -502,11 +612,13 @@ def parse_params(raw: dict[str, Any], source: str = str(paths.PARAMS)) -> Params
     try:
         return Params.model_validate(raw)
     except ValidationError as err:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in e['loc']) or '<root>'}: {e['msg']}"
-            for e in err.errors()
-        )
+        problems = "; ".join(f"{_where(e['loc'])}: {e['msg']}" for e in err.errors())
         raise ConfigError(f"{source} (composed from conf/): {problems}") from err
+
+
+def _where(loc: tuple[int | str, ...]) -> str:
+    """A dotted key, without the task tag pydantic adds inside the problem spec."""
+    return ".".join(str(part) for part in loc if part not in TASKS) or "<root>"
 
 
 def load_params(path: Path = paths.PARAMS) -> Params:

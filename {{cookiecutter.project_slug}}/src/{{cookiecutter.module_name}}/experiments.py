@@ -23,6 +23,7 @@ import re
 import shlex
 import subprocess
 import sys
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ from .compose import (
     ABSENT,
     COMPOSITION_ERRORS,
     composed,
+    composed_params,
     composition_error,
     first_difference,
     read_params,
@@ -259,6 +261,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             env = os.environ
             command = launch_command(env.get("OVERRIDES", ""), env.get("NAME", ""), has_remote())
+            # DVC prints Hydra's multi-line error for a bad override: check it here first.
+            composed_params([arg for flag, arg in pairwise(command) if flag == "-S"])
             return subprocess.run(command, check=False).returncode
         print(keep(args.name))
     except COMPOSITION_ERRORS as err:

@@ -9,12 +9,13 @@ carries labels, as if they had arrived late. Same seed, same data.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from ..config import ProblemSpec
+from ..config import MulticlassProblem, ProblemSpec
 from ..errors import DataError
 
 HISTORY_START = pd.Timestamp("2023-01-01")
@@ -45,7 +46,7 @@ def generate(
     problem: ProblemSpec, n_rows: int, n_production_rows: int, seed: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return (history, production) for the problem's task and target name."""
-    if problem.task == "multiclass_classification" and len(problem.labels) != 3:
+    if isinstance(problem, MulticlassProblem) and len(problem.labels) != 3:
         raise DataError("the demo data has three plan-change classes: (down, stay, up)")
     rng = np.random.default_rng(seed)
     history = _customers(rng, n_rows, HISTORY_START, HISTORY_DAYS, REFERENCE, first_id=1)
@@ -110,18 +111,23 @@ def _churn_logit(frame: pd.DataFrame) -> np.ndarray:
 def _target(rng: np.random.Generator, frame: pd.DataFrame, problem: ProblemSpec) -> pd.Series:
     logit = _churn_logit(frame) + rng.normal(0, 0.3, len(frame))
     churn_probability = 1 / (1 + np.exp(-logit))
-    if problem.task == "binary_classification":
-        # classes are [negative, positive], as in the problem spec.
-        negative, positive = problem.classes or (0, 1)
-        churned = rng.random(len(frame)) < churn_probability
-        return pd.Series(np.where(churned, positive, negative), index=frame.index)
-    if problem.task == "multiclass_classification":
-        return _plan_change(rng, frame, problem.labels)
-    return _spend(rng, frame, churn_probability)
+    return TARGETS[problem.task](rng, frame, problem, churn_probability)
 
 
-def _plan_change(rng: np.random.Generator, frame: pd.DataFrame, labels: list[str]) -> pd.Series:
+def _churned(
+    rng: np.random.Generator, frame: pd.DataFrame, problem: ProblemSpec, churn: np.ndarray
+) -> pd.Series:
+    # classes are [negative, positive], as in the problem spec.
+    negative, positive = getattr(problem, "classes", None) or (0, 1)
+    churned = rng.random(len(frame)) < churn
+    return pd.Series(np.where(churned, positive, negative), index=frame.index)
+
+
+def _plan_change(
+    rng: np.random.Generator, frame: pd.DataFrame, problem: ProblemSpec, churn: np.ndarray
+) -> pd.Series:
     """Classes in spec order read as (move down, stay, move up)."""
+    labels = problem.labels
     usage = frame["usage_hours"].fillna(30.0)
     basic, premium = frame["plan"] == "basic", frame["plan"] == "premium"
     down = (
@@ -144,7 +150,10 @@ def _plan_change(rng: np.random.Generator, frame: pd.DataFrame, labels: list[str
 
 
 def _spend(
-    rng: np.random.Generator, frame: pd.DataFrame, churn_probability: np.ndarray
+    rng: np.random.Generator,
+    frame: pd.DataFrame,
+    problem: ProblemSpec,
+    churn_probability: np.ndarray,
 ) -> pd.Series:
     usage = frame["usage_hours"].fillna(30.0)
     spend = (
@@ -157,3 +166,13 @@ def _spend(
     )
     noise = rng.lognormal(0.0, 0.2, len(frame))
     return pd.Series(np.round(spend * noise, 2), index=frame.index)
+
+
+# The demo's target for each task, drawn from the same customers.
+TARGETS: dict[
+    str, Callable[[np.random.Generator, pd.DataFrame, ProblemSpec, np.ndarray], pd.Series]
+] = {
+    "binary_classification": _churned,
+    "multiclass_classification": _plan_change,
+    "regression": _spend,
+}

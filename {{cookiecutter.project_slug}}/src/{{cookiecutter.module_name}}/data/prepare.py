@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
-from ..config import DataConfig, SplitConfig
+from ..config import DataConfig, ProblemSpec, SplitConfig
 from ..errors import DataError
 from ..features.inputs import typed_inputs
 from .times import parse_times
@@ -71,3 +73,19 @@ def split_at_random(frame: pd.DataFrame, cfg: SplitConfig) -> dict[str, pd.DataF
         name: frame.iloc[np.sort(rows)].reset_index(drop=True)
         for name, rows in (("train", train), ("valid", valid), ("test", test))
     }
+
+
+def split_summary(
+    parts: dict[str, pd.DataFrame], problem: ProblemSpec, data: DataConfig
+) -> dict[str, dict[str, Any]]:
+    """reports/split.json: rows, label shares (classification) and time span per split."""
+    summary: dict[str, dict[str, Any]] = {}
+    for name, part in parts.items():
+        summary[name] = {"rows": len(part)}
+        if problem.is_classification:
+            shares = part[problem.target].astype(str).value_counts(normalize=True)
+            summary[name]["label_share"] = {k: round(float(v), 4) for k, v in shares.items()}
+        if data.time_column:
+            times = part[data.time_column]
+            summary[name]["from"], summary[name]["to"] = str(times.min()), str(times.max())
+    return summary

@@ -34,37 +34,23 @@ class DecisionPolicy:
         return cls(kind=raw["kind"], value=float(raw["value"]))
 
 
-def value_matrix(problem: ProblemSpec) -> np.ndarray:
-    """Rows: actual class, columns: decided class, in the spec's class order."""
-    assert problem.value_matrix is not None
-    labels = problem.labels
-    return np.array([[problem.value_matrix[a][d] for d in labels] for a in labels])
+# The task modules (tasks/) build on DecisionPolicy, so they are imported inside
+# these functions, which keep the policy's callers task-agnostic.
 
 
 def decide(problem: ProblemSpec, policy: DecisionPolicy, scores: np.ndarray) -> np.ndarray:
     """Decisions as class labels (strings) or numbers, from scores."""
-    labels = np.asarray(problem.labels, dtype=object)
-    if policy.kind == "threshold":
-        return np.where(scores[:, 1] >= policy.value, labels[1], labels[0])
-    if policy.kind == "expected_value":
-        return labels[(scores @ value_matrix(problem)).argmax(axis=1)]
-    return scores + policy.value
+    from ..tasks import for_problem
+
+    return for_problem(problem).decide(policy, scores)
 
 
 def value_per_decision(
     problem: ProblemSpec, actual: pd.Series, decisions: np.ndarray
 ) -> np.ndarray:
-    if problem.is_classification:
-        index = {label: i for i, label in enumerate(problem.labels)}
-        rows = actual.astype(str).map(index).to_numpy()
-        cols = pd.Series(decisions).map(index).to_numpy()
-        return value_matrix(problem)[rows, cols]
-    error = actual.to_numpy(dtype=float) - decisions
-    assert problem.under_cost_per_unit is not None and problem.over_cost_per_unit is not None
-    return -(
-        problem.under_cost_per_unit * np.clip(error, 0, None)
-        + problem.over_cost_per_unit * np.clip(-error, 0, None)
-    )
+    from ..tasks import for_problem
+
+    return for_problem(problem).value_per_decision(actual, decisions)
 
 
 def value_per_1000(problem: ProblemSpec, actual: pd.Series, decisions: np.ndarray) -> float:
@@ -73,17 +59,6 @@ def value_per_1000(problem: ProblemSpec, actual: pd.Series, decisions: np.ndarra
 
 def tune_policy(problem: ProblemSpec, actual: pd.Series, scores: np.ndarray) -> DecisionPolicy:
     """Choose the policy on validation data; the test split never sees this step."""
-    if problem.task == "multiclass_classification":
-        return DecisionPolicy("expected_value")
-    if problem.task == "regression":
-        assert problem.under_cost_per_unit is not None and problem.over_cost_per_unit is not None
-        ratio = problem.under_cost_per_unit / (
-            problem.under_cost_per_unit + problem.over_cost_per_unit
-        )
-        residuals = actual.to_numpy(dtype=float) - scores
-        return DecisionPolicy("offset", float(np.quantile(residuals, ratio)))
-    values = [
-        value_per_1000(problem, actual, decide(problem, DecisionPolicy("threshold", t), scores))
-        for t in THRESHOLD_GRID
-    ]
-    return DecisionPolicy("threshold", float(THRESHOLD_GRID[int(np.argmax(values))]))
+    from ..tasks import for_problem
+
+    return for_problem(problem).tune_policy(actual, scores)

@@ -36,33 +36,22 @@ def reliability(problem: ProblemSpec, actual: pd.Series, scores: np.ndarray) -> 
     class vs how often it is right. Regression: mean prediction vs mean actual,
     with the mean absolute error in each range of predictions.
     """
-    labels = np.asarray(problem.labels, dtype=object)
-    if problem.task == "binary_classification":
-        return binned_means(scores[:, 1], (actual.astype(str) == labels[1]).to_numpy(float))
-    if problem.task == "multiclass_classification":
-        top = labels[scores.argmax(axis=1)]
-        return binned_means(
-            scores.max(axis=1), (actual.astype(str).to_numpy() == top).astype(float)
-        )
-    truth = actual.to_numpy(dtype=float)
-    table = binned_means(scores, truth)
-    errors = pd.DataFrame({"bin": quantile_bins(scores), "error": np.abs(truth - scores)})
-    table["abs_error"] = errors.groupby("bin")["error"].mean().to_numpy()
-    return table
+    from ..tasks import for_problem  # the task modules build on the helpers above
+
+    return for_problem(problem).reliability(actual, scores)
 
 
 def roc_and_pr(
     problem: ProblemSpec, actual: pd.Series, scores: np.ndarray
 ) -> dict[str, pd.DataFrame]:
     """ROC and precision-recall points (one-vs-rest, micro-averaged for multiclass)."""
-    if not problem.is_classification:
-        return {}
-    labels = problem.labels
-    if problem.task == "binary_classification":
-        truth, score = (actual.astype(str) == labels[1]).to_numpy(), scores[:, 1]
-    else:
-        truth = (actual.astype(str).to_numpy()[:, None] == np.asarray(labels)[None, :]).ravel()
-        score = scores.ravel()
+    from ..tasks import for_problem
+
+    return for_problem(problem).roc_and_pr(actual, scores)
+
+
+def roc_and_pr_points(truth: np.ndarray, score: np.ndarray) -> dict[str, pd.DataFrame]:
+    """Up to 200 ROC and precision-recall points of one score against yes/no truth."""
     if truth.all() or not truth.any():
         return {}
     fpr, tpr, _ = metrics.roc_curve(truth, score)

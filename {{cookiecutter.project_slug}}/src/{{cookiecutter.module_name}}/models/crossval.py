@@ -11,8 +11,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import KFold, StratifiedKFold, TimeSeriesSplit
+from sklearn.model_selection import TimeSeriesSplit
 
+from .. import tasks
 from ..config import ModelConfig, ProblemSpec
 from ..evaluation.business import DecisionPolicy, decide, value_per_1000
 from . import factory
@@ -21,9 +22,7 @@ from . import factory
 def splitter(problem: ProblemSpec, folds: int, by_time: bool, seed: int) -> Any:
     if by_time:
         return TimeSeriesSplit(n_splits=folds)
-    if problem.is_classification:
-        return StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    return KFold(n_splits=folds, shuffle=True, random_state=seed)
+    return tasks.for_problem(problem).folds(folds, seed)  # stratified for classes
 
 
 def cross_validate(

@@ -26,27 +26,22 @@ import skops.io as sio
 from ..errors import ArtifactError
 from ..features.derived import KINDS
 from ..io import write_bytes
+from . import candidates
 
 # Any fixed time will do: zip cannot store one before 1980.
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
-# Reviewed types outside skops' default trust: they hold data, not code.
-TRUSTED_TYPES = frozenset(
-    {
-        "collections.OrderedDict",
-        "lightgbm.basic.Booster",
-        "lightgbm.sklearn.LGBMClassifier",
-        "lightgbm.sklearn.LGBMRegressor",
-        "numpy.dtype",
-        # Our own, reviewed: it maps text to text.
-        "{{ cookiecutter.module_name }}.features.normalise.CategoryNormaliser",
-        # Appends the derived features' columns (features/pipeline.py).
-        "{{ cookiecutter.module_name }}.features.pipeline.DerivedColumns",
-        "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
-        # The derived kinds of features/derived.py: this project's own code, whose
-        # fitted state is plain data (names, attributes).
-        *(f"{kind.__module__}.{kind.__qualname__}" for kind in KINDS.values()),
-    }
-)
+# Reviewed types outside skops' default trust: they hold data, not code. Each
+# candidate names its own in models/candidates.py.
+TRUSTED_TYPES = candidates.trusted_types() | {
+    "numpy.dtype",
+    # Our own, reviewed: it maps text to text.
+    "{{ cookiecutter.module_name }}.features.normalise.CategoryNormaliser",
+    # Appends the derived features' columns (features/pipeline.py).
+    "{{ cookiecutter.module_name }}.features.pipeline.DerivedColumns",
+    # The derived kinds of features/derived.py: this project's own code, whose
+    # fitted state is plain data (names, attributes).
+    *(f"{kind.__module__}.{kind.__qualname__}" for kind in KINDS.values()),
+}
 
 
 def sha256_of(path: Path) -> str:
@@ -106,7 +101,7 @@ def write_model(estimator: Any, path: Path) -> None:
     if unknown:
         raise ArtifactError(
             f"{path}: the model holds types that cannot be loaded safely: {unknown}; review "
-            "them and add them to TRUSTED_TYPES in models/storage.py"
+            "them and add them to the candidate's trusted_types in models/candidates.py"
         )
     write_bytes(dumped, path)
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from .. import paths
+from .. import paths, tasks
 from ..config import Params
 from ..contracts import (
     JudgedModel,
@@ -38,10 +38,9 @@ NO_BATCH = "no production batch to compare"
 
 def prediction_signal(packaged: artifact.Artifact, frame: pd.DataFrame) -> pd.Series:
     """What to watch in the outputs: P(positive), the decided class, or the prediction."""
-    problem = packaged.problem
-    if problem.task == "binary_classification":
-        return pd.Series(packaged.scores(frame)[:, 1])
-    return pd.Series(packaged.decide(frame))
+    scores = packaged.scores(frame)
+    signal = tasks.for_problem(packaged.problem).prediction_signal
+    return signal(scores, packaged.decide_from_scores(scores))
 
 
 def judged_model(params: Params, reference: pd.DataFrame) -> tuple[artifact.Artifact, JudgedModel]:

@@ -3,58 +3,10 @@
 from __future__ import annotations
 
 from .. import paths
-from ..config import ProblemSpec, load_params
+from ..config import load_params
 from ..io import write_text
+from ..reporting.problem import statement
 from . import run_stage
-
-
-def statement(problem: ProblemSpec) -> str:
-    lines = [
-        f"# Problem: {problem.name}",
-        "",
-        f"**Decision automated.** {problem.decision}",
-        "",
-        f"**Task.** {problem.task.replace('_', ' ')}, predicting `{problem.target}`.",
-        "",
-        "## What a decision is worth",
-        "",
-    ]
-    if problem.value_matrix:
-        labels = problem.labels
-        lines += [
-            "| actual \\ decided | " + " | ".join(labels) + " |",
-            "|---|" + "---|" * len(labels),
-        ]
-        lines += [
-            f"| {a} | " + " | ".join(f"{problem.value_matrix[a][d]:g}" for d in labels) + " |"
-            for a in labels
-        ]
-    else:
-        lines.append(
-            f"Each unit predicted too low costs {problem.under_cost_per_unit:g}; "
-            f"each unit too high costs {problem.over_cost_per_unit:g}."
-        )
-    criteria, constraints = problem.success_criteria, problem.constraints
-    lines += [
-        "",
-        "## Success criteria (checked by `evaluate`)",
-        "",
-        f"- net value per 1,000 decisions at least {criteria.min_uplift_per_1000:g} above "
-        "the baseline's",
-    ]
-    if criteria.min_value_per_1000 is not None:
-        lines.append(f"- net value per 1,000 decisions at least {criteria.min_value_per_1000:g}")
-    lines += [f"- {metric} at least {floor:g}" for metric, floor in criteria.metric_floors.items()]
-    lines += [
-        "",
-        "## Constraints",
-        "",
-        f"- p99 latency at most {constraints.p99_latency_ms:g} ms",
-        f"- at least {constraints.min_rows} rows of labelled data",
-        f"- explainable model required: {'yes' if constraints.explainable else 'no'}",
-        "",
-    ]
-    return "\n".join(lines)
 
 
 def main() -> None:

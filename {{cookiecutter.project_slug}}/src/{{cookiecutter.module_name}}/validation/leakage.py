@@ -12,9 +12,8 @@ Each returns gate Failures, so a stage reports them exactly like GX failures.
 from __future__ import annotations
 
 import pandas as pd
-from sklearn.model_selection import cross_val_score
-from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
+from .. import tasks
 from ..config import DataChecks, DataConfig, ProblemSpec
 from .gates import Failure
 
@@ -23,23 +22,13 @@ SAMPLE_ROWS = 20_000
 
 def single_feature_score(feature: pd.Series, target: pd.Series, problem: ProblemSpec) -> float:
     """Cross-validated score of a shallow tree on this feature alone (AUC, accuracy or R²)."""
+    task = tasks.for_problem(problem)
     values = feature.to_frame()
     if not pd.api.types.is_numeric_dtype(feature):
-        text = feature.astype(str)
-        if problem.task == "regression":
-            # Categories ranked by their mean target, so a tree can split them in order.
-            text = text.map(target.astype(float).groupby(text).mean().rank(method="dense"))
+        text = task.encode_category(feature.astype(str), target)
         values = text.astype("category").cat.codes.to_frame()
     values = values.fillna(values.min().min() - 1)
-    if problem.task == "regression":
-        tree, scoring = DecisionTreeRegressor(max_depth=4, random_state=0), "r2"
-        return float(
-            cross_val_score(tree, values, target.astype(float), cv=3, scoring=scoring).mean()
-        )
-    labels = target.astype(str)
-    scoring = "roc_auc" if problem.task == "binary_classification" else "accuracy"
-    tree = DecisionTreeClassifier(max_depth=4, random_state=0)
-    return float(cross_val_score(tree, values, labels, cv=3, scoring=scoring).mean())
+    return task.leakage_score(values, target)
 
 
 def target_leakage(
@@ -112,20 +101,22 @@ def _compare(
     checks: DataChecks,
 ) -> list[Failure]:
     failures = []
-    if problem.is_classification:
-        now = frame[problem.target].astype(str).value_counts(normalize=True)
-        before = reference[problem.target].astype(str).value_counts(normalize=True)
-        for label in problem.labels:
-            share_now, share_before = float(now.get(label, 0.0)), float(before.get(label, 0.0))
-            if abs(share_now - share_before) > checks.max_label_share_shift:
-                failures.append(
-                    Failure(
-                        "label_share_matches_train",
-                        problem.target,
-                        f"class {label!r}, max_label_share_shift={checks.max_label_share_shift}",
-                        f"{where} {share_now:.3f} vs train {share_before:.3f}",
-                    )
+    task = tasks.for_problem(problem)
+    now, before = (
+        task.label_shares(frame[problem.target]),
+        task.label_shares(reference[problem.target]),
+    )
+    for label, share_now in now.items():
+        share_before = before[label]
+        if abs(share_now - share_before) > checks.max_label_share_shift:
+            failures.append(
+                Failure(
+                    "label_share_matches_train",
+                    problem.target,
+                    f"class {label!r}, max_label_share_shift={checks.max_label_share_shift}",
+                    f"{where} {share_now:.3f} vs train {share_before:.3f}",
                 )
+            )
     for column in features:
         rate_now, rate_before = (
             float(frame[column].isna().mean()),

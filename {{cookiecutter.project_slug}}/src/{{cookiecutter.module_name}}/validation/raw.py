@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..config import Params
+from ..config import ClassificationProblem, Params
 from . import gates
 from .time_rules import time_expectations, time_zone_mismatches
 
@@ -25,7 +25,7 @@ def derived_expectations(params: Params) -> list[gates.Expectation]:
         gates.expectation("expect_column_values_to_not_be_null", column=target),
     ]
 
-    if problem.is_classification:
+    if isinstance(problem, ClassificationProblem):
         rules.append(
             gates.expectation(
                 "expect_column_values_to_be_in_set",
