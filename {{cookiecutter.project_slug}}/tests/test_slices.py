@@ -18,6 +18,7 @@ from {{ cookiecutter.module_name }}.config import (
     VerdictOverride,
     parse_problem,
 )
+from {{ cookiecutter.module_name }}.contracts import SliceRecord
 from {{ cookiecutter.module_name }}.errors import (
     ConfigError,
 )
@@ -57,7 +58,7 @@ def segment(name: str, rows: int, positives: int) -> pd.DataFrame:
     return pd.DataFrame({"segment": name, "actual": ["1"] * positives + ["0"] * (rows - positives)})
 
 
-def judged(cfg: EvaluateConfig) -> dict[str, slices.Slice]:
+def judged(cfg: EvaluateConfig) -> dict[str, SliceRecord]:
     # noisy: 16% positives, a mean of -400 per 1,000 with a standard error of ~1,270.
     # harmful: 5% positives, -7,000 per 1,000, far beyond its noise.
     # tiny: too few rows to judge, however bad.

@@ -166,7 +166,7 @@ def assess(
                 "floor_uplift_per_1000": params.evaluate.slice_floor_uplift_per_1000,
                 "min_slice_rows": params.evaluate.min_slice_rows,
             },
-            "slices": [s.to_dict() for s in found],
+            "slices": found,
         }
     )
     plots = plot_tables(problem, actual, model_scores, model_decisions)

@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 
 from ..config import Params
+from ..contracts import SliceRecord
 from ..reporting import svg
-from .slices import Slice, method
+from .slices import method
 
 # Criteria and metrics counted in rows or slices (shown as integers); names with
 # "per_1000" are business values (one decimal, thousands separated); the rest are
@@ -45,7 +46,7 @@ class CardInputs:
     baselines: dict[str, dict[str, float]]
     champion: dict[str, Any] | None
     verdict: dict[str, Any]
-    slices: list[Slice]
+    slices: list[SliceRecord]
     reliability: pd.DataFrame
     curves: dict[str, pd.DataFrame]
     split: dict[str, Any]

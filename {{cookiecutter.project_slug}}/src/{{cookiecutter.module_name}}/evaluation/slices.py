@@ -9,37 +9,17 @@ difference (normal approximation: mean + z * std / sqrt(n)) is below the floor.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from itertools import pairwise
 from statistics import NormalDist
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..config import EvaluateConfig, ProblemSpec
+from ..contracts import SliceRecord
 from .business import value_per_decision
 
 MISSING = "__missing__"
-
-
-@dataclass(frozen=True)
-class Slice:
-    column: str
-    value: str
-    rows: int
-    model_value_per_1000: float
-    baseline_value_per_1000: float
-    # Mean paired difference (model minus baseline), its standard error and the
-    # one-sided upper confidence bound that is compared with the floor.
-    uplift_per_1000: float
-    uplift_se_per_1000: float
-    uplift_upper_bound_per_1000: float
-    too_small: bool
-    flagged: bool
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def method(confidence: float) -> str:
@@ -99,7 +79,7 @@ def analyse(
     model_decisions: np.ndarray,
     baseline_decisions: np.ndarray,
     columns: list[str] | None = None,
-) -> list[Slice]:
+) -> list[SliceRecord]:
     """Every slice of `columns` (default: cfg.slice_columns, which must then be set)."""
     if columns is None:
         if cfg.slice_columns is None:
@@ -122,20 +102,20 @@ def analyse(
     return found
 
 
-def _judge(column: str, value: str, group: pd.DataFrame, cfg: EvaluateConfig) -> Slice:
+def _judge(column: str, value: str, group: pd.DataFrame, cfg: EvaluateConfig) -> SliceRecord:
     rows = len(group)
     mean, se, bound = upper_bound(group["difference"].to_numpy(), cfg.slice_confidence)
     # Below two rows there is no spread to judge noise by.
     too_small = rows < max(cfg.min_slice_rows, 2)
-    return Slice(
-        column,
-        value,
-        rows,
-        round(float(group["model"].mean()), 2),
-        round(float(group["baseline"].mean()), 2),
-        round(mean, 2),
-        round(se, 2),
-        round(bound, 2),
-        too_small,
-        not too_small and bound < cfg.slice_floor_uplift_per_1000,
+    return SliceRecord(
+        column=column,
+        value=value,
+        rows=rows,
+        model_value_per_1000=round(float(group["model"].mean()), 2),
+        baseline_value_per_1000=round(float(group["baseline"].mean()), 2),
+        uplift_per_1000=round(mean, 2),
+        uplift_se_per_1000=round(se, 2),
+        uplift_upper_bound_per_1000=round(bound, 2),
+        too_small=too_small,
+        flagged=not too_small and bound < cfg.slice_floor_uplift_per_1000,
     )

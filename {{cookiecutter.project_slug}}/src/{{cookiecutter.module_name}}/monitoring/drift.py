@@ -11,40 +11,20 @@ reported for every column as a familiar second opinion.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
-
 import numpy as np
 import pandas as pd
 from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
 from ..config import MonitorConfig
+from ..contracts import DriftRecord
 
 EPSILON = 1e-4
 
 
-@dataclass(frozen=True)
-class FeatureDrift:
-    column: str
-    kind: str
-    test: str
-    statistic: float
-    threshold: float
-    drifted: bool
-    psi: float
-    null_rate_reference: float
-    null_rate_current: float
-    new_categories: list[str] = field(default_factory=list)
-    missing_categories: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
 def feature_drift(
     column: str, reference: pd.Series, current: pd.Series, cfg: MonitorConfig, numeric: bool
-) -> FeatureDrift:
+) -> DriftRecord:
     ref, cur = reference.dropna(), current.dropna()
     is_numeric = numeric and ref.nunique() > 5
     large = len(ref) > cfg.large_sample_rows
@@ -74,18 +54,18 @@ def feature_drift(
         new = [c for c, r in zip(categories, ref_share, strict=True) if r == 0]
         missing = [c for c, s in zip(categories, cur_share, strict=True) if s == 0]
     drifted = statistic < threshold if test.endswith("p_value") else statistic > threshold
-    return FeatureDrift(
-        column,
-        "numeric" if is_numeric else "categorical",
-        test,
-        round(float(statistic), 6),
-        threshold,
-        bool(drifted),
-        round(psi, 6),
-        round(float(reference.isna().mean()), 6),
-        round(float(current.isna().mean()), 6),
-        new,
-        missing,
+    return DriftRecord(
+        column=column,
+        kind="numeric" if is_numeric else "categorical",
+        test=test,
+        statistic=round(float(statistic), 6),
+        threshold=threshold,
+        drifted=bool(drifted),
+        psi=round(psi, 6),
+        null_rate_reference=round(float(reference.isna().mean()), 6),
+        null_rate_current=round(float(current.isna().mean()), 6),
+        new_categories=new,
+        missing_categories=missing,
     )
 
 
@@ -95,7 +75,7 @@ def dataset_drift(
     numeric: list[str],
     categorical: list[str],
     cfg: MonitorConfig,
-) -> list[FeatureDrift]:
+) -> list[DriftRecord]:
     return [
         feature_drift(column, reference[column], current[column], cfg, column in numeric)
         for column in [*numeric, *categorical]

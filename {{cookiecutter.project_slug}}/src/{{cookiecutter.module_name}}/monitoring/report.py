@@ -7,9 +7,8 @@ from html import escape
 import numpy as np
 import pandas as pd
 
-from ..contracts import MonitorSummary, ProductionChecks, WindowRecord
+from ..contracts import DriftRecord, MonitorSummary, ProductionChecks, WindowRecord
 from ..reporting import svg
-from .drift import FeatureDrift
 
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:2rem;color:#1d2430;max-width:1100px}
@@ -23,7 +22,7 @@ REFERENCE_COLOUR, CURRENT_COLOUR = svg.GREY, svg.ORANGE
 
 def render(
     summary: MonitorSummary,
-    drifts: list[FeatureDrift],
+    drifts: list[DriftRecord],
     reference: pd.DataFrame,
     current: pd.DataFrame,
 ) -> str:
@@ -116,7 +115,7 @@ def _window_status(window: WindowRecord) -> str:
     return '<span class="ok">stable</span>'
 
 
-def _row(drift: FeatureDrift, reference: pd.Series, current: pd.Series) -> str:
+def _row(drift: DriftRecord, reference: pd.Series, current: pd.Series) -> str:
     status = (
         '<span class="drift">drift</span>' if drift.drifted else '<span class="ok">stable</span>'
     )
@@ -133,7 +132,7 @@ def _row(drift: FeatureDrift, reference: pd.Series, current: pd.Series) -> str:
     )
 
 
-def _histogram(drift: FeatureDrift, reference: pd.Series, current: pd.Series) -> str:
+def _histogram(drift: DriftRecord, reference: pd.Series, current: pd.Series) -> str:
     ref, cur = reference.dropna(), current.dropna()
     ref_share: np.ndarray
     cur_share: np.ndarray

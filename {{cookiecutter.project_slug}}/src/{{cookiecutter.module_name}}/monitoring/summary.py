@@ -19,6 +19,7 @@ import pandas as pd
 from .. import paths, tasks
 from ..config import Params
 from ..contracts import (
+    DriftRecord,
     JudgedModel,
     MonitorSummary,
     Performance,
@@ -111,7 +112,7 @@ def summarise(
     judged: JudgedModel,
     reference: pd.DataFrame,
     current: pd.DataFrame,
-) -> tuple[MonitorSummary, list[drift.FeatureDrift], pd.DataFrame]:
+) -> tuple[MonitorSummary, list[DriftRecord], pd.DataFrame]:
     """The summary, the per-feature drift and the cleaned batch it was measured on."""
     data, target = params.data, params.problem.target
     if current.empty:
@@ -162,10 +163,10 @@ def summarise(
             "drifted": drifted,
             "drift_share": round(len(drifted) / len(drifts), 4),
             "drift_share_threshold": params.monitor.drift_share,
-            "features": [d.to_dict() for d in drifts],
-            "prediction_drift": prediction.to_dict(),
+            "features": drifts,
+            "prediction_drift": prediction,
             "performance": perf,
-            "windows": [w.to_dict() for w in by_window],
+            "windows": by_window,
             "production_checks": production_checks(),
             "verdict": retrain_verdict(
                 params, windows.persistent_drift(by_window, params.monitor), perf

@@ -10,29 +10,15 @@ Without a time column the whole batch is one window.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from typing import Any, cast
+from typing import cast
 
 import pandas as pd
 
 from ..config import DataConfig, MonitorConfig
-from .drift import FeatureDrift, dataset_drift
+from ..contracts import DriftRecord, WindowRecord
+from .drift import dataset_drift
 
 WHOLE_BATCH = "whole batch"
-
-
-@dataclass(frozen=True)
-class WindowDrift:
-    start: str
-    rows: int
-    judged: bool
-    drift_share: float
-    dataset_drift: bool
-    drifted: list[str] = field(default_factory=list)
-    value_per_1000: float | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def cut(
@@ -56,8 +42,8 @@ def window_drifts(
     data: DataConfig,
     cfg: MonitorConfig,
     value_of: Callable[[pd.DataFrame], float | None],
-    whole_batch: list[FeatureDrift] | None = None,
-) -> list[WindowDrift]:
+    whole_batch: list[DriftRecord] | None = None,
+) -> list[WindowRecord]:
     """Drift (and business value, when labels are there) of each window.
 
     `whole_batch`: the batch's drift when the caller has it, reused when the batch
@@ -74,7 +60,7 @@ def window_drifts(
         drifted = [d.column for d in drifts if d.drifted]
         share = len(drifted) / len(drifts)
         results.append(
-            WindowDrift(
+            WindowRecord(
                 start=start,
                 rows=len(frame),
                 judged=judged,
@@ -87,7 +73,7 @@ def window_drifts(
     return results
 
 
-def persistent_drift(windows: list[WindowDrift], cfg: MonitorConfig) -> str | None:
+def persistent_drift(windows: list[WindowRecord], cfg: MonitorConfig) -> str | None:
     """Why the drift rule fires, or None when it does not."""
     recent = [w for w in windows if w.judged][-cfg.windows :]
     if not recent or not recent[-1].dataset_drift:
