@@ -77,14 +77,16 @@ def test_a_real_dataset_through_the_readme_then_a_pull_request(tmp_path: Path,
     (conf / "data/cars.yaml").write_text(yaml.safe_dump(data_conf(demo), sort_keys=False))
     spend = yaml.safe_load((conf / "problem/spend.yaml").read_text())
     (conf / "problem/cars.yaml").write_text(yaml.safe_dump(problem_conf(spend), sort_keys=False))
-    # The demo's derived features read its columns: one of the cars' own instead.
+    # The demo's derived features (features: demo) read its columns: the shared
+    # preprocessing (features: default) with one of the cars' own instead.
     features = yaml.safe_load((conf / "features/default.yaml").read_text())
     features["derived"] = [{"name": "power_to_weight", "kind": "ratio",
                             "numerator": "Horsepower", "denominator": "Weight_in_lbs"}]
     (conf / "features/default.yaml").write_text(yaml.safe_dump(features, sort_keys=False))
     root = (conf / "config.yaml").read_text()
     (conf / "config.yaml").write_text(root.replace("problem: churn", "problem: cars")
-                                      .replace("data: demo", "data: cars"))
+                                      .replace("data: demo", "data: cars")
+                                      .replace("features: demo", "features: default"))
     generated_env.run(["make", "params", venv], cwd=project)
     # 5. Draft the gates: a diff while the demo's suites stand, then accepted.
     suite = project / "gx/expectations/raw.json"

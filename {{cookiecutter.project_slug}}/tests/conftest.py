@@ -44,6 +44,7 @@ PROBLEMS = ("churn", "plan_change", "spend")  # the shipped example problems
 EXAMPLE = {
     "data": "data=demo",
     "problem": "problem=churn",
+    "features": "features=demo",
     "evaluate.slice_columns": "evaluate.slice_columns=[]",
 }
 
