@@ -81,9 +81,28 @@ def compose_params(conf: Path = Path("conf")) -> dict:
         path = conf / group / f"{option}.yaml"
         if key.startswith("optional ") and not path.exists():
             continue  # conf/local/ is personal and git-ignored: never there at render time
-        params[group] = yaml.safe_load(path.read_text()) or {}
+        params[group] = group_option(conf / group, option)
     params.update({k: v for k, v in root.items() if k != "defaults"})
     return params
+
+
+def group_option(group: Path, option: str) -> dict:
+    """One option of a config group, on top of the options of its group it names in its
+    own defaults list (`features/demo.yaml`: `defaults: [default, _self_]`), as Hydra does."""
+    raw = yaml.safe_load((group / f"{option}.yaml").read_text()) or {}
+    own = {k: v for k, v in raw.items() if k != "defaults"}
+    merged: dict = {}
+    for base in raw.get("defaults", ["_self_"]):
+        merged = deep_merge(merged, own if base == "_self_" else group_option(group, base))
+    return merged if "_self_" in raw.get("defaults", ["_self_"]) else deep_merge(merged, own)
+
+
+def deep_merge(base: dict, extra: dict) -> dict:
+    merged = dict(base)
+    for key, value in extra.items():
+        both_dicts = isinstance(value, dict) and isinstance(merged.get(key), dict)
+        merged[key] = deep_merge(merged[key], value) if both_dicts else value
+    return merged
 
 
 def write_params() -> None:
