@@ -37,7 +37,7 @@ def free_port() -> int:
 def write_payloads(columns: list[str], rows: int = 500) -> Path:
     """Real records from the test split, as a client would send them."""
     sample = read_table(paths.prepared("test")).head(rows)[columns]
-    records = json.loads(sample.to_json(orient="records"))
+    records = json.loads(sample.to_json(orient="records", date_format="iso"))
     target = WORK_DIR / "payloads.json"
     target.write_text(json.dumps(records))
     return target
