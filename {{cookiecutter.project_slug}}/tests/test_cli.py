@@ -8,7 +8,11 @@ from pathlib import Path
 import pytest
 
 from {{ cookiecutter.module_name }} import cli, paths
-from {{ cookiecutter.module_name }}.contracts import JudgedModel, MonitorSummary, RetrainVerdict
+from {{ cookiecutter.module_name }}.contracts import (
+    JudgedModel,
+    MonitorSummary,
+    RetrainVerdict,
+)
 
 
 def test_the_root_is_found_upward_then_from_the_environment(
