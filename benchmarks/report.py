@@ -29,6 +29,7 @@ def markdown(report: dict[str, Any]) -> str:
         f"({m['platform']}). Medians with min–max over the runs shown as n.",
         "",
     ]
+    lines += targets(report.get("targets", []))
     if "render_s" in report:
         lines += [f"Render with defaults (cookiecutter, post-gen hook, git init): "
                   f"{_s(report['render_s'])}, n={report['render_s']['n']}.", ""]
@@ -87,3 +88,17 @@ def markdown(report: dict[str, Any]) -> str:
                 lines.append(f"| {int(size):,} | {_s(f[ours])} | {_s(f[floor])} | {_ratio(f[ours], f[floor])} |")
             lines.append("")
     return "\n".join(lines) + "\n"
+
+
+def targets(found: list[dict[str, Any]]) -> list[str]:
+    """The issue's targets first: each figure beside its goal and its floor."""
+    if not found:
+        return []
+    lines = ["## Targets", "", "| target | figure | goal | met | floor | ratio to floor | note |",
+             "|---|---:|---|:---:|---:|---:|---|"]
+    for t in found:
+        floor = "" if t.get("floor") is None else f"{t['floor']:.3g} {t['unit']} ({t.get('floor_what', '')})"
+        ratio = "" if t.get("ratio") is None else f"{t['ratio']:.2f}x"
+        lines.append(f"| {t['name']} | {t['value']:.3g} {t['unit']} | {t['goal']} | "
+                     f"{'yes' if t['met'] else '**no**'} | {floor} | {ratio} | {t.get('note', '')} |")
+    return [*lines, ""]

@@ -34,6 +34,9 @@ from tests.conftest import GeneratedEnv, bake, ensure_generated_env  # noqa: E40
 MODULE = "customer_churn"
 STAGES = ("define", "ingest", "validate_raw", "prepare", "featurize", "validate_features",
           "train", "evaluate", "package", "monitor")
+# The issue's speed targets, each measured beside its floor by its own probe (run in the
+# generated repo's environment on the serving_rows repo; extra arguments from config.yaml).
+TARGET_PROBES = {"serving": "probe_serving.py", "batch": "probe_batch.py", "drift": "probe_drift.py"}
 # Runs a command and reports its wall time and the peak RSS of its process tree's
 # largest member (RUSAGE_CHILDREN: the stage's python, or DVC itself if larger).
 MEASURE = ("import json, resource, subprocess, sys, time\n"
@@ -93,6 +96,14 @@ def probe(project: Path, env: GeneratedEnv, name: str, *args: str) -> dict[str, 
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def target_probe(project: Path, env: GeneratedEnv, script: str, *args: str) -> dict[str, Any]:
+    """One of the issue's targets: `probe_*.py` writes {"targets": [...], "detail": {...}}."""
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        env.run(["python", str(HERE / script), "--repo", str(project), "--module", MODULE,
+                 "--out", out.name, *args], cwd=project)
+        return json.loads(Path(out.name).read_text())
+
+
 def slope(rows: list[int], values: list[float]) -> float | None:
     """Least-squares slope of log(value) on log(rows): 1 is linear."""
     points = [(math.log(r), math.log(v)) for r, v in zip(rows, values, strict=True) if v > 0]
@@ -118,6 +129,7 @@ def run(cfg: dict[str, Any], work: Path, save: Any) -> dict[str, Any]:
     report["render_s"] = summary(render_times(work, cfg["repeats"]))
     save(report)
     report["pipeline"], report["noop"], report["gates"], report["monitor"] = {}, {}, {}, {}
+    report["targets"] = []
     for rows in cfg["rows"]:
         repeats = cfg["big_repeats"] if rows >= cfg["big_rows"] else cfg["repeats"]
         runs = []
@@ -137,9 +149,11 @@ def run(cfg: dict[str, Any], work: Path, save: Any) -> dict[str, Any]:
             report["gates"][str(rows)] = probe(project, env, "gates", *count)
             report["monitor"][str(rows)] = probe(project, env, "monitor", *count)
         if rows == cfg["serving_rows"]:
-            report["serving"] = probe(project, env, "serving", "--requests", str(cfg["requests"]),
-                                      "--concurrency", str(cfg["concurrency"]))
-            report["batch"] = probe(project, env, "batch", "--repeats", str(cfg["repeats"]))
+            for name, script in TARGET_PROBES.items():
+                found = target_probe(project, env, script, *cfg.get(f"{name}_args", []))
+                report[name] = found["detail"]
+                report["targets"] += found["targets"]
+                save(report)
         save(report)
     sizes = [int(r) for r in report["pipeline"]]
     report["slopes"] = {
