@@ -27,7 +27,7 @@ demo: venv  ## render with defaults, install the repo, run its pipeline, show th
 	echo && echo "Demo repository: $$project (cd there and 'source .venv/bin/activate')"
 
 test: venv  ## render the template and run what it generates
-	$(BIN)/pytest tests
+	$(BIN)/pytest tests --durations=15
 
 bench: venv  ## benchmarks/config.yaml sizes (ROWS=10000,100000 REPEATS=3 override); report in benchmarks/results/
 	$(BIN)/python benchmarks/run.py $(if $(ROWS),--rows $(ROWS)) $(if $(REPEATS),--repeats $(REPEATS))
