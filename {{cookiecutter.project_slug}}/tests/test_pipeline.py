@@ -22,6 +22,9 @@ from {{ cookiecutter.module_name }}.validation import (
     data_docs,
     docs,
 )
+from {{ cookiecutter.module_name }}.validation.production import (
+    production_configured,
+)
 
 from .conftest import requires_demo, requires_production_batch
 
@@ -86,7 +89,7 @@ def test_docs_renders_every_gate_styled_offline(
     results = docs.render_all()
     pages = {str(r.docs_page) for r in results if r.docs_page}
     sites = ["raw/dataset", "features/train", "features/valid", "features/test"]
-    if load_params().data.production_path:
+    if production_configured(load_params()):
         sites.append("production/production")
     assert pages == {f"reports/data_docs/{site}/index.html" for site in sites}
     assert all(r.passed for r in results)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -133,6 +134,8 @@ def run(
     page = None
     if docs is not None and (failures or docs.always):
         page = data_docs.render(context, outcome, docs.folder / dataset)
+    elif docs is not None:  # pages of an earlier failure would describe data no longer there
+        shutil.rmtree(docs.folder / dataset, ignore_errors=True)
     return GateResult(suite, dataset, len(frame), len(results), failures, page)
 
 
