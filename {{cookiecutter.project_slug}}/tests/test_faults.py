@@ -235,6 +235,7 @@ def test_a_fault_is_caught_by_its_gate_and_loses_nothing(
         assert part in message, f"{fault}: {part!r} not in\n{message}"
     assert digests(folder, DOWNSTREAM[gate]) == kept
     if gate == "validate_raw":  # the failed run's Data Docs show what failed, for a person
+        assert "Data Docs: reports/data_docs/raw/dataset/index.html" in message
         pages = list((folder / "reports/data_docs/raw/dataset/validations").rglob("*.html"))
         failed_status = '<i class="fas fa-times text-danger" aria-hidden="true"></i> Failed'
         assert any(failed_status in page.read_text() for page in pages)

@@ -55,6 +55,31 @@ def test_raw_gate_passes_demo_and_names_what_broke(
     assert f"column '{params.problem.target}': expect_column_values_to_not_be_null" in message
 
 
+def test_data_docs_are_rendered_for_a_failure_or_on_request_only(
+    in_root: Path, example_params: Callable[..., Params], tmp_path: Path
+) -> None:
+    params = example_params()
+    history, _ = demo.generate(params.problem, 300, 0, seed=5)
+    derived = derived_expectations(params)
+    docs = gates.Docs(tmp_path / "raw")
+    stale = tmp_path / "raw" / "dataset" / "index.html"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("an earlier failure")
+
+    assert gates.run(history, "raw", "dataset", derived, docs).docs_page is None
+    assert not stale.parent.exists()  # a pass clears the earlier failure's pages
+
+    failed = gates.run(history.drop(columns=["region"]), "raw", "dataset", derived, docs)
+    assert failed.docs_page == stale and "Failed" in stale.read_text()
+    with pytest.raises(GateError) as caught:
+        gates.enforce("validate_raw", [failed])
+    assert f"Data Docs: {stale}" in str(caught.value)
+
+    asked = gates.run(history, "raw", "dataset", derived, gates.Docs(tmp_path / "all", True))
+    assert asked.passed and asked.docs_page == tmp_path / "all" / "dataset" / "index.html"
+    assert asked.docs_page.is_file()
+
+
 def test_a_stale_dataset_fails_the_recency_rule(
     in_root: Path, example_params: Callable[..., Params]
 ) -> None:

@@ -43,6 +43,9 @@ COMMANDS = {
     "suite": Command(
         "validation.draft", "main", "draft the raw and serving GX suites (--accept replaces)"
     ),
+    "docs": Command(
+        "validation.docs", "main", "GX Data Docs of every gate into reports/data_docs/"
+    ),
     "demo-db": Command("data.warehouse", "main", "write the demo tables into $DATABASE_URL"),
     "registry": Command(
         "registry.__main__", "main", "show | register | promote V STAGE | rollback | fetch V DIR"

@@ -15,7 +15,8 @@ def main() -> None:
     params = load_params()
     featurized = {name: read_table(paths.features(name)) for name in paths.SPLITS}
     prepared = {name: read_table(paths.prepared(name)) for name in paths.SPLITS}
-    results = check_features(params, featurized, prepared, paths.DATA_DOCS_DIR / "features")
+    docs = gates.Docs(paths.DATA_DOCS_DIR / "features")
+    results = check_features(params, featurized, prepared, docs)
     gates.enforce("validate_features", results)
     write_json([r.summary() for r in results], paths.VALIDATION_DIR / "features.json")
 

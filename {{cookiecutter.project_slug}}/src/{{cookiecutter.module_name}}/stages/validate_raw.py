@@ -21,7 +21,7 @@ def main() -> None:
     params = load_params()
     now = pd.Timestamp.now(tz="UTC").floor("s")
     dataset = read_table(paths.RAW_DATASET)
-    results = check_dataset(params, now, dataset, paths.DATA_DOCS_DIR / "raw")
+    results = check_dataset(params, now, dataset, gates.Docs(paths.DATA_DOCS_DIR / "raw"))
     gates.enforce("validate_raw", results)
     write_json([r.summary() for r in results], paths.VALIDATION_DIR / "raw.json")
 

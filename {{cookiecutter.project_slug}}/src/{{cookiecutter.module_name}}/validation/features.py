@@ -6,8 +6,6 @@ validation/leakage.py) on the prepared splits.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 
 from ..config import Params
@@ -47,11 +45,11 @@ def check_features(
     params: Params,
     featurized: dict[str, pd.DataFrame],
     prepared: dict[str, pd.DataFrame],
-    docs_dir: Path | None = None,
+    docs: gates.Docs | None = None,
 ) -> list[gates.GateResult]:
     """The suite on every feature split (one column list for all), then the split checks."""
     derived = feature_expectations(list(featurized["train"].columns), params.problem.target)
     results = [
-        gates.run(frame, "features", name, derived, docs_dir) for name, frame in featurized.items()
+        gates.run(frame, "features", name, derived, docs) for name, frame in featurized.items()
     ]
     return [*results, split_checks(params, prepared)]

@@ -11,20 +11,26 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
 from .. import paths
 from ..errors import GateError
-
-if TYPE_CHECKING:  # GX is imported lazily at run time (~3 s)
-    from great_expectations.checkpoint.actions import ValidationAction
-    from great_expectations.data_context.store.store import DataDocsSiteConfigTypedDict
+from . import data_docs
 
 Expectation = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Docs:
+    """Where a gate's GX Data Docs go: rendered when it fails, or always on request."""
+
+    folder: Path
+    always: bool = False
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,7 @@ class GateResult:
     rows: int
     evaluated: int
     failures: list[Failure]
+    docs_page: Path | None = None  # the Data Docs index, when this run rendered them
 
     @property
     def passed(self) -> bool:
@@ -78,12 +85,13 @@ def run(
     suite: str,
     dataset: str,
     derived: list[Expectation],
-    docs_dir: Path | None = None,
+    docs: Docs | None = None,
 ) -> GateResult:
     """Run the suite plus derived expectations as one GX checkpoint over `frame`.
 
-    With `docs_dir`, the checkpoint also renders GX Data Docs in `docs_dir/dataset`
-    (static HTML, built offline; the pages load their stylesheets from a CDN).
+    With `docs`, a failed run (or any run, with `docs.always`) also renders GX Data
+    Docs into `docs.folder/dataset` (static HTML that opens styled offline). Passing
+    runs skip them: rendering costs seconds and megabytes per dataset.
 
     GX keeps one expectation per type and domain (for table-level types the
     domain is the whole table), so `derived` must not repeat a type the suite
@@ -115,34 +123,20 @@ def run(
             name=f"{suite}-{dataset}", data=batch, suite=context.suites.add(gx_suite)
         )
     )
-    actions: list[ValidationAction] = []
-    if docs_dir is not None:
-        site = _docs_site(docs_dir / dataset)
-        context.add_data_docs_site(site_name="local", site_config=site)
-        actions.append(gx.checkpoint.UpdateDataDocsAction(name="data-docs", site_names=["local"]))
     checkpoint = context.checkpoints.add(
         gx.Checkpoint(
-            name=f"{suite}-gate",
-            validation_definitions=[definition],
-            result_format="SUMMARY",
-            actions=actions,
+            name=f"{suite}-gate", validation_definitions=[definition], result_format="SUMMARY"
         )
     )
     outcome = checkpoint.run(batch_parameters={"dataframe": frame})
     results = [r for run in outcome.run_results.values() for r in run.results]
     failures = [_failure(r) for r in results if not r.success]
-    return GateResult(suite, dataset, len(frame), len(results), failures)
-
-
-def _docs_site(docs_dir: Path) -> DataDocsSiteConfigTypedDict:
-    return {
-        "class_name": "SiteBuilder",
-        "store_backend": {
-            "class_name": "TupleFilesystemStoreBackend",
-            "base_directory": str(docs_dir.resolve()),
-        },
-        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-    }
+    page = None
+    if docs is not None and (failures or docs.always):
+        page = data_docs.render(context, outcome, docs.folder / dataset)
+    elif docs is not None:  # pages of an earlier failure would describe data no longer there
+        shutil.rmtree(docs.folder / dataset, ignore_errors=True)
+    return GateResult(suite, dataset, len(frame), len(results), failures, page)
 
 
 def enforce(stage: str, results: list[GateResult]) -> None:
@@ -152,7 +146,9 @@ def enforce(stage: str, results: list[GateResult]) -> None:
         for result in results
         for failure in result.failures
     ]
+    pages = [f"Data Docs: {r.docs_page}" for r in results if r.failures and r.docs_page]
     if lines:
+        lines += pages
         raise GateError(f"{len(lines)} expectation(s) failed\n  " + "\n  ".join(lines))
 
 

@@ -8,8 +8,6 @@ and is reported by the monitor, but never blocks the retrain it may call for.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 
 from ..config import Params
@@ -24,14 +22,14 @@ def check_batch(
     now: pd.Timestamp,
     training: pd.DataFrame,
     production: pd.DataFrame,
-    docs_dir: Path | None = None,
+    docs: gates.Docs | None = None,
 ) -> list[gates.GateResult]:
     """Every check on the production batch (none when no batch is configured)."""
     if production.empty and not production_configured(params):
         return []
     rules = production_expectations(params, now, production)
     return [
-        gates.run(as_served(production, params), "serving", "production", rules, docs_dir),
+        gates.run(as_served(production, params), "serving", "production", rules, docs),
         time_zone_mismatches(params, production, "production"),
         skew.gate(training, production, params.data),
     ]

@@ -6,8 +6,6 @@ validation/production.py, outside the training path.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 
 from ..config import ClassificationProblem, Params
@@ -63,11 +61,11 @@ def dataset_expectations(
 
 
 def check_dataset(
-    params: Params, now: pd.Timestamp, dataset: pd.DataFrame, docs_dir: Path | None = None
+    params: Params, now: pd.Timestamp, dataset: pd.DataFrame, docs: gates.Docs | None = None
 ) -> list[gates.GateResult]:
-    """Every raw-data check on the modelling dataset, Data Docs into `docs_dir`."""
+    """Every raw-data check on the modelling dataset (Data Docs per `docs`)."""
     rules = dataset_expectations(params, now, dataset)
     return [
-        gates.run(dataset, "raw", "dataset", rules, docs_dir),
+        gates.run(dataset, "raw", "dataset", rules, docs),
         time_zone_mismatches(params, dataset, "dataset"),
     ]
