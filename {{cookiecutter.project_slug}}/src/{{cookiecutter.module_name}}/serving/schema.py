@@ -184,6 +184,8 @@ class Metadata(BaseModel):
     artifact_version: str
     source: str
     data_version: str
+    # Prediction log entries this worker dropped because its queue was full.
+    prediction_log_dropped: int = 0
     input_schema: list[InputField]
     metrics: dict[str, Any]
     verdict_passed: bool
