@@ -1,4 +1,4 @@
-"""`{{ cookiecutter.project_slug }} serve --port 8000` (or `python -m {{ cookiecutter.module_name }}.serving`): load the model, then serve it.
+"""`serve-try serve --port 8000` (or `python -m {{ cookiecutter.module_name }}.serving`): load the model, then serve it.
 
 One worker process per core by default (SERVE_WORKERS=N to change): scoring holds
 the GIL, so one process serves one core. Each worker builds the app itself (the

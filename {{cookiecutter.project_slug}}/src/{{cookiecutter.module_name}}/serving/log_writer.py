@@ -41,6 +41,10 @@ class LogWriter:
             return False
         return True
 
+    def pending(self) -> int:
+        """Jobs queued and not yet taken by the writer thread."""
+        return self._jobs.qsize()
+
     def flush(self) -> None:
         """Wait until every queued job is written."""
         self._jobs.join()

@@ -22,7 +22,7 @@ from . import loading
 from .contract import RequestContract
 from .log_writer import LogWriter
 from .prediction_log import PredictionLog
-from .schema import Prediction, record_model, request_model
+from .schema import record_model, request_model
 from .settings import ServeSettings
 
 
