@@ -296,15 +296,16 @@ def block_of(name: str, step: Any, columns: list[str]) -> NumericBlock | Categor
 def numeric_block(
     columns: list[str], imputer: SimpleImputer, scaler: StandardScaler | None = None
 ) -> NumericBlock:
-    statistics = np.asarray(imputer.statistics_, dtype=np.float64)
+    # Copies: the compiled form never shares (or changes) the pipeline's own arrays.
+    statistics = np.array(imputer.statistics_, dtype=np.float64)
     if np.isnan(statistics).any() or str(imputer.missing_values) != "nan":
         raise NotCompilable("a numeric imputer drops an empty column or reads another marker")
     indicator = getattr(imputer, "indicator_", None)
     indicator_of = np.asarray(indicator.features_ if indicator is not None else [], dtype=int)
     mean = scale = None
     if scaler is not None:
-        mean = np.asarray(scaler.mean_ if scaler.with_mean else 0.0, dtype=np.float64)
-        scale = np.asarray(scaler.scale_ if scaler.with_std else 1.0, dtype=np.float64)
+        mean = np.array(scaler.mean_ if scaler.with_mean else 0.0, dtype=np.float64)
+        scale = np.array(scaler.scale_ if scaler.with_std else 1.0, dtype=np.float64)
     return NumericBlock(columns, statistics, indicator_of, mean, scale)
 
 

@@ -164,9 +164,10 @@ def scoring_path(
 
 def provisional(pipeline: Pipeline, content: PackageContent) -> artifact.Artifact:
     """An unsaved artifact that scores through the compiled path, for the proof."""
-    fields = {**content.model_dump(), "scoring_path": "compiled"}
+    fields = dict(content)  # already validated
     unsaved = {"model_file": "", "sha256": "", "version": "", "digest": ""}
-    return artifact.Artifact(pipeline, PackageMetadata.model_validate({**fields, **unsaved}))
+    metadata = PackageMetadata.model_construct(**{**fields, **unsaved, "scoring_path": "compiled"})
+    return artifact.Artifact(pipeline, metadata)
 
 
 def prove_compiled(packaged: artifact.Artifact, name: str, frame: pd.DataFrame) -> None:
