@@ -25,6 +25,7 @@ from ..errors import ArtifactError
 from ..evaluation.business import DecisionPolicy, decide
 from ..features.inputs import typed_inputs
 from ..io import write_json
+from . import compiled as compiled_path
 from . import factory
 from .storage import read_model, sha256_of, write_model
 
@@ -64,8 +65,43 @@ class Artifact:
         typed = typed_inputs(frame, numeric, categorical, timestamps)
         return typed[self.metadata.input_names]
 
+    @cached_property
+    def kinds(self) -> compiled_path.Kinds:
+        return compiled_path.kinds_of(
+            self.metadata.input_schema, compiled_path.time_zone_of(self.pipeline)
+        )
+
+    @cached_property
+    def compiled(self) -> compiled_path.CompiledPipeline | None:
+        """The NumPy form of the pipeline, when packaging proved it (scoring_path)."""
+        if self.metadata.scoring_path != "compiled":
+            return None
+        return compiled_path.compile_pipeline(self.pipeline, self.kinds)
+
     def scores(self, frame: pd.DataFrame) -> np.ndarray:
+        """Scores through the compiled path when the package records it, else scikit-learn."""
+        typed = self.inputs(frame)
+        if self.compiled is None:
+            return factory.scores(self.pipeline, typed, self.problem)
+        return self.compiled_scores(compiled_path.columns_of_frame(typed, self.kinds))
+
+    def reference_scores(self, frame: pd.DataFrame) -> np.ndarray:
+        """Scores through the fitted scikit-learn pipeline: the reference."""
         return factory.scores(self.pipeline, self.inputs(frame), self.problem)
+
+    def compiled_scores(self, columns: compiled_path.Columns) -> np.ndarray:
+        return factory.scores(self.compiled, columns, self.problem)
+
+    def scores_of_records(self, records: list[dict[str, Any]]) -> np.ndarray:
+        """`scores(pd.DataFrame(records))` from JSON-like values (numbers, text, ISO
+        timestamps, None), without pandas on the compiled path."""
+        if self.compiled is None:
+            return self.scores(pd.DataFrame(records))
+        names = self.metadata.input_names
+        missing = [name for name in names if not any(name in record for record in records)]
+        if missing:
+            raise ArtifactError(f"input is missing columns {missing}")
+        return self.compiled_scores(compiled_path.columns_of_records(records, self.kinds))
 
     def decide(self, frame: pd.DataFrame) -> np.ndarray:
         return self.decide_from_scores(self.scores(frame))
