@@ -159,13 +159,7 @@ async def closed_loop(port: int, message: bytes, clients: int, seconds: float) -
 def in_process_ms(module: str, record: dict[str, Any], repeats: int) -> list[float]:
     """The floor: the packaged model's compiled path on the same record, in this process."""
     artifact = importlib.import_module(f"{module}.models.artifact").load(Path("models/package"))
-    score = getattr(artifact, "scores_of_records", None)
-    if score is None:  # a package without the compiled path: the pipeline is the floor
-        import pandas as pd
-
-        def score(records: list[dict[str, Any]]) -> Any:
-            return artifact.scores(pd.DataFrame(records))
-
+    score = artifact.scores_of_records
     samples = []
     for number in range(repeats + 100):
         started = time.perf_counter()

@@ -84,7 +84,7 @@ def test_the_compiled_contract_reports_at_most_its_limit() -> None:
 
 def test_the_log_writer_writes_every_job_in_order() -> None:
     written: list[int] = []
-    writer = LogWriter(written.append, max_pending=1000)
+    writer = LogWriter(written.extend, max_pending=1000)
     assert all(writer.submit(n) for n in range(500))
     writer.close()
     assert written == list(range(500)) and writer.dropped == 0
@@ -94,9 +94,9 @@ def test_a_full_log_queue_drops_and_counts_without_waiting() -> None:
     release = threading.Event()
     written: list[int] = []
 
-    def slow_write(job: int) -> None:
+    def slow_write(jobs: list[int]) -> None:
         release.wait(10)  # a disk that has stalled
-        written.append(job)
+        written.extend(jobs)
 
     writer = LogWriter(slow_write, max_pending=2)
     writer.submit(0)

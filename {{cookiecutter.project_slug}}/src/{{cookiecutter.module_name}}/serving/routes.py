@@ -27,19 +27,19 @@ from .strict_json import StrictJSONRoute
 State = Annotated[ServiceState, Depends(service)]
 
 
-def health() -> Health:
+async def health() -> Health:
     """Liveness: the process answers."""
     return Health(status="ok")
 
 
-def is_ready(state: State) -> Any:
+async def is_ready(state: State) -> Any:
     """Readiness: the model is loaded and warmed up."""
     if not state.ready:
         return JSONResponse({"status": "loading"}, status_code=503)
     return Health(status="ready")
 
 
-def metadata(state: State) -> Metadata:
+async def metadata(state: State) -> Metadata:
     meta, champion, challenger = state.meta, state.champion, state.challenger
     return Metadata(
         name=meta.name,

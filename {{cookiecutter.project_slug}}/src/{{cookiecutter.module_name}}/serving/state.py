@@ -32,7 +32,8 @@ class Scored:
     def __init__(self, model: loading.ServedModel, rows: list[dict[str, Any]]) -> None:
         started = time.perf_counter()
         artifact = model.artifact
-        self.scores: np.ndarray = scores_of(artifact, rows)
+        # The compiled NumPy path on the raw records: no pandas per request.
+        self.scores: np.ndarray = artifact.scores_of_records(rows)
         self.decisions = artifact.decide_from_scores(self.scores)
         self.latency_ms = (time.perf_counter() - started) * 1000
         self.version = model.version
@@ -115,7 +116,11 @@ class ServiceState:
             at = datetime.now(UTC).isoformat()
             self.log_writer.submit(LogJob(request_id, at, rows, ids, answer))
 
-    def write_log(self, job: LogJob) -> None:
+    def write_log(self, jobs: list[LogJob]) -> None:
+        """The writer thread's work: shadow-score each request, append all their lines."""
+        self.log.append([entry for job in jobs for entry in self.log_entries(job)])
+
+    def log_entries(self, job: LogJob) -> list[dict[str, Any]]:
         shadow: Scored | None = None
         error = None
         if self.challenger is not None:
@@ -123,22 +128,20 @@ class ServiceState:
                 shadow = Scored(self.challenger, job.rows)
             except Exception as err:  # the challenger must never hurt the champion's traffic
                 error = f"{type(err).__name__}: {err}"
-        self.log.append(
-            [
-                {
-                    "request_id": job.request_id,
-                    "record": i,
-                    "timestamp": job.at,
-                    "id": job.ids[i],
-                    "inputs": {k: v for k, v in row.items() if k != self.id_column},
-                    "champion": job.answer.log_view(i),
-                    "challenger": shadow.log_view(i)
-                    if shadow
-                    else ({"error": error} if error else None),
-                }
-                for i, row in enumerate(job.rows)
-            ]
-        )
+        return [
+            {
+                "request_id": job.request_id,
+                "record": i,
+                "timestamp": job.at,
+                "id": job.ids[i],
+                "inputs": {k: v for k, v in row.items() if k != self.id_column},
+                "champion": job.answer.log_view(i),
+                "challenger": shadow.log_view(i)
+                if shadow
+                else ({"error": error} if error else None),
+            }
+            for i, row in enumerate(job.rows)
+        ]
 
 
 @dataclass(frozen=True)
@@ -152,17 +155,9 @@ class LogJob:
     answer: Scored
 
 
-def scores_of(artifact: Any, rows: list[dict[str, Any]]) -> np.ndarray:
-    """The compiled scoring path on raw records; the pipeline's where a package has none."""
-    compiled = getattr(artifact, "scores_of_records", None)
-    if compiled is not None:
-        scores: np.ndarray = compiled(rows)
-        return scores
-    return np.asarray(artifact.scores(pd.DataFrame(rows)))
-
-
-def service(request: Request) -> ServiceState:
-    """The FastAPI dependency that hands each route the process's state."""
+async def service(request: Request) -> ServiceState:
+    """The FastAPI dependency that hands each route the process's state (async: FastAPI
+    runs a sync dependency in a thread pool, a hop that costs more than the route)."""
     state: ServiceState = request.app.state.service
     return state
 
