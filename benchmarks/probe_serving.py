@@ -1,7 +1,7 @@
 """The service's figures: one record over HTTP on loopback, sequential and under load.
 
     python probe_serving.py --repo RENDERED_REPO --module MODULE --out serving.json
-        [--requests 3000] [--seconds 10] [--clients 16] [--workers N]
+        [--requests 3000] [--seconds 10] [--clients 8] [--workers N]
 
 Run in the generated repo's environment after `dvc repro`. It starts the service as
 `make serve` does (`python -m MODULE.serving`, one worker per core unless --workers),
@@ -263,7 +263,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--workers", type=int, help="default: the service's (one per core)")
     args = parser.parse_args()
     out = args.out.resolve()
