@@ -1,6 +1,6 @@
 """Measurements taken inside a generated repo's environment (run by benchmarks/run.py).
 
-    python probes.py MODULE serving|batch|gates|monitor [--rows N] [--repeats R] ...
+    python probes.py MODULE serving|gates|monitor [--rows N] [--repeats R] ...
 
 Each prints one JSON object: the repo's way and its raw-library floor, side by side
 in the same process, each a list of per-repeat seconds.
@@ -14,7 +14,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -115,40 +114,6 @@ def _wait_ready(url: str) -> None:
     raise RuntimeError("the service did not become ready")
 
 
-# --- batch scoring against the raw LightGBM booster ----------------------------------------
-
-
-def batch(module: str, args: argparse.Namespace) -> dict[str, Any]:
-    artifact = importlib.import_module(f"{module}.models.artifact")
-    batch_scoring = importlib.import_module(f"{module}.serving.batch")
-    loading = importlib.import_module(f"{module}.serving.loading")
-    packaged = artifact.load(Path("models/package"))
-    source = "data/raw/production.parquet"
-    frame = pd.read_parquet(source)
-    model = loading.from_dir(Path("models/package"))
-    out = Path(tempfile.mkdtemp()) / "scored.parquet"
-    preprocess, estimator = packaged.pipeline[0], packaged.pipeline[-1]
-    matrix = preprocess.transform(packaged.inputs(frame))
-    booster = _booster(estimator)
-    return {
-        "rows": len(frame),
-        "batch_command": timed(lambda: batch_scoring.score(model, source, out, 200_000), args.repeats),
-        "pipeline_predict": timed(lambda: packaged.scores(frame), args.repeats),
-        "preprocess_only": timed(lambda: preprocess.transform(packaged.inputs(frame)), args.repeats),
-        "raw_booster_predict": timed(lambda: booster.predict(np.asarray(matrix, dtype=float)), args.repeats)
-        if booster is not None
-        else None,
-    }
-
-
-def _booster(estimator: Any) -> Any:
-    """The LightGBM Booster inside the fitted estimator, wherever the wrapper keeps it."""
-    for candidate in (estimator, getattr(estimator, "estimator_", None), getattr(estimator, "model_", None)):
-        if candidate is not None and hasattr(candidate, "booster_"):
-            return candidate.booster_
-    return None
-
-
 # --- gates and monitor against plain pandas / SciPy ----------------------------------------
 
 
@@ -208,7 +173,7 @@ def monitor(module: str, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-PROBES = {"serving": serving, "batch": batch, "gates": gates, "monitor": monitor}
+PROBES = {"serving": serving, "gates": gates, "monitor": monitor}  # batch: probe_batch.py
 
 
 def main() -> None:
