@@ -11,6 +11,8 @@ scikit-learn pipeline for packages without one) and appended to a partial file.
 from __future__ import annotations
 
 import argparse
+import csv
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -60,9 +62,23 @@ def read_csv_chunks(
                     yield pa.Table.from_batches(pending).to_pandas()
                     pending = []
         except pa.ArrowInvalid as err:  # a value that is not what the column held before
-            raise DataError(f"{source}: {str(err).splitlines()[0]}") from err
+            raise DataError(f"{source}: {csv_problem(str(err), header(source))}") from err
         if pending:
             yield pa.Table.from_batches(pending).to_pandas()
+
+
+def header(source: str) -> list[str]:
+    with fsspec.open(source, "rt", compression="infer") as text:
+        return next(csv.reader(text), [])
+
+
+def csv_problem(message: str, names: list[str]) -> str:
+    """pyarrow's first line, with the column's name where it gives only its number."""
+    line = message.splitlines()[0]
+    found = re.search(r"column #(\d+)", line)
+    if found and int(found.group(1)) < len(names):
+        line = f"column {names[int(found.group(1))]!r}: {line}"
+    return line
 
 
 def score_chunk(model: loading.ServedModel, chunk: pd.DataFrame) -> pd.DataFrame:
