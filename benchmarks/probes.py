@@ -1,6 +1,6 @@
 """Measurements taken inside a generated repo's environment (run by benchmarks/run.py).
 
-    python probes.py MODULE batch|gates|monitor [--rows N] [--repeats R] ...
+    python probes.py MODULE gates|monitor [--rows N] [--repeats R] ...
 
 Each prints one JSON object: the repo's way and its raw-library floor, side by side
 in the same process, each a list of per-repeat seconds. The service has its own
@@ -13,7 +13,6 @@ import argparse
 import importlib
 import json
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -35,40 +34,6 @@ def timed(action: Callable[[], object], repeats: int) -> list[float]:
 def percentiles(samples_ms: list[float]) -> dict[str, float]:
     values = np.asarray(samples_ms)
     return {"p50_ms": float(np.percentile(values, 50)), "p99_ms": float(np.percentile(values, 99))}
-
-
-# --- batch scoring against the raw LightGBM booster ----------------------------------------
-
-
-def batch(module: str, args: argparse.Namespace) -> dict[str, Any]:
-    artifact = importlib.import_module(f"{module}.models.artifact")
-    batch_scoring = importlib.import_module(f"{module}.serving.batch")
-    loading = importlib.import_module(f"{module}.serving.loading")
-    packaged = artifact.load(Path("models/package"))
-    source = "data/raw/production.parquet"
-    frame = pd.read_parquet(source)
-    model = loading.from_dir(Path("models/package"))
-    out = Path(tempfile.mkdtemp()) / "scored.parquet"
-    preprocess, estimator = packaged.pipeline[0], packaged.pipeline[-1]
-    matrix = preprocess.transform(packaged.inputs(frame))
-    booster = _booster(estimator)
-    return {
-        "rows": len(frame),
-        "batch_command": timed(lambda: batch_scoring.score(model, source, out, 200_000), args.repeats),
-        "pipeline_predict": timed(lambda: packaged.scores(frame), args.repeats),
-        "preprocess_only": timed(lambda: preprocess.transform(packaged.inputs(frame)), args.repeats),
-        "raw_booster_predict": timed(lambda: booster.predict(np.asarray(matrix, dtype=float)), args.repeats)
-        if booster is not None
-        else None,
-    }
-
-
-def _booster(estimator: Any) -> Any:
-    """The LightGBM Booster inside the fitted estimator, wherever the wrapper keeps it."""
-    for candidate in (estimator, getattr(estimator, "estimator_", None), getattr(estimator, "model_", None)):
-        if candidate is not None and hasattr(candidate, "booster_"):
-            return candidate.booster_
-    return None
 
 
 # --- gates and monitor against plain pandas / SciPy ----------------------------------------
@@ -130,7 +95,7 @@ def monitor(module: str, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-PROBES = {"batch": batch, "gates": gates, "monitor": monitor}
+PROBES = {"gates": gates, "monitor": monitor}  # batch: probe_batch.py
 
 
 def main() -> None:

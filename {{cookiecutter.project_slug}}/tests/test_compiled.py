@@ -29,6 +29,7 @@ from {{ cookiecutter.module_name }}.data.prepare import (
 )
 from {{ cookiecutter.module_name }}.errors import (
     ArtifactError,
+    DataError,
 )
 from {{ cookiecutter.module_name }}.features.pipeline import (
     as_model_input,
@@ -43,6 +44,10 @@ from {{ cookiecutter.module_name }}.models import (
 from {{ cookiecutter.module_name }}.models.compiled import (
     NotCompilable,
     NumericBlock,
+)
+from {{ cookiecutter.module_name }}.serving import (
+    batch,
+    loading,
 )
 
 PROBLEMS = ("churn", "plan_change", "spend")
@@ -235,3 +240,51 @@ def test_the_demo_package_scores_through_the_proven_compiled_path(pipeline_run: 
     )
     assert old.compiled is None
     np.testing.assert_array_equal(old.scores(test), packaged.reference_scores(test))
+
+
+@pytest.mark.parametrize("suffix", ["csv", "parquet"])
+def test_batch_scoring_streams_to_the_same_output_as_the_scikit_learn_path(
+    pipeline_run: Path, tmp_path: Path, suffix: str
+) -> None:
+    served = loading.from_dir(pipeline_run / "models/package")
+    assert served.artifact.compiled is not None
+    reference = loading.ServedModel(
+        artifact.Artifact(
+            served.artifact.pipeline,
+            served.artifact.metadata.model_copy(update={"scoring_path": "scikit-learn"}),
+        ),
+        served.version,
+        served.source,
+    )
+    source = tmp_path / f"batch.{suffix}"
+    production = pd.read_parquet(pipeline_run / "data/raw/production.parquet")
+    production.to_csv(source, index=False) if suffix == "csv" else production.to_parquet(source)
+    fast, slow = tmp_path / "fast.parquet", tmp_path / "slow.parquet"
+    assert batch.score(served, str(source), fast, chunk_rows=333) == len(production)
+    assert batch.score(reference, str(source), slow, chunk_rows=333) == len(production)
+    got, expected = pd.read_parquet(fast), pd.read_parquet(slow)
+    assert list(got.columns) == list(expected.columns)
+    assert got["decision"].tolist() == expected["decision"].tolist()
+    scores = [c for c in got.columns if c.startswith("score_")]
+    np.testing.assert_allclose(got[scores], expected[scores], rtol=0, atol=1e-6)
+    id_column = served.artifact.metadata.id_column
+    if id_column:
+        assert got[id_column].astype(str).tolist() == production[id_column].astype(str).tolist()
+
+
+def test_a_csv_value_that_is_not_a_number_is_one_line_naming_the_file(
+    pipeline_run: Path, tmp_path: Path
+) -> None:
+    served = loading.from_dir(pipeline_run / "models/package")
+    numeric = next(f.name for f in served.artifact.metadata.input_schema if f.kind == "numeric")
+    production = pd.read_parquet(pipeline_run / "data/raw/production.parquet").head(50)
+    production[numeric] = production[numeric].astype(object)
+    production.loc[40, numeric] = "twelve"
+    source = tmp_path / "broken.csv"
+    production.to_csv(source, index=False)
+    output = tmp_path / "scored.parquet"
+    with pytest.raises(DataError) as refused:
+        batch.score(served, str(source), output, chunk_rows=10)
+    assert str(source) in str(refused.value) and "\n" not in str(refused.value)
+    assert f"column {numeric!r}" in str(refused.value) and "twelve" in str(refused.value)
+    assert not output.exists()

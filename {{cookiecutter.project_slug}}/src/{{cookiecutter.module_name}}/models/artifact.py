@@ -56,9 +56,7 @@ class Artifact:
     def inputs(self, frame: pd.DataFrame) -> pd.DataFrame:
         """The columns of the input schema, typed as at training time."""
         schema = self.metadata.input_schema
-        missing = [field.name for field in schema if field.name not in frame.columns]
-        if missing:
-            raise ArtifactError(f"input is missing columns {missing}")
+        self.check_columns(frame.columns)
         numeric = [field.name for field in schema if field.kind == "numeric"]
         categorical = [field.name for field in schema if field.kind == "categorical"]
         timestamps = [field.name for field in schema if field.kind == "timestamp"]
@@ -80,10 +78,15 @@ class Artifact:
 
     def scores(self, frame: pd.DataFrame) -> np.ndarray:
         """Scores through the compiled path when the package records it, else scikit-learn."""
-        typed = self.inputs(frame)
         if self.compiled is None:
-            return factory.scores(self.pipeline, typed, self.problem)
-        return self.compiled_scores(compiled_path.columns_of_frame(typed, self.kinds))
+            return factory.scores(self.pipeline, self.inputs(frame), self.problem)
+        self.check_columns(frame.columns)
+        return self.compiled_scores(compiled_path.columns_of_frame(frame, self.kinds))
+
+    def check_columns(self, columns: Any) -> None:
+        missing = [name for name in self.metadata.input_names if name not in columns]
+        if missing:
+            raise ArtifactError(f"input is missing columns {missing}")
 
     def reference_scores(self, frame: pd.DataFrame) -> np.ndarray:
         """Scores through the fitted scikit-learn pipeline: the reference."""
@@ -97,10 +100,7 @@ class Artifact:
         timestamps, None), without pandas on the compiled path."""
         if self.compiled is None:
             return self.scores(pd.DataFrame(records))
-        names = self.metadata.input_names
-        missing = [name for name in names if not any(name in record for record in records)]
-        if missing:
-            raise ArtifactError(f"input is missing columns {missing}")
+        self.check_columns({name for record in records for name in record})
         return self.compiled_scores(compiled_path.columns_of_records(records, self.kinds))
 
     def decide(self, frame: pd.DataFrame) -> np.ndarray:

