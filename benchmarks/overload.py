@@ -5,8 +5,8 @@ Run from a generated repo's root, in its environment, after `dvc repro`:
     python /path/to/benchmarks/overload.py MODULE [--seconds 10] [--multipliers 1,2,5,10]
 
 It starts `python -m MODULE.serving` on a free loopback port (SERVE_* variables in
-the environment apply: SERVE_MAX_IN_FLIGHT, SERVE_MAX_QUEUE_WAIT_MS, ...), measures
-capacity closed-loop (as many clients as slots, one record per request, each
+the environment apply: SERVE_WORKERS, SERVE_MAX_IN_FLIGHT, SERVE_MAX_QUEUE_WAIT_MS, ...),
+measures capacity closed-loop (as many clients as slots in all workers, one record per request, each
 sending its next request when its answer arrives), then drives the service
 open-loop at each multiple of that capacity: arrivals at fixed intervals whatever
 the answers, on raw keep-alive sockets (a cheap client, so the 2-core machine's
@@ -168,7 +168,9 @@ def wait_ready(port: int) -> None:
 
 async def main_async(port: int, body: bytes, args: argparse.Namespace) -> dict[str, Any]:
     client = Client(port, body)
-    slots = int(os.environ.get("SERVE_MAX_IN_FLIGHT", "1"))
+    # Slots are per worker process; the service runs one worker per core by default.
+    workers = int(os.environ.get("SERVE_WORKERS", "0")) or os.cpu_count() or 1
+    slots = int(os.environ.get("SERVE_MAX_IN_FLIGHT", "1")) * workers
     await capacity(client, slots, 2)  # warm-up
     measured = await capacity(client, slots, args.seconds)
     steps = []
@@ -191,7 +193,7 @@ def main() -> None:
     meta = json.loads(Path("models/package/metadata.json").read_text())
     columns = [field["name"] for field in meta["input_schema"]]
     record = json.loads(pd.read_parquet("data/prepared/test.parquet")[columns].head(1).to_json(
-        orient="records"))  # fmt: skip
+        orient="records", date_format="iso"))  # fmt: skip
     body = json.dumps({"records": record}).encode()
     port = free_port()
     log = Path(os.environ.get("TMPDIR", "/tmp")) / f"overload-{port}.jsonl"

@@ -1,9 +1,10 @@
 """Measurements taken inside a generated repo's environment (run by benchmarks/run.py).
 
-    python probes.py MODULE serving|batch|gates|monitor [--rows N] [--repeats R] ...
+    python probes.py MODULE gates|monitor [--rows N] [--repeats R] ...
 
 Each prints one JSON object: the repo's way and its raw-library floor, side by side
-in the same process, each a list of per-repeat seconds.
+in the same process, each a list of per-repeat seconds. The service has its own
+probe, probe_serving.py.
 """
 
 from __future__ import annotations
@@ -11,13 +12,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import os
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -37,116 +34,6 @@ def timed(action: Callable[[], object], repeats: int) -> list[float]:
 def percentiles(samples_ms: list[float]) -> dict[str, float]:
     values = np.asarray(samples_ms)
     return {"p50_ms": float(np.percentile(values, 50)), "p99_ms": float(np.percentile(values, 99))}
-
-
-# --- serving: HTTP against in-process predict on the same artifact -------------------------
-
-
-def serving(module: str, args: argparse.Namespace) -> dict[str, Any]:
-    import httpx
-
-    artifact = importlib.import_module(f"{module}.models.artifact")
-    packaged = artifact.load(Path("models/package"))
-    columns = [f["name"] for f in packaged.metadata["input_schema"]]
-    test = pd.read_parquet("data/prepared/test.parquet")[columns]
-    payload = json.loads(test.head(100).to_json(orient="records"))
-    result: dict[str, Any] = {}
-    for size in (1, 100):
-        frame = test.head(size)
-        samples = [s * 1000 for s in timed(lambda f=frame: packaged.scores(f), args.requests)]
-        result[f"in_process_{size}"] = percentiles(samples)
-
-    port = _free_port()
-    env = {**os.environ, "SERVE_MODEL_DIR": "models/package"}
-    command = [sys.executable, "-m", "uvicorn", f"{module}.serving.app:create_app", "--factory",
-               "--port", str(port), "--log-level", "warning", "--no-access-log"]
-    server = subprocess.Popen(command, env=env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(url)
-        with httpx.Client(base_url=url, timeout=30) as client:
-            for size in (1, 100):
-                body = {"records": payload[:size]}
-                post = lambda b=body: client.post("/predict", json=b).raise_for_status()  # noqa: E731
-                timed(post, 10)  # warm-up
-                samples = [s * 1000 for s in timed(post, args.requests)]
-                result[f"http_{size}"] = percentiles(samples)
-        result["throughput"] = _throughput(url, payload[:1], args.concurrency, args.requests * 4)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-    return result
-
-
-def _throughput(url: str, records: list[dict[str, Any]], concurrency: int, total: int) -> dict[str, Any]:
-    import httpx
-
-    def worker(count: int) -> None:
-        with httpx.Client(base_url=url, timeout=30) as client:
-            for _ in range(count):
-                client.post("/predict", json={"records": records}).raise_for_status()
-
-    started = time.perf_counter()
-    with ThreadPoolExecutor(concurrency) as pool:
-        list(pool.map(worker, [total // concurrency] * concurrency))
-    elapsed = time.perf_counter() - started
-    return {"concurrency": concurrency, "requests": total, "requests_per_s": total / elapsed}
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait_ready(url: str) -> None:
-    import httpx
-
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/ready").status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("the service did not become ready")
-
-
-# --- batch scoring against the raw LightGBM booster ----------------------------------------
-
-
-def batch(module: str, args: argparse.Namespace) -> dict[str, Any]:
-    artifact = importlib.import_module(f"{module}.models.artifact")
-    batch_scoring = importlib.import_module(f"{module}.serving.batch")
-    loading = importlib.import_module(f"{module}.serving.loading")
-    packaged = artifact.load(Path("models/package"))
-    source = "data/raw/production.parquet"
-    frame = pd.read_parquet(source)
-    model = loading.from_dir(Path("models/package"))
-    out = Path(tempfile.mkdtemp()) / "scored.parquet"
-    preprocess, estimator = packaged.pipeline[0], packaged.pipeline[-1]
-    matrix = preprocess.transform(packaged.inputs(frame))
-    booster = _booster(estimator)
-    return {
-        "rows": len(frame),
-        "batch_command": timed(lambda: batch_scoring.score(model, source, out, 200_000), args.repeats),
-        "pipeline_predict": timed(lambda: packaged.scores(frame), args.repeats),
-        "preprocess_only": timed(lambda: preprocess.transform(packaged.inputs(frame)), args.repeats),
-        "raw_booster_predict": timed(lambda: booster.predict(np.asarray(matrix, dtype=float)), args.repeats)
-        if booster is not None
-        else None,
-    }
-
-
-def _booster(estimator: Any) -> Any:
-    """The LightGBM Booster inside the fitted estimator, wherever the wrapper keeps it."""
-    for candidate in (estimator, getattr(estimator, "estimator_", None), getattr(estimator, "model_", None)):
-        if candidate is not None and hasattr(candidate, "booster_"):
-            return candidate.booster_
-    return None
 
 
 # --- gates and monitor against plain pandas / SciPy ----------------------------------------
@@ -208,7 +95,7 @@ def monitor(module: str, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-PROBES = {"serving": serving, "batch": batch, "gates": gates, "monitor": monitor}
+PROBES = {"gates": gates, "monitor": monitor}  # batch: probe_batch.py
 
 
 def main() -> None:

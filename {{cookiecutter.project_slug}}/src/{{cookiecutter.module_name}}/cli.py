@@ -50,7 +50,9 @@ COMMANDS = {
     "registry": Command(
         "registry.__main__", "main", "show | register | promote V STAGE | rollback | fetch V DIR"
     ),
-    "serve": Command("serving.__main__", "main", "the HTTP service [--stage S] [--port N]"),
+    "serve": Command(
+        "serving.__main__", "main", "the HTTP service [--stage S] [--port N] [--workers N]"
+    ),
     "score": Command("serving.batch", "main", "batch scoring: SOURCE OUTPUT [--stage S]"),
     "loadtest": Command("serving.loadtest", "main", "bounded load test against the spec's p99"),
     "shadow-report": Command(

@@ -186,6 +186,9 @@ class PackageContent(Versioned):
     metrics: Metrics
     baseline_metrics: dict[str, Metrics]
     verdict: VerdictCore
+    # Which path scores this package: "compiled" (models/compiled.py, proven equal to the
+    # scikit-learn pipeline when packaged) or "scikit-learn" (packages from before it).
+    scoring_path: Literal["compiled", "scikit-learn"] = "scikit-learn"
 
 
 class PackageMetadata(PackageContent):

@@ -52,6 +52,11 @@ class Derived(TransformerMixin, BaseEstimator):
     def values(self, frame: pd.DataFrame) -> pd.Series:
         raise NotImplementedError
 
+    # A kind may also define `array_values(columns)`: the same values from typed arrays
+    # (float64 numbers, text or None, naive local datetime64 timestamps), which the
+    # compiled scoring path (models/compiled.py) uses. A kind without it scores through
+    # scikit-learn.
+
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         return np.asarray([self.name], dtype=object)
 
@@ -72,6 +77,10 @@ class Ratio(Derived):
         # A zero or missing denominator gives NaN (missing), never inf: the numeric
         # imputer fills it and, with add_missing_indicators, the model sees that it was.
         return (top / bottom.where(bottom != 0)).astype("float64")
+
+    def array_values(self, columns: Any) -> np.ndarray:
+        bottom = columns[self.denominator]
+        return np.asarray(columns[self.numerator] / np.where(bottom != 0, bottom, np.nan))
 
 
 class DayOfWeek(Derived):
@@ -97,6 +106,13 @@ class DayOfWeek(Derived):
         days = times.dt.day_of_week
         return days.map(lambda day: DAY_NAMES[int(day)], na_action="ignore").astype(object)
 
+    def array_values(self, columns: Any) -> np.ndarray:
+        times = columns[self.column]
+        days = times.astype("datetime64[D]").astype(np.int64)
+        # 1970-01-01 was a Thursday (3 with Monday as 0).
+        names = np.array(DAY_NAMES, dtype=object)[(days + 3) % 7]
+        return np.asarray(np.where(np.isnat(times), None, names))
+
 
 class DaysBetween(Derived):
     """Days from the `start` timestamp to the `end` one (e.g. an event to the snapshot)."""
@@ -120,6 +136,11 @@ class DaysBetween(Derived):
         start = local_times(frame[self.start], self.time_zone)
         end = local_times(frame[self.end], self.time_zone)
         return ((end - start).dt.total_seconds() / SECONDS_PER_DAY).astype("float64")
+
+    def array_values(self, columns: Any) -> np.ndarray:
+        gap = columns[self.end] - columns[self.start]
+        seconds = gap / np.timedelta64(1, "s")
+        return np.asarray(seconds / SECONDS_PER_DAY, dtype=np.float64)
 
 
 def local_times(values: pd.Series, time_zone: str | None) -> pd.Series:

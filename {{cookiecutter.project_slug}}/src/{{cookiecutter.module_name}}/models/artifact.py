@@ -25,6 +25,7 @@ from ..errors import ArtifactError
 from ..evaluation.business import DecisionPolicy, decide
 from ..features.inputs import typed_inputs
 from ..io import write_json
+from . import compiled as compiled_path
 from . import factory
 from .storage import read_model, sha256_of, write_model
 
@@ -55,17 +56,52 @@ class Artifact:
     def inputs(self, frame: pd.DataFrame) -> pd.DataFrame:
         """The columns of the input schema, typed as at training time."""
         schema = self.metadata.input_schema
-        missing = [field.name for field in schema if field.name not in frame.columns]
-        if missing:
-            raise ArtifactError(f"input is missing columns {missing}")
+        self.check_columns(frame.columns)
         numeric = [field.name for field in schema if field.kind == "numeric"]
         categorical = [field.name for field in schema if field.kind == "categorical"]
         timestamps = [field.name for field in schema if field.kind == "timestamp"]
         typed = typed_inputs(frame, numeric, categorical, timestamps)
         return typed[self.metadata.input_names]
 
+    @cached_property
+    def kinds(self) -> compiled_path.Kinds:
+        return compiled_path.kinds_of(
+            self.metadata.input_schema, compiled_path.time_zone_of(self.pipeline)
+        )
+
+    @cached_property
+    def compiled(self) -> compiled_path.CompiledPipeline | None:
+        """The NumPy form of the pipeline, when packaging proved it (scoring_path)."""
+        if self.metadata.scoring_path != "compiled":
+            return None
+        return compiled_path.compile_pipeline(self.pipeline, self.kinds)
+
     def scores(self, frame: pd.DataFrame) -> np.ndarray:
+        """Scores through the compiled path when the package records it, else scikit-learn."""
+        if self.compiled is None:
+            return factory.scores(self.pipeline, self.inputs(frame), self.problem)
+        self.check_columns(frame.columns)
+        return self.compiled_scores(compiled_path.columns_of_frame(frame, self.kinds))
+
+    def check_columns(self, columns: Any) -> None:
+        missing = [name for name in self.metadata.input_names if name not in columns]
+        if missing:
+            raise ArtifactError(f"input is missing columns {missing}")
+
+    def reference_scores(self, frame: pd.DataFrame) -> np.ndarray:
+        """Scores through the fitted scikit-learn pipeline: the reference."""
         return factory.scores(self.pipeline, self.inputs(frame), self.problem)
+
+    def compiled_scores(self, columns: compiled_path.Columns) -> np.ndarray:
+        return factory.scores(self.compiled, columns, self.problem)
+
+    def scores_of_records(self, records: list[dict[str, Any]]) -> np.ndarray:
+        """`scores(pd.DataFrame(records))` from JSON-like values (numbers, text, ISO
+        timestamps, None), without pandas on the compiled path."""
+        if self.compiled is None:
+            return self.scores(pd.DataFrame(records))
+        self.check_columns({name for record in records for name in record})
+        return self.compiled_scores(compiled_path.columns_of_records(records, self.kinds))
 
     def decide(self, frame: pd.DataFrame) -> np.ndarray:
         return self.decide_from_scores(self.scores(frame))

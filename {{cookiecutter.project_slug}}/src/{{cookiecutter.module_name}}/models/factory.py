@@ -51,6 +51,8 @@ def learning_curve(estimator: BaseEstimator) -> dict[str, list[float]]:
     return {}
 
 
-def scores(estimator: Any, inputs: pd.DataFrame, problem: ProblemSpec) -> np.ndarray:
-    """Class probabilities in the spec's class order, or predictions for regression."""
+def scores(estimator: Any, inputs: Any, problem: ProblemSpec) -> np.ndarray:
+    """Class probabilities in the spec's class order, or predictions for regression.
+
+    `inputs` is a frame, or compiled Columns for a CompiledPipeline (models/compiled.py)."""
     return tasks.for_problem(problem).scores(estimator, inputs)

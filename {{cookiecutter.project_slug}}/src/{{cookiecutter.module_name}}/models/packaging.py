@@ -23,15 +23,20 @@ from ..contracts import (
     PackageContent,
     PackagedParams,
     PackagedPolicy,
+    PackageMetadata,
     TimestampInput,
     Verdict,
     VerdictCore,
 )
-from ..errors import ArtifactError
+from ..errors import ArtifactError, DataError
 from ..evaluation.business import DecisionPolicy, decide
 from ..features.pipeline import timestamp_inputs
 from ..validation import gates
 from . import artifact, factory
+from .compiled import NotCompilable
+
+# How far a compiled score may stray from the scikit-learn pipeline's.
+SCORE_TOLERANCE = 1e-6
 
 
 def input_schema(
@@ -139,6 +144,66 @@ def check_round_trip(
     )
     if not same:
         raise ArtifactError("the packaged pipeline does not reproduce the evaluated decisions")
+
+
+def scoring_path(
+    pipeline: Pipeline, content: PackageContent, batches: dict[str, pd.DataFrame]
+) -> str:
+    """ "compiled" when the NumPy form of `pipeline` scores every row of `batches` as the
+    pipeline does; "scikit-learn" when it has no NumPy form. Disagreement is refused."""
+    candidate = provisional(pipeline, content)
+    try:
+        candidate.compiled  # noqa: B018 (compiling is the check)
+    except NotCompilable as err:
+        print(f"package: scoring through scikit-learn, no compiled path: {err}")
+        return "scikit-learn"
+    for name, frame in batches.items():
+        prove_compiled(candidate, name, frame)
+    return "compiled"
+
+
+def provisional(pipeline: Pipeline, content: PackageContent) -> artifact.Artifact:
+    """An unsaved artifact that scores through the compiled path, for the proof."""
+    fields = dict(content)  # already validated
+    unsaved = {"model_file": "", "sha256": "", "version": "", "digest": ""}
+    metadata = PackageMetadata.model_construct(**{**fields, **unsaved, "scoring_path": "compiled"})
+    return artifact.Artifact(pipeline, metadata)
+
+
+def prove_compiled(packaged: artifact.Artifact, name: str, frame: pd.DataFrame) -> None:
+    """Refuse (ArtifactError, naming the row) unless the compiled path gives every row of
+    `frame` the reference pipeline's scores (within SCORE_TOLERANCE) and decisions."""
+    if frame.empty:
+        return
+    try:
+        reference = packaged.reference_scores(frame)
+    except (ArtifactError, DataError) as err:  # a broken batch is validate_production's
+        print(f"package: {name} batch not used to prove the compiled path: {err}")
+        return
+    fast = packaged.scores(frame)
+    row = first_disagreement(packaged, reference, fast)
+    if row is None:
+        return
+    id_column = packaged.metadata.id_column
+    named = f", {id_column}={frame[id_column].iloc[row]!r}" if id_column in frame else ""
+    raise ArtifactError(
+        f"{name} row {row} (index {frame.index[row]!r}{named}): compiled scores "
+        f"{np.round(fast[row], 9).tolist()} but the scikit-learn pipeline's "
+        f"{np.round(reference[row], 9).tolist()}; refusing to package a compiled path "
+        "that does not make the evaluated decisions"
+    )
+
+
+def first_disagreement(
+    packaged: artifact.Artifact, reference: np.ndarray, fast: np.ndarray
+) -> int | None:
+    gap = np.abs(reference - fast).reshape(len(reference), -1).max(axis=1)
+    wrong = ~(gap <= SCORE_TOLERANCE)
+    decided = packaged.decide_from_scores(reference), packaged.decide_from_scores(fast)
+    if packaged.problem.is_classification:
+        wrong |= decided[0] != decided[1]
+    rows = np.flatnonzero(wrong)
+    return int(rows[0]) if len(rows) else None
 
 
 def verdict_state(verdict: VerdictCore) -> str:

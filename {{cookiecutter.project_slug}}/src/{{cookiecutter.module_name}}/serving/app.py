@@ -27,6 +27,7 @@ __all__ = ["Scored", "create_app", "example_frame"]
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.service.warm_up()
     yield
+    app.state.service.close()  # the queued log entries are written before the exit
 
 
 def create_app(settings: ServeSettings | None = None) -> FastAPI:

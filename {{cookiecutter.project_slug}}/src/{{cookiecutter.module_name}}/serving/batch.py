@@ -3,12 +3,16 @@
     python -m {{ cookiecutter.module_name }}.serving.batch data/new.parquet scored.parquet --stage prod
     python -m {{ cookiecutter.module_name }}.serving.batch sql:customers scored.csv   # SQLAlchemy URL in $DATABASE_URL
 
-Chunks keep memory flat at any size; each chunk is one vectorised predict.
+Chunks keep memory flat at any size: CSV streams through pyarrow's reader, Parquet by
+record batches, and each chunk is scored through the package's compiled path (the
+scikit-learn pipeline for packages without one) and appended to a partial file.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +20,7 @@ from pathlib import Path
 import fsspec
 import pandas as pd
 import pyarrow as pa
+import pyarrow.csv as pv
 import pyarrow.parquet as pq
 
 from ..errors import ArtifactError, DataError, PipelineError
@@ -23,8 +28,11 @@ from ..io import SQL_PREFIX, read_sql
 from . import loading
 
 
-def read_chunks(source: str, chunk_rows: int) -> Iterator[pd.DataFrame]:
-    """CSV or Parquet from a path or fsspec URL, or `sql:TABLE` through $DATABASE_URL."""
+def read_chunks(
+    source: str, chunk_rows: int, numeric: tuple[str, ...] = ()
+) -> Iterator[pd.DataFrame]:
+    """CSV or Parquet from a path or fsspec URL, or `sql:TABLE` through $DATABASE_URL.
+    `numeric` columns of a CSV are read as float64 in every block (not inferred per block)."""
     if source.startswith(SQL_PREFIX):
         yield from read_sql(source.removeprefix(SQL_PREFIX), chunk_rows)
     elif source.endswith((".parquet", ".pq")):
@@ -32,9 +40,45 @@ def read_chunks(source: str, chunk_rows: int) -> Iterator[pd.DataFrame]:
             for batch in pq.ParquetFile(handle).iter_batches(batch_size=chunk_rows):
                 yield batch.to_pandas()
     elif source.endswith((".csv", ".csv.gz")):
-        yield from pd.read_csv(source, chunksize=chunk_rows)
+        yield from read_csv_chunks(source, chunk_rows, numeric)
     else:
         raise DataError(f"{source}: expected .csv, .csv.gz, .parquet or sql:TABLE")
+
+
+def read_csv_chunks(
+    source: str, chunk_rows: int, numeric: tuple[str, ...]
+) -> Iterator[pd.DataFrame]:
+    """pyarrow's streaming CSV reader, regrouped into frames of about `chunk_rows` rows."""
+    convert = pv.ConvertOptions(
+        column_types=dict.fromkeys(numeric, pa.float64()), strings_can_be_null=True
+    )
+    with fsspec.open(source, "rb", compression="infer") as handle:
+        try:
+            reader = pv.open_csv(handle, convert_options=convert)
+            pending: list[pa.RecordBatch] = []
+            for batch in reader:
+                pending.append(batch)
+                if sum(len(b) for b in pending) >= chunk_rows:
+                    yield pa.Table.from_batches(pending).to_pandas()
+                    pending = []
+        except pa.ArrowInvalid as err:  # a value that is not what the column held before
+            raise DataError(f"{source}: {csv_problem(str(err), header(source))}") from err
+        if pending:
+            yield pa.Table.from_batches(pending).to_pandas()
+
+
+def header(source: str) -> list[str]:
+    with fsspec.open(source, "rt", compression="infer") as text:
+        return next(csv.reader(text), [])
+
+
+def csv_problem(message: str, names: list[str]) -> str:
+    """pyarrow's first line, with the column's name where it gives only its number."""
+    line = message.splitlines()[0]
+    found = re.search(r"column #(\d+)", line)
+    if found and int(found.group(1)) < len(names):
+        line = f"column {names[int(found.group(1))]!r}: {line}"
+    return line
 
 
 def score_chunk(model: loading.ServedModel, chunk: pd.DataFrame) -> pd.DataFrame:
@@ -61,7 +105,8 @@ def score(model: loading.ServedModel, source: str, output: Path, chunk_rows: int
     partial = output.with_name(f".{output.name}.partial")
     rows, writer = 0, None
     try:
-        for chunk in read_chunks(source, chunk_rows):
+        numeric = tuple(f.name for f in model.artifact.metadata.input_schema if f.kind == "numeric")
+        for chunk in read_chunks(source, chunk_rows, numeric):
             try:
                 scored = score_chunk(model, chunk)
             except ArtifactError as err:

@@ -10,10 +10,10 @@ Table-level rules and rules with `mostly` below 1 judge a batch, not a record.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-
-import pandas as pd
 
 ROW_RULES = (
     "expect_column_values_to_not_be_null",
@@ -79,50 +79,61 @@ def _bounds(kwargs: dict[str, Any]) -> dict[str, Any]:
 
 
 class RequestContract:
+    """The per-record rules, compiled once into plain Python checks (no pandas per
+    request); `violations` of a list of records matches GX's reading of the rules."""
+
     def __init__(self, suite: list[dict[str, Any]]) -> None:
         self.rules = [rule for rule in suite if applies_per_record(rule)]
+        self._checks = [
+            (rule["kwargs"]["column"], rule["type"], _rule_text(rule["kwargs"]), _breaks(rule))
+            for rule in self.rules
+        ]
 
-    def violations(self, frame: pd.DataFrame) -> list[Violation]:
-        found: list[Violation] = []
-        for rule in self.rules:
-            column = rule["kwargs"]["column"]
-            if column not in frame:  # the request model already requires its fields
-                continue
-            broken = _breaks(rule, frame[column])
-            rule_text = _rule_text(rule["kwargs"])
-            found += [
-                Violation(int(i), column, rule["type"], rule_text, _plain(frame[column].iat[i]))
-                for i in broken.to_numpy().nonzero()[0]
-            ]
+    def violations(self, records: list[dict[str, Any]]) -> list[Violation]:
+        found = [
+            Violation(i, column, kind, text, value)
+            for column, kind, text, broken in self._checks
+            for i, record in enumerate(records)
+            # A field the request model does not hold (not in the schema) is skipped.
+            if column in record and broken(value := record[column])
+        ]
         return sorted(found, key=lambda v: (v.record, v.column))[:MAX_REPORTED]
 
 
-def _breaks(rule: dict[str, Any], values: pd.Series) -> pd.Series:
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _number(value: Any) -> float | None:
+    """The value as pd.to_numeric(errors="coerce") reads it; None where it reads NaN."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) else number
+
+
+def _breaks(rule: dict[str, Any]) -> Callable[[Any], bool]:
+    """Whether one value breaks `rule`; GX's map rules skip nulls, and so do these."""
     kind, kwargs = rule["type"], rule["kwargs"]
     if kind == "expect_column_values_to_not_be_null":
-        return values.isna()
-    present = values.notna()  # GX's map rules skip nulls; so does this
+        return _missing
     if kind == "expect_column_values_to_be_in_set":
         allowed = {str(v) for v in kwargs["value_set"]}
-        return present & ~values.astype(str).isin(allowed)
-    numbers = pd.to_numeric(values, errors="coerce")
+        return lambda value: not _missing(value) and str(value) not in allowed
     low, high = kwargs.get("min_value"), kwargs.get("max_value")
-    too_low = (
-        (numbers <= low if kwargs.get("strict_min") else numbers < low)
-        if low is not None
-        else False
-    )
-    too_high = (
-        (numbers >= high if kwargs.get("strict_max") else numbers > high)
-        if high is not None
-        else False
-    )
-    return present & (too_low | too_high)
+    strict_min, strict_max = kwargs.get("strict_min"), kwargs.get("strict_max")
+
+    def out_of_range(value: Any) -> bool:
+        number = None if _missing(value) else _number(value)
+        if number is None:
+            return False
+        too_low = low is not None and (number <= low if strict_min else number < low)
+        too_high = high is not None and (number >= high if strict_max else number > high)
+        return too_low or too_high
+
+    return out_of_range
 
 
 def _rule_text(kwargs: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in kwargs.items() if k != "column")
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if hasattr(value, "item") else value

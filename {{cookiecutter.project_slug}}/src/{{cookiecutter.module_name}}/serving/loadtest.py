@@ -1,8 +1,10 @@
 """`make loadtest`: start the service on loopback, drive it with locust, judge p99.
 
 A bounded headless run (users x rate for a fixed time) against the packaged
-model; it fails when any request errors or the p99 latency is over the
-problem spec's `constraints.p99_latency_ms`. Results: reports/loadtest.json.
+model, served as `make serve` serves it (one worker per core unless SERVE_WORKERS
+says otherwise); it reports the achieved requests/s, p50 and p99 against the
+problem spec's target `constraints.p99_latency_ms`, and fails when any request
+errors or p99 is over it. Results: reports/loadtest.json.
 """
 
 from __future__ import annotations
@@ -59,6 +61,18 @@ def wait_until_ready(url: str, server: subprocess.Popen[bytes], timeout_s: float
     raise SystemExit(f"loadtest: the service was not ready within {timeout_s:.0f} s")
 
 
+def warm_up(url: str, payloads: Path, requests: int = 50) -> None:
+    """A few requests on fresh connections before the run, so that every worker has
+    answered real traffic once: the judged p99 is of a service in its steady state."""
+    body = json.dumps({"records": json.loads(payloads.read_text())[:1]}).encode()
+    for _ in range(requests):
+        sent = urllib.request.Request(
+            f"{url}/predict", body, {"Content-Type": "application/json"}, method="POST"
+        )
+        with urllib.request.urlopen(sent, timeout=10) as answer:
+            answer.read()
+
+
 def read_stats(prefix: Path) -> dict[str, Any]:
     with Path(f"{prefix}_stats.csv").open() as handle:
         total = next(row for row in csv.DictReader(handle) if row["Name"] == "Aggregated")
@@ -92,6 +106,7 @@ def run(
     server = subprocess.Popen([sys.executable, "-m", __package__, "--port", str(port)], env=env)
     try:
         wait_until_ready(url, server)
+        warm_up(url, payloads)
         locust = [
             "locust", "-f", "loadtest/locustfile.py", "--headless", "--only-summary",
             "--users", str(users), "--spawn-rate", str(users), "--run-time", f"{seconds}s",
@@ -102,9 +117,25 @@ def run(
     finally:
         server.terminate()
         server.wait(timeout=10)
+    load = {"users": users, "rate_per_user": rate_per_user, "seconds": seconds}
+    return {**judged(stats, limit), **load}
+
+
+def judged(stats: dict[str, Any], limit: float) -> dict[str, Any]:
+    """The run's figures against the p99 target: passed, and the margin left (ms)."""
     passed = stats["failures"] == 0 and stats["requests"] > 0 and stats["p99_ms"] <= limit
-    return {**stats, "users": users, "rate_per_user": rate_per_user, "seconds": seconds,
-            "p99_limit_ms": limit, "passed": passed}  # fmt: skip
+    margin = round(limit - stats["p99_ms"], 3)
+    return {**stats, "p99_limit_ms": limit, "p99_margin_ms": margin, "passed": passed}
+
+
+def summary(result: dict[str, Any]) -> str:
+    return (
+        f"{result['requests']} requests, {result['failures']} failed, "
+        f"{result['requests_per_s']:.1f} requests/s; p50 {result['p50_ms']:g} ms, "
+        f"p99 {result['p99_ms']:g} ms against the spec's target of {result['p99_limit_ms']:g} ms "
+        f"({'met' if result['p99_margin_ms'] >= 0 else 'missed'} by "
+        f"{abs(result['p99_margin_ms']):g} ms)"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -118,11 +149,7 @@ def main(argv: list[str] | None = None) -> None:
     limit = args.p99_limit_ms or load_params().problem.constraints.p99_latency_ms
     result = run(args.model_dir, args.users, args.rate_per_user, args.seconds, limit)
     write_json(result, REPORT)
-    print(
-        f"{result['requests']} requests, {result['failures']} failed, "
-        f"{result['requests_per_s']:.1f}/s, p50 {result['p50_ms']:.0f} ms, "
-        f"p99 {result['p99_ms']:.0f} ms (limit {result['p99_limit_ms']} ms)"
-    )
+    print(summary(result))
     if not result["passed"]:
         sys.exit("loadtest: FAILED (errors, no requests, or p99 over the problem spec's limit)")
 

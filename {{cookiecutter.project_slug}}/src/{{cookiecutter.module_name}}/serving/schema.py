@@ -8,6 +8,7 @@ unknown field is a 422 that names it, before any model code runs.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Annotated, Any
 
 import pandas as pd
@@ -52,18 +53,34 @@ Text = Annotated[str, Strict(), StringConstraints(max_length=MAX_TEXT, pattern=P
 TEXT_SCHEMA = {"type": "string", "maxLength": MAX_TEXT, "pattern": PRINTABLE}
 
 
+# The usual shape of an ISO 8601 timestamp, which pandas always reads when its date is
+# valid and within its nanosecond range (years 1678 to 2261): no pandas per request.
+USUAL_ISO = re.compile(
+    r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?(Z|[+-]\d{2}:\d{2})?"
+)
+
+
 def _iso_timestamp(value: str) -> str:
-    """ISO 8601 text ("2024-03-01", "2024-03-01T10:00:00+01:00"), kept as sent: the
-    packaged pipeline parses it exactly as batch scoring does (features/inputs.py)."""
+    """ISO 8601 text ("2024-03-01", "2024-03-01T10:00:00+01:00"), kept as sent, that both
+    the compiled path (datetime.fromisoformat) and the packaged pipeline (pandas, as
+    batch scoring: features/inputs.py) read."""
     try:
-        readable = not pd.isna(pd.to_datetime(value, format="ISO8601"))
-    except (ValueError, TypeError, OverflowError):
-        readable = False
-    if not readable:
+        stamp = datetime.fromisoformat(value)
+    except ValueError:
+        stamp = None
+    usual = stamp is not None and 1678 <= stamp.year <= 2261 and USUAL_ISO.fullmatch(value)
+    if stamp is None or not (usual or _pandas_reads(value)):
         raise PydanticCustomError(
             "timestamp_type", "a timestamp is ISO 8601 text, e.g. 2024-03-01T10:00:00+01:00"
         )
     return value
+
+
+def _pandas_reads(value: str) -> bool:
+    try:
+        return not pd.isna(pd.to_datetime(value, format="ISO8601"))
+    except (ValueError, TypeError, OverflowError):
+        return False
 
 
 # Read by derived features (features/derived.py), e.g. the day of week of the time column.
@@ -184,6 +201,8 @@ class Metadata(BaseModel):
     artifact_version: str
     source: str
     data_version: str
+    # Prediction log entries this worker dropped because its queue was full.
+    prediction_log_dropped: int = 0
     input_schema: list[InputField]
     metrics: dict[str, Any]
     verdict_passed: bool

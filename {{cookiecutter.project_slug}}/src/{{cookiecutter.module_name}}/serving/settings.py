@@ -23,6 +23,9 @@ class ServeSettings(BaseSettings):
     # Rotated by size: the log and this many older files are kept.
     prediction_log_max_bytes: int = Field(default=50_000_000, ge=1024)
     prediction_log_backups: int = Field(default=5, ge=0)
+    # Answered requests waiting for the log's writer thread; beyond this they are dropped
+    # (counted in /metadata), so a slow disk never slows a response.
+    prediction_log_queue: int = Field(default=10_000, ge=1)
     max_records: int = Field(default=1000, ge=1)
     max_body_bytes: int = Field(default=2_000_000, ge=1024)
     # Load shedding, per worker process: this many /predict requests at once (scoring is
@@ -32,6 +35,8 @@ class ServeSettings(BaseSettings):
     max_queue_wait_ms: float = Field(default=20, ge=0)
     deadline_ms: float = Field(default=1000, gt=0)
     retry_after_s: int = Field(default=1, ge=0)
+    # Worker processes of `serve`; 0: one per core (os.cpu_count()).
+    workers: int = Field(default=0, ge=0)
     repo: Path = Path(".")
     # Where registry versions are materialised (git-ignored).
     cache_dir: Path = Path("build/serving")

@@ -7,6 +7,8 @@ a FastAPI dependency, so no handler closes over it.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -18,18 +20,20 @@ from pydantic import BaseModel
 from ..contracts import InputField, NumericInput, TimestampInput
 from . import loading
 from .contract import RequestContract
+from .log_writer import LogWriter
 from .prediction_log import PredictionLog
-from .schema import Prediction, record_model, request_model
+from .schema import record_model, request_model
 from .settings import ServeSettings
 
 
 class Scored:
     """One model's answer to one request."""
 
-    def __init__(self, model: loading.ServedModel, frame: pd.DataFrame) -> None:
+    def __init__(self, model: loading.ServedModel, rows: list[dict[str, Any]]) -> None:
         started = time.perf_counter()
         artifact = model.artifact
-        self.scores: np.ndarray = artifact.scores(frame)
+        # The compiled NumPy path on the raw records: no pandas per request.
+        self.scores: np.ndarray = artifact.scores_of_records(rows)
         self.decisions = artifact.decide_from_scores(self.scores)
         self.latency_ms = (time.perf_counter() - started) * 1000
         self.version = model.version
@@ -38,13 +42,14 @@ class Scored:
     def decision(self, i: int) -> str | float:
         return str(self.decisions[i]) if self.labels is not None else float(self.decisions[i])
 
-    def prediction(self, i: int, record_id: Any) -> Prediction:
+    def prediction(self, i: int, record_id: Any) -> dict[str, Any]:
+        """One record's answer as the JSON of `Prediction` (built by hand: the hot path)."""
         if self.labels is None:
-            return Prediction(decision=self.decision(i), id=record_id)
+            return {"decision": self.decision(i), "scores": None, "id": record_id}
         scores = {
             label: round(float(p), 6) for label, p in zip(self.labels, self.scores[i], strict=True)
         }
-        return Prediction(decision=self.decision(i), scores=scores, id=record_id)
+        return {"decision": self.decision(i), "scores": scores, "id": record_id}
 
     def log_view(self, i: int) -> dict[str, Any]:
         return {
@@ -73,6 +78,7 @@ class ServiceState:
             settings.prediction_log_max_bytes,
             settings.prediction_log_backups,
         )
+        self.log_writer: LogWriter | None = None
         self.meta = champion.artifact.metadata
         self.id_column: str | None = self.meta.id_column
         suite = self.meta.serving_suite
@@ -83,61 +89,85 @@ class ServiceState:
         self.ready = False
 
     def warm_up(self) -> None:
-        """Score one record with each model, so the first real request is not the slow one."""
-        example = example_frame(self.meta.input_schema)
-        Scored(self.champion, example)
+        """Score one record with each model, so the first real request is not the slow one,
+        and start the log's writer thread."""
+        example = example_record(self.meta.input_schema)
+        Scored(self.champion, [example])
         if self.challenger is not None:
-            Scored(self.challenger, example)
+            Scored(self.challenger, [example])
+        self.log_writer = LogWriter(self.write_log, self.settings.prediction_log_queue)
         self.ready = True
 
-    def checked_and_scored(self, rows: list[dict[str, Any]]) -> tuple[pd.DataFrame, Scored]:
-        frame = pd.DataFrame(rows)
-        violations = self.contract.violations(frame)
+    def close(self) -> None:
+        if self.log_writer is not None:
+            self.log_writer.close()
+
+    def checked_and_scored(self, rows: list[dict[str, Any]]) -> Scored:
+        violations = self.contract.violations(rows)
         if violations:
             raise RequestValidationError([v.as_error() for v in violations])
-        return frame, Scored(self.champion, frame)
+        return Scored(self.champion, rows)
 
-    def shadow_and_log(
-        self,
-        request_id: str,
-        frame: pd.DataFrame,
-        rows: list[dict[str, Any]],
-        ids: list[Any],
-        answer: Scored,
+    def log_later(
+        self, request_id: str, rows: list[dict[str, Any]], ids: list[Any], answer: Scored
     ) -> None:
+        """Hand the request to the writer thread (shadow scoring and the log); never waits."""
+        if self.log_writer is not None:
+            at = datetime.now(UTC).isoformat()
+            self.log_writer.submit(LogJob(request_id, at, rows, ids, answer))
+
+    def write_log(self, jobs: list[LogJob]) -> None:
+        """The writer thread's work: shadow-score each request, append all their lines."""
+        self.log.append([entry for job in jobs for entry in self.log_entries(job)])
+
+    def log_entries(self, job: LogJob) -> list[dict[str, Any]]:
         shadow: Scored | None = None
         error = None
         if self.challenger is not None:
             try:
-                shadow = Scored(self.challenger, frame)
+                shadow = Scored(self.challenger, job.rows)
             except Exception as err:  # the challenger must never hurt the champion's traffic
                 error = f"{type(err).__name__}: {err}"
-        at = pd.Timestamp.now(tz="UTC").isoformat()
-        self.log.append(
-            [
-                {
-                    "request_id": request_id,
-                    "record": i,
-                    "timestamp": at,
-                    "id": ids[i],
-                    "inputs": {k: v for k, v in row.items() if k != self.id_column},
-                    "champion": answer.log_view(i),
-                    "challenger": shadow.log_view(i)
-                    if shadow
-                    else ({"error": error} if error else None),
-                }
-                for i, row in enumerate(rows)
-            ]
-        )
+        return [
+            {
+                "request_id": job.request_id,
+                "record": i,
+                "timestamp": job.at,
+                "id": job.ids[i],
+                "inputs": {k: v for k, v in row.items() if k != self.id_column},
+                "champion": job.answer.log_view(i),
+                "challenger": shadow.log_view(i)
+                if shadow
+                else ({"error": error} if error else None),
+            }
+            for i, row in enumerate(job.rows)
+        ]
 
 
-def service(request: Request) -> ServiceState:
-    """The FastAPI dependency that hands each route the process's state."""
+@dataclass(frozen=True)
+class LogJob:
+    """One answered request, as the writer thread logs it."""
+
+    request_id: str
+    at: str
+    rows: list[dict[str, Any]]
+    ids: list[Any]
+    answer: Scored
+
+
+async def service(request: Request) -> ServiceState:
+    """The FastAPI dependency that hands each route the process's state (async: FastAPI
+    runs a sync dependency in a thread pool, a hop that costs more than the route)."""
     state: ServiceState = request.app.state.service
     return state
 
 
 def example_frame(input_schema: list[InputField]) -> pd.DataFrame:
+    """One plausible record as a frame."""
+    return pd.DataFrame([example_record(input_schema)])
+
+
+def example_record(input_schema: list[InputField]) -> dict[str, Any]:
     """One plausible record: mid-range numbers, the first known category."""
     row: dict[str, Any] = {}
     for column in input_schema:
@@ -147,4 +177,4 @@ def example_frame(input_schema: list[InputField]) -> pd.DataFrame:
             row[column.name] = column.max
         else:
             row[column.name] = column.categories[0] if column.categories else None
-    return pd.DataFrame([row])
+    return row

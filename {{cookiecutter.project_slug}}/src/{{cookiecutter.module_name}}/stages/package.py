@@ -27,11 +27,16 @@ def main() -> None:
         read_json(paths.METRICS_DIR / "evaluate.json"),
         Verdict.read(paths.VERDICT),
     )
-    saved = artifact.save(
-        paths.PACKAGE_DIR,
-        packaging.pipeline_of(artifact.read_model(paths.PREPROCESSOR), model),
-        content,
-    )
+    pipeline = packaging.pipeline_of(artifact.read_model(paths.PREPROCESSOR), model)
+    # The compiled path must score the test split and the production batch exactly as
+    # the scikit-learn pipeline does, before anything is written.
+    batches = {
+        "test": read_table(paths.prepared("test")),
+        "production": read_table(paths.RAW_PRODUCTION),
+    }
+    scoring = packaging.scoring_path(pipeline, content, batches)
+    content = content.model_copy(update={"scoring_path": scoring})
+    saved = artifact.save(paths.PACKAGE_DIR, pipeline, content)
     features = read_table(paths.features("test")).drop(columns=[params.problem.target])
     packaging.check_round_trip(
         artifact.load(paths.PACKAGE_DIR),
@@ -42,7 +47,7 @@ def main() -> None:
         read_table(paths.prepared("test")),
     )
     state = packaging.verdict_state(saved.verdict)
-    print(f"packaged model {saved.version}; evaluation verdict {state}")
+    print(f"packaged model {saved.version} (scores through {scoring}); evaluation verdict {state}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,290 @@
+"""The compiled scoring path (models/compiled.py) scores exactly as the scikit-learn
+pipeline does, for every task and candidate family, on awkward inputs; package proves
+it and refuses one that disagrees; a step it does not know falls back to scikit-learn."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from {{ cookiecutter.module_name }}.config import (
+    Params,
+    parse_params,
+)
+from {{ cookiecutter.module_name }}.contracts import (
+    PackageContent,
+    PackagedPolicy,
+)
+from {{ cookiecutter.module_name }}.data.demo import (
+    generate,
+)
+from {{ cookiecutter.module_name }}.data.prepare import (
+    clean,
+)
+from {{ cookiecutter.module_name }}.errors import (
+    ArtifactError,
+    DataError,
+)
+from {{ cookiecutter.module_name }}.features.pipeline import (
+    as_model_input,
+    build_preprocessor,
+    timestamp_inputs,
+)
+from {{ cookiecutter.module_name }}.models import (
+    artifact,
+    factory,
+    packaging,
+)
+from {{ cookiecutter.module_name }}.models.compiled import (
+    NotCompilable,
+    NumericBlock,
+)
+from {{ cookiecutter.module_name }}.serving import (
+    batch,
+    loading,
+)
+
+PROBLEMS = ("churn", "plan_change", "spend")
+FAMILIES = {
+    "lightgbm": ("model.n_estimators=40",),
+    "hist_gb": ("model.max_iter=40",),
+    "linear": (),
+    "dummy": (),
+}
+DERIVED = [
+    {"name": "per_product", "kind": "ratio", "numerator": "monthly_charges",
+     "denominator": "num_products"},
+    {"name": "weekday", "kind": "day_of_week", "column": "snapshot_date"},
+    {"name": "since_login", "kind": "days_between", "start": "last_login_date",
+     "end": "snapshot_date"},
+]  # fmt: skip
+PLAN_SPELLINGS = {"basic": " Basic", "premium": "PREMIUM  "}
+
+
+def params_for(example_params: Callable[..., Params], *overrides: str, **features: Any) -> Params:
+    raw = example_params(*overrides).model_dump(mode="json")
+    raw["features"].update({"derived": DERIVED, "min_category_frequency": 30, **features})
+    raw["data"]["time_zone"] = "Europe/Berlin"
+    return parse_params(raw)
+
+
+def fitted(params: Params, rows: int = 1500) -> tuple[artifact.Artifact, pd.DataFrame]:
+    """A packaged-like artifact (compiled path on) fitted on demo rows, and a hostile
+    batch to score: gaps, unseen and infrequent categories, aware and naive times."""
+    history, production = generate(params.problem, rows, 400, seed=5)
+    timestamps = timestamp_inputs(params.features, params.data)
+    prepared = clean(history, params.data, params.problem.target, keep=timestamps)
+    inputs = as_model_input(prepared, params.data, params.features)
+    estimator = factory.build(params.model, params.problem)
+    pipeline = packaging.pipeline_of(build_preprocessor(params.features, params.data), estimator)
+    pipeline.fit(inputs, prepared[params.problem.target])
+    policy = {"threshold": 0.3, "expected_value": 0.0, "offset": 1.5}
+    kind = {"binary": "threshold", "multiclass": "expected_value"}.get(
+        params.problem.task, "offset"
+    )
+    # Only what scoring reads.
+    content = PackageContent.model_construct(  # type: ignore[call-arg]
+        problem=params.problem,
+        decision_policy=PackagedPolicy(kind=kind, value=policy[kind]),
+        input_schema=packaging.input_schema(prepared, params.data, timestamps),
+        id_column=params.data.id_column,
+    )
+    return packaging.provisional(pipeline, content), hostile(production, timestamps)
+
+
+def hostile(production: pd.DataFrame, timestamps: list[str]) -> pd.DataFrame:
+    batch = production.reset_index(drop=True).copy()
+    batch.loc[::7, "monthly_charges"] = np.nan
+    batch.loc[::11, "num_products"] = 0  # a zero denominator
+    batch.loc[::5, "plan"] = None
+    batch.loc[3::13, "region"] = "atlantis"  # never seen in training
+    batch.loc[1::17, "payment_method"] = "barter"
+    for column in timestamps:
+        text = pd.to_datetime(batch[column]).dt.strftime("%Y-%m-%dT%H:%M:%S").astype(object)
+        text[::9] = None
+        batch[column] = text
+    return batch
+
+
+def assert_same(packaged: artifact.Artifact, frame: pd.DataFrame) -> None:
+    reference = packaged.reference_scores(frame)
+    compiled = packaged.scores(frame)
+    assert packaged.compiled is not None
+    assert reference.shape == compiled.shape
+    np.testing.assert_allclose(compiled, reference, rtol=0, atol=1e-6)
+    decided = packaged.decide_from_scores(compiled)
+    expected = packaged.decide_from_scores(reference)
+    if packaged.problem.is_classification:
+        assert (decided == expected).all()
+    else:
+        np.testing.assert_allclose(decided, expected, rtol=0, atol=1e-6)
+
+
+def records_of(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [
+        {
+            str(k): (None if v is None or (isinstance(v, float) and np.isnan(v)) else v)
+            for k, v in r.items()
+        }
+        for r in frame.astype(object).to_dict("records")
+    ]
+
+
+@pytest.mark.parametrize("family", list(FAMILIES))
+@pytest.mark.parametrize("problem", PROBLEMS)
+def test_compiled_scores_match_the_pipeline_for_every_task_and_family(
+    problem: str, family: str, example_params: Callable[..., Params]
+) -> None:
+    params = params_for(example_params, f"problem={problem}", f"model={family}", *FAMILIES[family])
+    packaged, batch = fitted(params)
+    assert_same(packaged, batch)
+    many = packaged.scores_of_records(records_of(batch))
+    np.testing.assert_allclose(many, packaged.reference_scores(batch), rtol=0, atol=1e-6)
+
+
+def test_a_record_scores_as_a_frame_of_it(example_params: Callable[..., Params]) -> None:
+    packaged, batch = fitted(params_for(example_params))
+    for record in records_of(batch.head(25)):
+        one = packaged.scores_of_records([record])
+        assert one.shape == (1, len(packaged.problem.labels))
+        np.testing.assert_allclose(
+            one, packaged.reference_scores(pd.DataFrame([record])), rtol=0, atol=1e-6
+        )
+
+
+def test_normalised_categories_and_infrequent_ones_compile(
+    example_params: Callable[..., Params],
+) -> None:
+    params = params_for(example_params, normalise_categories="lower", min_category_frequency=400)
+    packaged, batch = fitted(params)
+    encoder = packaged.pipeline.named_steps["preprocess"].named_steps["encode"]
+    onehot = encoder.named_transformers_["categorical"].named_steps["encode"]
+    assert any(rare is not None for rare in onehot.infrequent_categories_)
+    batch["plan"] = batch["plan"].map(lambda v: PLAN_SPELLINGS.get(v, v))
+    assert_same(packaged, batch)
+
+
+def test_aware_and_naive_timestamps_compile(example_params: Callable[..., Params]) -> None:
+    packaged, batch = fitted(params_for(example_params))
+    aware = batch.copy()
+    stamps = pd.to_datetime(aware["snapshot_date"]).dt.tz_localize("Asia/Tokyo")
+    aware["snapshot_date"] = stamps.map(lambda t: None if pd.isna(t) else t.isoformat())
+    assert_same(packaged, aware)
+    mixed = records_of(batch.head(4)) + records_of(aware.head(4))  # naive read as UTC
+    np.testing.assert_allclose(
+        packaged.scores_of_records(mixed),
+        packaged.reference_scores(pd.DataFrame(mixed)),
+        rtol=0,
+        atol=1e-6,
+    )
+
+
+def test_package_refuses_a_compiled_path_that_disagrees_naming_the_row(
+    example_params: Callable[..., Params],
+) -> None:
+    packaged, batch = fitted(params_for(example_params))
+    packaging.prove_compiled(packaged, "test", batch)  # agrees as compiled
+    assert packaged.compiled is not None
+    numeric = packaged.compiled.blocks[0]
+    assert isinstance(numeric, NumericBlock) and numeric.mean is not None
+    numeric.mean[:] = numeric.mean + 0.5  # one fitted parameter, off by half a unit
+    gaps = np.abs(packaged.scores(batch) - packaged.reference_scores(batch)).max(axis=1)
+    first_gap = int(np.flatnonzero(gaps > 1e-6)[0])
+    with pytest.raises(ArtifactError) as refused:
+        packaging.prove_compiled(packaged, "test", batch)
+    message = str(refused.value)
+    assert "\n" not in message
+    assert f"test row {first_gap} (index {first_gap}, customer_id=" in message
+    assert repr(batch["customer_id"].iloc[first_gap]) in message
+    assert "refusing to package" in message
+
+
+class Doubler(TransformerMixin, BaseEstimator):
+    """A user's own step: the compiler has no NumPy form of it."""
+
+    def fit(self, frame: pd.DataFrame, target: Any = None) -> Doubler:
+        return self
+
+    def transform(self, frame: pd.DataFrame) -> pd.DataFrame:
+        return frame * 2
+
+
+def test_a_custom_transformer_falls_back_to_scikit_learn(
+    example_params: Callable[..., Params], capsys: pytest.CaptureFixture[str]
+) -> None:
+    packaged, batch = fitted(params_for(example_params))
+    encoder = packaged.pipeline.named_steps["preprocess"].named_steps["encode"]
+    encoder.named_transformers_["numeric"].steps.insert(0, ("double", Doubler()))
+    content = PackageContent.model_construct(**dict(packaged.metadata))
+    with pytest.raises(NotCompilable, match="Doubler"):
+        _ = packaging.provisional(packaged.pipeline, content).compiled
+    assert packaging.scoring_path(packaged.pipeline, content, {"test": batch}) == "scikit-learn"
+    said = capsys.readouterr().out.strip().splitlines()
+    assert said == [said[0]] and "scoring through scikit-learn" in said[0]
+    assert "Doubler" in said[0]
+
+
+def test_the_demo_package_scores_through_the_proven_compiled_path(pipeline_run: Path) -> None:
+    packaged = artifact.load(pipeline_run / "models/package")
+    assert packaged.metadata.scoring_path == "compiled"
+    test = pd.read_parquet(pipeline_run / "data/prepared/test.parquet")
+    assert_same(packaged, test)
+    old = artifact.Artifact(
+        packaged.pipeline, packaged.metadata.model_copy(update={"scoring_path": "scikit-learn"})
+    )
+    assert old.compiled is None
+    np.testing.assert_array_equal(old.scores(test), packaged.reference_scores(test))
+
+
+@pytest.mark.parametrize("suffix", ["csv", "parquet"])
+def test_batch_scoring_streams_to_the_same_output_as_the_scikit_learn_path(
+    pipeline_run: Path, tmp_path: Path, suffix: str
+) -> None:
+    served = loading.from_dir(pipeline_run / "models/package")
+    assert served.artifact.compiled is not None
+    reference = loading.ServedModel(
+        artifact.Artifact(
+            served.artifact.pipeline,
+            served.artifact.metadata.model_copy(update={"scoring_path": "scikit-learn"}),
+        ),
+        served.version,
+        served.source,
+    )
+    source = tmp_path / f"batch.{suffix}"
+    production = pd.read_parquet(pipeline_run / "data/raw/production.parquet")
+    production.to_csv(source, index=False) if suffix == "csv" else production.to_parquet(source)
+    fast, slow = tmp_path / "fast.parquet", tmp_path / "slow.parquet"
+    assert batch.score(served, str(source), fast, chunk_rows=333) == len(production)
+    assert batch.score(reference, str(source), slow, chunk_rows=333) == len(production)
+    got, expected = pd.read_parquet(fast), pd.read_parquet(slow)
+    assert list(got.columns) == list(expected.columns)
+    assert got["decision"].tolist() == expected["decision"].tolist()
+    scores = [c for c in got.columns if c.startswith("score_")]
+    np.testing.assert_allclose(got[scores], expected[scores], rtol=0, atol=1e-6)
+    id_column = served.artifact.metadata.id_column
+    if id_column:
+        assert got[id_column].astype(str).tolist() == production[id_column].astype(str).tolist()
+
+
+def test_a_csv_value_that_is_not_a_number_is_one_line_naming_the_file(
+    pipeline_run: Path, tmp_path: Path
+) -> None:
+    served = loading.from_dir(pipeline_run / "models/package")
+    numeric = next(f.name for f in served.artifact.metadata.input_schema if f.kind == "numeric")
+    production = pd.read_parquet(pipeline_run / "data/raw/production.parquet").head(50)
+    production[numeric] = production[numeric].astype(object)
+    production.loc[40, numeric] = "twelve"
+    source = tmp_path / "broken.csv"
+    production.to_csv(source, index=False)
+    output = tmp_path / "scored.parquet"
+    with pytest.raises(DataError) as refused:
+        batch.score(served, str(source), output, chunk_rows=10)
+    assert str(source) in str(refused.value) and "\n" not in str(refused.value)
+    assert f"column {numeric!r}" in str(refused.value) and "twelve" in str(refused.value)
+    assert not output.exists()
