@@ -158,6 +158,22 @@ def test_a_record_scores_as_a_frame_of_it(example_params: Callable[..., Params])
         )
 
 
+@pytest.mark.parametrize(
+    ("column", "value"), [("monthly_charges", "lots"), ("snapshot_date", "last tuesday")]
+)
+def test_a_bad_record_value_is_refused_as_in_a_frame(
+    example_params: Callable[..., Params], column: str, value: str
+) -> None:
+    packaged, batch = fitted(params_for(example_params))
+    record = {**records_of(batch.head(1))[0], column: value}
+    with pytest.raises(DataError) as from_frame:
+        packaged.reference_scores(pd.DataFrame([record]))
+    with pytest.raises(DataError) as from_record:
+        packaged.scores_of_records([record])
+    assert str(from_record.value) == str(from_frame.value)
+    assert column in str(from_record.value) and value in str(from_record.value)
+
+
 def test_normalised_categories_and_infrequent_ones_compile(
     example_params: Callable[..., Params],
 ) -> None:

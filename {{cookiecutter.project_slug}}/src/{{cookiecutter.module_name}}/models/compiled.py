@@ -29,7 +29,6 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from ..errors import DataError
 from ..features.derived import Derived, local_times
 from ..features.inputs import _is_number, _number_text, category_text, numbers, times
 from ..features.normalise import CategoryNormaliser
@@ -100,12 +99,10 @@ def columns_of_records(records: list[dict[str, Any]], kinds: Kinds) -> Columns:
 def number(value: Any, column: str) -> float:
     if value is None:
         return math.nan
-    try:
+    if isinstance(value, int | float):  # bool too: pandas reads True as 1.0
         return float(value)
-    except (TypeError, ValueError):
-        raise DataError(
-            f"column {column!r}: 1 value(s) are not numbers, e.g. {[str(value)]}"
-        ) from None
+    # Text and anything else: pandas' own parsing, so "1_000" fails here as it does there.
+    return float(numbers(pd.Series([value], dtype=object), column).iloc[0])
 
 
 def category(value: Any) -> str | None:
@@ -139,10 +136,9 @@ def parse_time(value: Any, column: str) -> datetime | None:
         return value
     try:
         return datetime.fromisoformat(str(value))
-    except ValueError:
-        raise DataError(
-            f"column {column!r}: 1 value(s) are not ISO 8601 timestamps, e.g. {[str(value)]}"
-        ) from None
+    except ValueError:  # ISO 8601 forms Python does not read: pandas decides, as typed_inputs
+        parsed = times(pd.Series([value], dtype=object), column).iloc[0]
+        return None if pd.isna(parsed) else parsed.to_pydatetime()
 
 
 # --- the compiled steps --------------------------------------------------------------
@@ -187,7 +183,6 @@ class CategoricalBlock:
     def fill(self, columns: Columns, out: np.ndarray) -> None:
         """Write the one-hot columns into `out` (zeros where no category matches)."""
         out[:] = 0.0
-        rows = np.arange(len(columns))
         for index, name in enumerate(self.columns):
             known, unknown = self.positions[index], self.unknown[index]
             values = columns[name]
@@ -197,8 +192,8 @@ class CategoricalBlock:
                 codes, distinct = pd.factorize(values, use_na_sentinel=False)
                 found = [known.get(self.text(value), unknown) for value in distinct]
                 position = np.asarray(found, dtype=np.int64)[codes]
-            hit = position >= 0
-            out[rows[hit], position[hit]] = 1.0
+            for column in set(known.values()):  # one comparison per output column
+                out[:, column] = position == column
 
     def text(self, value: Any) -> str:
         if not isinstance(value, str):  # None, NaN or NA: category text is always str
