@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import statistics
 from typing import Any
 
@@ -55,29 +56,11 @@ def markdown(report: dict[str, Any]) -> str:
         for size, figures in report["noop"].items():
             lines.append(f"| {int(size):,} | {_s(figures['dvc_repro'])} | {_s(figures['dvc_status'])} |")
         lines.append("")
-    if "serving" in report:
-        s = report["serving"]
-        lines += ["## Serving (HTTP on loopback, sequential) against in-process predict", "",
-                  "| records | HTTP p50 | HTTP p99 | in-process p50 | in-process p99 |",
-                  "|---:|---:|---:|---:|---:|"]
-        for size in (1, 100):
-            h, p = s[f"http_{size}"], s[f"in_process_{size}"]
-            lines.append(f"| {size} | {h['p50_ms']:.1f} ms | {h['p99_ms']:.1f} ms | "
-                         f"{p['p50_ms']:.1f} ms | {p['p99_ms']:.1f} ms |")
-        t = s["throughput"]
-        lines += ["", f"Throughput, 1 record per request, {t['concurrency']} clients: "
-                  f"{t['requests_per_s']:.0f} requests/s ({t['requests']} requests).", ""]
-    if "batch" in report:
-        b = report["batch"]
-        rate = lambda v: f"{b['rows'] / statistics.median(v):,.0f} rows/s" if v else "n/a"  # noqa: E731
-        lines += [f"## Batch scoring, {b['rows']:,} rows", "",
-                  "| path | time | rate |", "|---|---:|---:|"]
-        for key, label in (("batch_command", "batch.score (read, validate, predict, write Parquet)"),
-                           ("pipeline_predict", "artifact.scores in memory (types, preprocess, predict)"),
-                           ("preprocess_only", "preprocessing alone"),
-                           ("raw_booster_predict", "raw LightGBM booster on the prepared matrix")):
-            lines.append(f"| {label} | {_s(b.get(key))} | {rate(b.get(key))} |")
-        lines.append("")
+    for key, title in (("serving", "Serving detail (probe_serving.py)"),
+                       ("batch", "Batch scoring detail (probe_batch.py)"),
+                       ("drift", "Drift detail (probe_drift.py)")):
+        if key in report:  # the curated tables are in benchmarks/README.md
+            lines += [f"## {title}", "", "```json", json.dumps(report[key], indent=1), "```", ""]
     for key, title, ours, floor in (("gates", "Raw data gate: GX checkpoint against plain pandas",
                                      "gx_checkpoint", "plain_pandas"),
                                     ("monitor", "Drift: the monitor against a plain SciPy pass",
