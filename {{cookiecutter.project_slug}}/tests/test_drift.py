@@ -9,9 +9,9 @@ from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
 from {{ cookiecutter.module_name }}.config import (
+    MonitorConfig,
     Params,
 )
-from {{ cookiecutter.module_name }}.config import MonitorConfig
 from {{ cookiecutter.module_name }}.contracts import DriftRecord
 from {{ cookiecutter.module_name }}.monitoring.drift import (
     ReferenceProfile,
@@ -112,13 +112,17 @@ def _plain_drift(
             statistic = float(stats.ks_2samp(ref_values, cur_values).pvalue)
         edges = np.unique(np.quantile(ref_values, np.linspace(0, 1, 11)))
         edges[0], edges[-1] = -np.inf, np.inf
-        ref_share = np.histogram(ref_values, edges)[0] / max(len(ref_values), 1)
-        cur_share = np.histogram(cur_values, edges)[0] / max(len(cur_values), 1)
+        ref_share: np.ndarray = np.histogram(ref_values, edges)[0] / max(len(ref_values), 1)
+        cur_share: np.ndarray = np.histogram(cur_values, edges)[0] / max(len(cur_values), 1)
     else:
         ref_text, cur_text = ref.astype(str), cur.astype(str)
         categories = sorted(set(ref_text.unique()) | set(cur_text.unique()))
-        ref_share = ref_text.value_counts(normalize=True).reindex(categories, fill_value=0).to_numpy()
-        cur_share = cur_text.value_counts(normalize=True).reindex(categories, fill_value=0).to_numpy()
+        ref_share = (
+            ref_text.value_counts(normalize=True).reindex(categories, fill_value=0).to_numpy()
+        )
+        cur_share = (
+            cur_text.value_counts(normalize=True).reindex(categories, fill_value=0).to_numpy()
+        )
         if large:
             test, threshold = "jensenshannon", cfg.jensenshannon_threshold
             statistic = float(jensenshannon(ref_share + 1e-4, cur_share + 1e-4))
@@ -150,7 +154,9 @@ def _with_nans(rng: np.random.Generator, values: np.ndarray, rate: float) -> pd.
     return series.mask(rng.random(len(series)) < rate)
 
 
-def _mixed_frame(rng: np.random.Generator, rows: int, shift: float, labels: list[str]) -> pd.DataFrame:
+def _mixed_frame(
+    rng: np.random.Generator, rows: int, shift: float, labels: list[str]
+) -> pd.DataFrame:
     """Continuous, heavy-tied and few-distinct numerics, text and pandas categoricals, with NaNs."""
     return pd.DataFrame(
         {

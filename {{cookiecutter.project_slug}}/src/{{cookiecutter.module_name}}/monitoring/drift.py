@@ -58,7 +58,9 @@ class NumericProfile:
             test, threshold = "ks_p_value", cfg.p_value_threshold
             statistic = float(stats.ks_2samp(self.values, cur).pvalue)
         psi = _psi(self.shares, _bin_shares(cur, self.edges))
-        return _record(self.column, "numeric", test, statistic, threshold, psi, self.null_rate, current)
+        return _record(
+            self.column, "numeric", test, statistic, threshold, psi, self.null_rate, current
+        )
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,9 @@ class CategoricalProfile:
         new = [c for c, r in zip(categories, ref_share, strict=True) if r == 0]
         missing = [c for c, s in zip(categories, cur_share, strict=True) if s == 0]
         psi = _psi(ref_share, cur_share)
-        record = _record(self.column, "categorical", test, statistic, threshold, psi, self.null_rate, current)
+        record = _record(
+            self.column, "categorical", test, statistic, threshold, psi, self.null_rate, current
+        )
         return record.model_copy(update={"new_categories": new, "missing_categories": missing})
 
 
@@ -101,7 +105,9 @@ def profile_column(
     if numeric and _distinct_sorted(values) > FEW_DISTINCT:
         edges = np.unique(np.quantile(values, np.linspace(0, 1, PSI_BINS + 1)))[1:-1]
         shares = _bin_shares(values, edges)
-        return NumericProfile(column, values, float(np.std(values)), edges, shares, null_rate, large)
+        return NumericProfile(
+            column, values, float(np.std(values)), edges, shares, null_rate, large
+        )
     return CategoricalProfile(column, _label_counts(reference), null_rate, large)
 
 

@@ -52,6 +52,7 @@ def window_drifts(
     `reference`: the reference table, or its profile when the caller has it; it is
     profiled once for all windows.
     """
+
     @cache
     def profile() -> ReferenceProfile:  # profiled on first use, then shared by every window
         if isinstance(reference, ReferenceProfile):
