@@ -7,8 +7,10 @@ the same script, with the other interpreter, times each side on the same files:
     <generated-env>/bin/python benchmarks/drift_vs_evidently.py ours --render <rendered repo> --out build/bench
     <pandas-2 venv with evidently>/bin/python benchmarks/drift_vs_evidently.py evidently --out build/bench
 
-Each figure is the median of --repeats runs, with min and max. 20 columns: 15
-numeric, 5 categorical; the current batch has 3 numeric and 1 categorical shifted.
+probe_drift.py runs both sides and a plain SciPy floor in one go (and builds
+the Evidently venv from evidently-requirements.txt). Each figure is the median
+of --repeats runs, with min and max. 20 columns: 15 numeric, 5 categorical; the
+current batch has 3 numeric and 1 categorical shifted.
 """
 
 from __future__ import annotations

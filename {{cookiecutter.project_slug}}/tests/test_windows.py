@@ -14,6 +14,7 @@ from {{ cookiecutter.module_name }}.config import (
     Params,
 )
 from {{ cookiecutter.module_name }}.monitoring.drift import (
+    ReferenceProfile,
     dataset_drift,
 )
 from {{ cookiecutter.module_name }}.monitoring.windows import (
@@ -117,3 +118,19 @@ def test_a_batch_without_time_reuses_the_whole_batch_drift(
     (window,) = window_drifts(reference, current, untimed, monitor, lambda f: None, whole)
     assert window.start == WHOLE_BATCH and window.drifted == [d.column for d in whole if d.drifted]
     assert window.dataset_drift and window.rows == len(current)
+
+
+def test_windows_share_one_reference_profile(
+    setup: tuple[DataConfig, MonitorConfig, pd.DataFrame],
+) -> None:
+    """A profile passed in gives the windows the drift the reference table gives,
+    which is each window's drift computed from scratch."""
+    data, monitor, reference = setup
+    current = batch(np.random.default_rng(5), {1, 3})
+    profile = ReferenceProfile.of(reference, data.numeric, data.categorical, monitor)
+    from_profile = window_drifts(profile, current, data, monitor, lambda frame: None)
+    assert from_profile == window_drifts(reference, current, data, monitor, lambda frame: None)
+    for window, (_, frame) in zip(from_profile, cut(current, "when", monitor.window), strict=True):
+        drifts = dataset_drift(reference, frame, data.numeric, data.categorical, monitor)
+        assert window.drifted == [d.column for d in drifts if d.drifted]
+    assert [bool(w.drifted) for w in from_profile] == [False, True, False, True]

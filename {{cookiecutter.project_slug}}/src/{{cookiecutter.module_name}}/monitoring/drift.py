@@ -7,9 +7,19 @@ distances (Wasserstein normalised by the reference's standard deviation,
 Jensen-Shannon), because on large samples every trivial shift is "significant".
 Numbers with at most 5 distinct values are treated as categories. PSI is
 reported for every column as a familiar second opinion.
+
+The reference is profiled once (sorted values, quantile edges, category counts)
+and reused for the whole batch and every time window; columns are compared on a
+thread pool, since NumPy's sorts and Arrow's counts release the GIL.
 """
 
 from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -20,53 +30,117 @@ from ..config import MonitorConfig
 from ..contracts import DriftRecord
 
 EPSILON = 1e-4
+FEW_DISTINCT = 5
+PSI_BINS = 10
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+
+@dataclass(frozen=True)
+class NumericProfile:
+    """A numeric reference column: its sorted non-null values and PSI bins."""
+
+    column: str
+    values: np.ndarray
+    std: float
+    edges: np.ndarray  # the PSI bins' inner edges (the outer ones are -inf and inf)
+    shares: np.ndarray
+    null_rate: float
+    large: bool
+
+    def compare(self, current: pd.Series, cfg: MonitorConfig) -> DriftRecord:
+        cur = _sorted_non_null(current)
+        if self.large:
+            test, threshold = "wasserstein_normed", cfg.wasserstein_threshold
+            statistic = _wasserstein_sorted(self.values, cur) / max(self.std, EPSILON)
+        else:
+            test, threshold = "ks_p_value", cfg.p_value_threshold
+            statistic = float(stats.ks_2samp(self.values, cur).pvalue)
+        psi = _psi(self.shares, _bin_shares(cur, self.edges))
+        return _record(
+            self.column, "numeric", test, statistic, threshold, psi, self.null_rate, current
+        )
+
+
+@dataclass(frozen=True)
+class CategoricalProfile:
+    """A categorical reference column (or a number with few values): its label counts."""
+
+    column: str
+    counts: pd.Series  # label (as text) -> rows
+    null_rate: float
+    large: bool
+
+    def compare(self, current: pd.Series, cfg: MonitorConfig) -> DriftRecord:
+        cur_counts = _label_counts(current)
+        categories = sorted(set(self.counts.index) | set(cur_counts.index))
+        ref_share, cur_share = _shares(self.counts, categories), _shares(cur_counts, categories)
+        if self.large:
+            test, threshold = "jensenshannon", cfg.jensenshannon_threshold
+            statistic = float(jensenshannon(ref_share + EPSILON, cur_share + EPSILON))
+        else:
+            test, threshold = "chi2_p_value", cfg.p_value_threshold
+            rows = int(cur_counts.sum())
+            expected = (ref_share + EPSILON) / (ref_share + EPSILON).sum() * rows
+            statistic = float(stats.chisquare(cur_share * rows, expected).pvalue)
+        new = [c for c, r in zip(categories, ref_share, strict=True) if r == 0]
+        missing = [c for c, s in zip(categories, cur_share, strict=True) if s == 0]
+        psi = _psi(ref_share, cur_share)
+        record = _record(
+            self.column, "categorical", test, statistic, threshold, psi, self.null_rate, current
+        )
+        return record.model_copy(update={"new_categories": new, "missing_categories": missing})
+
+
+ColumnProfile = NumericProfile | CategoricalProfile
+
+
+def profile_column(
+    column: str, reference: pd.Series, cfg: MonitorConfig, numeric: bool
+) -> ColumnProfile:
+    null_rate = float(reference.isna().mean())
+    values = _sorted_non_null(reference) if numeric else np.empty(0)
+    large = int(reference.notna().sum()) > cfg.large_sample_rows
+    if numeric and _distinct_sorted(values) > FEW_DISTINCT:
+        edges = np.unique(np.quantile(values, np.linspace(0, 1, PSI_BINS + 1)))[1:-1]
+        shares = _bin_shares(values, edges)
+        return NumericProfile(
+            column, values, float(np.std(values)), edges, shares, null_rate, large
+        )
+    return CategoricalProfile(column, _label_counts(reference), null_rate, large)
+
+
+@dataclass(frozen=True)
+class ReferenceProfile:
+    """The reference profiled once, compared with any number of batches or windows."""
+
+    columns: list[ColumnProfile]
+    cfg: MonitorConfig
+
+    @classmethod
+    def of(
+        cls,
+        reference: pd.DataFrame,
+        numeric: list[str],
+        categorical: list[str],
+        cfg: MonitorConfig,
+    ) -> ReferenceProfile:
+        columns = [*numeric, *categorical]
+        profiles = _parallel(
+            lambda column: profile_column(column, reference[column], cfg, column in numeric),
+            columns,
+        )
+        return cls(profiles, cfg)
+
+    def compare(self, current: pd.DataFrame) -> list[DriftRecord]:
+        return _parallel(lambda p: p.compare(current[p.column], self.cfg), self.columns)
 
 
 def feature_drift(
     column: str, reference: pd.Series, current: pd.Series, cfg: MonitorConfig, numeric: bool
 ) -> DriftRecord:
-    ref, cur = reference.dropna(), current.dropna()
-    is_numeric = numeric and ref.nunique() > 5
-    large = len(ref) > cfg.large_sample_rows
-    if is_numeric:
-        ref_values, cur_values = ref.to_numpy(float), cur.to_numpy(float)
-        if large:
-            test, threshold = "wasserstein_normed", cfg.wasserstein_threshold
-            statistic = stats.wasserstein_distance(ref_values, cur_values) / max(
-                float(np.std(ref_values)), EPSILON
-            )
-        else:
-            test, threshold = "ks_p_value", cfg.p_value_threshold
-            statistic = float(stats.ks_2samp(ref_values, cur_values).pvalue)
-        psi = _psi(*_numeric_histograms(ref_values, cur_values))
-        new, missing = [], []
-    else:
-        ref_share, cur_share, categories = _category_shares(ref.astype(str), cur.astype(str))
-        if large:
-            test, threshold = "jensenshannon", cfg.jensenshannon_threshold
-            statistic = float(jensenshannon(ref_share + EPSILON, cur_share + EPSILON))
-        else:
-            test, threshold = "chi2_p_value", cfg.p_value_threshold
-            expected = (ref_share + EPSILON) / (ref_share + EPSILON).sum() * len(cur)
-            observed = cur_share * len(cur)
-            statistic = float(stats.chisquare(observed, expected).pvalue)
-        psi = _psi(ref_share, cur_share)
-        new = [c for c, r in zip(categories, ref_share, strict=True) if r == 0]
-        missing = [c for c, s in zip(categories, cur_share, strict=True) if s == 0]
-    drifted = statistic < threshold if test.endswith("p_value") else statistic > threshold
-    return DriftRecord(
-        column=column,
-        kind="numeric" if is_numeric else "categorical",
-        test=test,
-        statistic=round(float(statistic), 6),
-        threshold=threshold,
-        drifted=bool(drifted),
-        psi=round(psi, 6),
-        null_rate_reference=round(float(reference.isna().mean()), 6),
-        null_rate_current=round(float(current.isna().mean()), 6),
-        new_categories=new,
-        missing_categories=missing,
-    )
+    return profile_column(column, reference, cfg, numeric).compare(current, cfg)
 
 
 def dataset_drift(
@@ -76,27 +150,83 @@ def dataset_drift(
     categorical: list[str],
     cfg: MonitorConfig,
 ) -> list[DriftRecord]:
-    return [
-        feature_drift(column, reference[column], current[column], cfg, column in numeric)
-        for column in [*numeric, *categorical]
-    ]
+    return ReferenceProfile.of(reference, numeric, categorical, cfg).compare(current)
 
 
-def _numeric_histograms(
-    ref: np.ndarray, cur: np.ndarray, bins: int = 10
-) -> tuple[np.ndarray, np.ndarray]:
-    edges = np.unique(np.quantile(ref, np.linspace(0, 1, bins + 1)))
-    edges[0], edges[-1] = -np.inf, np.inf
-    ref_counts = np.histogram(ref, edges)[0] / max(len(ref), 1)
-    cur_counts = np.histogram(cur, edges)[0] / max(len(cur), 1)
-    return ref_counts, cur_counts
+def _parallel(work: Callable[[Item], Result], items: Iterable[Item]) -> list[Result]:
+    items = list(items)
+    if len(items) < 2:
+        return [work(item) for item in items]
+    with ThreadPoolExecutor(min(len(items), os.cpu_count() or 1)) as pool:
+        return list(pool.map(work, items))
 
 
-def _category_shares(ref: pd.Series, cur: pd.Series) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    categories = sorted(set(ref.unique()) | set(cur.unique()))
-    ref_share = ref.value_counts(normalize=True).reindex(categories, fill_value=0).to_numpy(float)
-    cur_share = cur.value_counts(normalize=True).reindex(categories, fill_value=0).to_numpy(float)
-    return ref_share, cur_share, categories
+def _record(
+    column: str,
+    kind: str,
+    test: str,
+    statistic: float,
+    threshold: float,
+    psi: float,
+    null_rate_reference: float,
+    current: pd.Series,
+) -> DriftRecord:
+    drifted = statistic < threshold if test.endswith("p_value") else statistic > threshold
+    return DriftRecord(
+        column=column,
+        kind=kind,
+        test=test,
+        statistic=round(float(statistic), 6),
+        threshold=threshold,
+        drifted=bool(drifted),
+        psi=round(psi, 6),
+        null_rate_reference=round(null_rate_reference, 6),
+        null_rate_current=round(float(current.isna().mean()), 6),
+    )
+
+
+def _sorted_non_null(series: pd.Series) -> np.ndarray:
+    values = np.sort(series.to_numpy(dtype=float, na_value=np.nan))
+    return values[: np.searchsorted(values, np.nan)]  # NaN sorts last
+
+
+def _distinct_sorted(values: np.ndarray) -> int:
+    return int(np.count_nonzero(values[1:] != values[:-1])) + 1 if len(values) else 0
+
+
+def _wasserstein_sorted(u: np.ndarray, v: np.ndarray) -> float:
+    """SciPy's `wasserstein_distance` on sorted samples, as the area between the two
+    quantile functions: both are steps, at i/n for u and j/m for v, so the merged steps
+    are placed by integer arithmetic (in units of 1/(n*m)) instead of a sort."""
+    n, m = len(u), len(v)
+    if not n or not m:
+        return float(stats.wasserstein_distance(u, v))  # SciPy's error for an empty sample
+    i, j = np.arange(1, n + 1, dtype=np.int64), np.arange(1, m + 1, dtype=np.int64)
+    ends = np.empty(n + m, dtype=np.int64)
+    ends[(i - 1) + (i * m - 1) // n] = i * m  # after the v-steps strictly before it
+    ends[(j - 1) + (j * n) // m] = j * n  # after the u-steps up to and at it
+    widths = np.diff(ends, prepend=0)
+    gaps = np.abs(u[(ends - 1) // m] - v[(ends - 1) // n])  # both quantiles on (start, end]
+    return float(np.sum(widths * gaps)) / (n * m)  # not np.dot: BLAS threads fight the pool
+
+
+def _bin_shares(sorted_values: np.ndarray, inner_edges: np.ndarray) -> np.ndarray:
+    """`np.histogram` shares over [-inf, *inner_edges, inf] for sorted values."""
+    below = np.searchsorted(sorted_values, inner_edges, side="left")
+    counts = np.diff(np.concatenate([[0], below, [len(sorted_values)]]))
+    return counts / max(len(sorted_values), 1)
+
+
+def _label_counts(series: pd.Series) -> pd.Series:
+    """Non-null rows per label as text (as `astype(str)` would name them), counted once."""
+    counts = series.value_counts(dropna=True)
+    counts = counts[counts > 0]  # a categorical dtype lists unobserved categories too
+    counts.index = counts.index.astype(str)
+    return counts.groupby(level=0).sum() if counts.index.has_duplicates else counts
+
+
+def _shares(counts: pd.Series, categories: list[str]) -> np.ndarray:
+    return counts.reindex(categories, fill_value=0).to_numpy(float) / max(int(counts.sum()), 1)
 
 
 def _psi(ref_share: np.ndarray, cur_share: np.ndarray) -> float:

@@ -130,7 +130,8 @@ def summarise(
         target if target in current.columns else None,
         keep=params.features.derived_inputs,
     )
-    drifts = drift.dataset_drift(reference, current, data.numeric, data.categorical, params.monitor)
+    profile = drift.ReferenceProfile.of(reference, data.numeric, data.categorical, params.monitor)
+    drifts = profile.compare(current)
     drifted = [d.column for d in drifts if d.drifted]
     ref_signal, cur_signal = (
         prediction_signal(packaged, reference),
@@ -150,7 +151,7 @@ def summarise(
         return measured.current_value_per_1000 if measured else None
 
     by_window = windows.window_drifts(
-        reference, current, data, params.monitor, window_value, whole_batch=drifts
+        profile, current, data, params.monitor, window_value, whole_batch=drifts
     )
     summary = MonitorSummary.model_validate(
         {

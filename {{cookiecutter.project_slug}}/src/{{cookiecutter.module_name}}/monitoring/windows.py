@@ -10,13 +10,14 @@ Without a time column the whole batch is one window.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from typing import cast
 
 import pandas as pd
 
 from ..config import DataConfig, MonitorConfig
 from ..contracts import DriftRecord, WindowRecord
-from .drift import dataset_drift
+from .drift import ReferenceProfile
 
 WHOLE_BATCH = "whole batch"
 
@@ -37,7 +38,7 @@ def cut(
 
 
 def window_drifts(
-    reference: pd.DataFrame,
+    reference: pd.DataFrame | ReferenceProfile,
     current: pd.DataFrame,
     data: DataConfig,
     cfg: MonitorConfig,
@@ -48,14 +49,23 @@ def window_drifts(
 
     `whole_batch`: the batch's drift when the caller has it, reused when the batch
     is a single window (no time column) instead of being computed twice.
+    `reference`: the reference table, or its profile when the caller has it; it is
+    profiled once for all windows.
     """
+
+    @cache
+    def profile() -> ReferenceProfile:  # profiled on first use, then shared by every window
+        if isinstance(reference, ReferenceProfile):
+            return reference
+        return ReferenceProfile.of(reference, data.numeric, data.categorical, cfg)
+
     results = []
     for start, frame in cut(current, data.time_column, cfg.window):
         judged = len(frame) >= cfg.min_window_rows
         drifts = (
             whole_batch
             if start == WHOLE_BATCH and whole_batch is not None
-            else dataset_drift(reference, frame, data.numeric, data.categorical, cfg)
+            else profile().compare(frame)
         )
         drifted = [d.column for d in drifts if d.drifted]
         share = len(drifted) / len(drifts)
