@@ -4,7 +4,10 @@ them from the raw inputs wherever it runs."""
 
 from __future__ import annotations
 
+import inspect
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,7 +32,9 @@ from {{ cookiecutter.module_name }}.errors import (
     ConfigError,
     DataError,
 )
+from {{ cookiecutter.module_name }}.features import kinds
 from {{ cookiecutter.module_name }}.features.derived import (
+    KINDS,
     DayOfWeek,
     DaysBetween,
     Ratio,
@@ -113,6 +118,36 @@ def test_days_between_counts_days() -> None:
 def test_a_timestamp_that_is_not_iso_is_named() -> None:
     with pytest.raises(DataError, match=r"column 'when'.*not ISO 8601.*'yesterday'"):
         typed_inputs(pd.DataFrame({"when": ["2024-01-01", "yesterday"]}), [], [], ["when"])
+
+
+def test_every_declared_kind_has_a_transformer_that_takes_what_it_declares() -> None:
+    """config.py checks entries against features/kinds.py; the transformers must agree."""
+    assert sorted(KINDS) == sorted(kinds.KINDS)
+    for name, transformer in KINDS.items():
+        declared = kinds.KINDS[name]
+        zone = {"time_zone"} if declared.reads == "timestamp" else set()
+        accepted = set(inspect.signature(transformer).parameters)
+        assert accepted == {"name", *declared.columns, *declared.options, *zone}, name
+        made = (transformer.COLUMNS, transformer.READS, transformer.OUTPUT)
+        assert declared == kinds.Kind(*made, options=declared.options), name
+
+
+def test_configuration_reads_no_transformer_code() -> None:
+    """Stages that only read params (define, ingest, prepare, the raw gates) must not pay
+    for scikit-learn, nor rerun in dvc.yaml when a transformer changes."""
+    check = (
+        "import sys, {{ cookiecutter.module_name }}.config as c; c.load_params(); "
+        "print(sorted(m for m in sys.modules if m.startswith(('sklearn', "
+        "'{{ cookiecutter.module_name }}.features.derived'))))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", check],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parents[1],
+    ).stdout
+    assert loaded.strip() == "[]"
 
 
 def with_derived(example_params: Callable[..., Params], *entries: dict[str, Any]) -> Params:

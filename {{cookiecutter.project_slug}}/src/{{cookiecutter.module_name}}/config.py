@@ -6,7 +6,6 @@ models, so a typo or a missing business number fails at once, naming the key.
 
 from __future__ import annotations
 
-import inspect
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -22,7 +21,7 @@ from pydantic import (
 
 from . import paths
 from .errors import ConfigError
-from .features import derived as derived_kinds
+from .features import kinds as derived_kinds
 from .models import candidates
 
 Task = Literal["binary_classification", "multiclass_classification", "regression"]
@@ -377,12 +376,12 @@ class DerivedFeature(BaseModel):
         return dict(self.model_extra or {})
 
     @property
-    def kind_class(self) -> type[derived_kinds.Derived]:
+    def declared(self) -> derived_kinds.Kind:
         return derived_kinds.KINDS[self.kind]
 
     @property
     def inputs(self) -> list[str]:
-        return [self.arguments[key] for key in self.kind_class.COLUMNS]
+        return [self.arguments[key] for key in self.declared.columns]
 
     @model_validator(mode="after")
     def _a_known_kind_with_its_columns(self) -> DerivedFeature:
@@ -391,14 +390,14 @@ class DerivedFeature(BaseModel):
         if self.kind not in kinds:
             raise ValueError(
                 f"{where}: unknown kind {self.kind!r}; choose from {sorted(kinds)} "
-                "(KINDS in features/derived.py)"
+                "(KINDS in features/kinds.py)"
             )
-        cls = kinds[self.kind]
-        accepted = set(inspect.signature(cls).parameters) - {"name", "time_zone"}
+        declared = kinds[self.kind]
+        accepted = {*declared.columns, *declared.options}
         unknown = sorted(set(self.arguments) - accepted)
         if unknown:
             raise ValueError(f"{where}: kind {self.kind} takes {sorted(accepted)}, not {unknown}")
-        missing = [k for k in cls.COLUMNS if not isinstance(self.arguments.get(k), str)]
+        missing = [k for k in declared.columns if not isinstance(self.arguments.get(k), str)]
         if missing:
             raise ValueError(f"{where}: kind {self.kind} needs the input column(s) {missing}")
         return self
@@ -594,7 +593,7 @@ def _check_derived(params: Params) -> None:
     readable = {"numeric": data.numeric, "feature": data.features, "timestamp": timestamps}
     taken = {*data.features, *timestamps, data.id_column, params.problem.target}
     for entry in params.features.derived:
-        reads = entry.kind_class.READS
+        reads = entry.declared.reads
         for column in entry.inputs:
             if column not in readable[reads]:
                 raise ValueError(

@@ -6,37 +6,44 @@ training, batch scoring, the service and the monitor compute exactly the same
 values from the same raw inputs; a derived feature computed anywhere else would
 be training-serving skew.
 
-To add a kind: write a class like the ones below (constructor arguments are the
-entry's keys in conf/features; `COLUMNS` names those that hold input columns,
-`READS` what they must be in conf/data, `OUTPUT` whether the result is numeric
-or categorical; no state beyond the fitted attributes) and add it to `KINDS`.
-Kinds that read timestamps also receive the data's `time_zone`.
+To add a kind: declare it in features/kinds.py (its columns, what they must be in
+conf/data, its output), then write a class like the ones below, naming that kind
+(constructor arguments are the entry's keys in conf/features; no state beyond the
+fitted attributes), and add it to `KINDS`. Kinds that read timestamps also receive
+the data's `time_zone`.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
-Output = Literal["numeric", "categorical"]
-# What a kind's input columns must be in conf/data: numeric features, any feature,
-# or timestamps (the time column, an event time column).
-Reads = Literal["numeric", "feature", "timestamp"]
+from . import kinds
+from .kinds import Output, Reads
+
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 SECONDS_PER_DAY = 86_400
 
 
 class Derived(TransformerMixin, BaseEstimator):
-    """One derived column named `name`; subclasses define `values`."""
+    """One derived column named `name`; subclasses name their kind and define `values`."""
 
+    KIND: ClassVar[str] = ""
     COLUMNS: ClassVar[tuple[str, ...]] = ()
     OUTPUT: ClassVar[Output] = "numeric"
     READS: ClassVar[Reads] = "numeric"
 
     name: str
+
+    def __init_subclass__(cls, kind: str | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if kind is not None:  # the columns, reads and output declared in features/kinds.py
+            declared = kinds.KINDS[kind]
+            cls.KIND, cls.COLUMNS = kind, declared.columns
+            cls.READS, cls.OUTPUT = declared.reads, declared.output
 
     def inputs(self) -> list[str]:
         return [getattr(self, key) for key in self.COLUMNS]
@@ -61,10 +68,8 @@ class Derived(TransformerMixin, BaseEstimator):
         return np.asarray([self.name], dtype=object)
 
 
-class Ratio(Derived):
+class Ratio(Derived, kind="ratio"):
     """numerator / denominator, e.g. monthly charges per product."""
-
-    COLUMNS = ("numerator", "denominator")
 
     def __init__(self, name: str = "ratio", numerator: str = "", denominator: str = "") -> None:
         self.name = name
@@ -83,7 +88,7 @@ class Ratio(Derived):
         return np.asarray(columns[self.numerator] / np.where(bottom != 0, bottom, np.nan))
 
 
-class DayOfWeek(Derived):
+class DayOfWeek(Derived, kind="day_of_week"):
     """The weekday of a timestamp, as text ("Mon" ... "Sun"); missing stays missing.
 
     Timestamps with a zone are first converted to `time_zone` (the data's
@@ -91,10 +96,6 @@ class DayOfWeek(Derived):
     the same day whether a client sends it with +01:00 or in UTC. Naive
     timestamps are read as already in that zone.
     """
-
-    COLUMNS = ("column",)
-    OUTPUT = "categorical"
-    READS = "timestamp"
 
     def __init__(self, name: str = "day_of_week", column: str = "", time_zone: str | None = None):
         self.name = name
@@ -114,11 +115,8 @@ class DayOfWeek(Derived):
         return np.asarray(np.where(np.isnat(times), None, names))
 
 
-class DaysBetween(Derived):
+class DaysBetween(Derived, kind="days_between"):
     """Days from the `start` timestamp to the `end` one (e.g. an event to the snapshot)."""
-
-    COLUMNS = ("start", "end")
-    READS = "timestamp"
 
     def __init__(
         self,
@@ -151,9 +149,5 @@ def local_times(values: pd.Series, time_zone: str | None) -> pd.Series:
     return times.dt.tz_convert(time_zone or "UTC").dt.tz_localize(None)
 
 
-# The kinds conf/features may name (`kind:` in each `derived` entry).
-KINDS: dict[str, type[Derived]] = {
-    "ratio": Ratio,
-    "day_of_week": DayOfWeek,
-    "days_between": DaysBetween,
-}
+# The transformer of each kind declared in features/kinds.py.
+KINDS: dict[str, type[Derived]] = {kind.KIND: kind for kind in (Ratio, DayOfWeek, DaysBetween)}

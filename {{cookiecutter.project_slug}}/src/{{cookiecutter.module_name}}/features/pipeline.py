@@ -18,7 +18,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from ..config import DataConfig, FeaturesConfig
-from .derived import Derived
+from .derived import KINDS, Derived
 from .inputs import typed_inputs
 from .normalise import CategoryNormaliser
 
@@ -50,8 +50,8 @@ def derived_steps(features: FeaturesConfig, data: DataConfig) -> list[Derived]:
     """One unfitted transformer per `derived` entry of conf/features."""
     steps = []
     for entry in features.derived:
-        zone = {"time_zone": data.time_zone} if entry.kind_class.READS == "timestamp" else {}
-        steps.append(entry.kind_class(name=entry.name, **entry.arguments, **zone))
+        zone = {"time_zone": data.time_zone} if entry.declared.reads == "timestamp" else {}
+        steps.append(KINDS[entry.kind](name=entry.name, **entry.arguments, **zone))
     return steps
 
 

@@ -28,12 +28,12 @@ class BinaryTask(ClassificationTask):
 
     def tune_policy(self, actual: pd.Series, scores: np.ndarray) -> DecisionPolicy:
         """The threshold on P(positive) with the most value on validation."""
+        # value_per_decision for each threshold's decisions, with the classes looked up
+        # once: a decision is column 1 (positive) where P(positive) >= t, else column 0.
+        matrix, rows = self.value_matrix(), self.class_positions(actual)
+        positive = scores[:, 1]
         values = [
-            self.value_per_decision(
-                actual, self.decide(DecisionPolicy("threshold", t), scores)
-            ).mean()
-            * 1000
-            for t in THRESHOLD_GRID
+            matrix[rows, (positive >= t).astype(np.int64)].mean() * 1000 for t in THRESHOLD_GRID
         ]
         return DecisionPolicy("threshold", float(THRESHOLD_GRID[int(np.argmax(values))]))
 

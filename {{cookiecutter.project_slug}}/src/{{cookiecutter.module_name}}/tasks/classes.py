@@ -47,11 +47,15 @@ class ClassificationTask:
                 aligned[:, column] = proba[:, fitted.index(label)]
         return aligned
 
-    def value_per_decision(self, actual: pd.Series, decisions: np.ndarray) -> np.ndarray:
+    def class_positions(self, classes: pd.Series) -> np.ndarray:
+        """Each class's position in the spec's class order (a value-matrix row or column)."""
         index = {label: i for i, label in enumerate(self.labels)}
-        rows = actual.astype(str).map(index).to_numpy()
-        cols = pd.Series(decisions).map(index).to_numpy()
-        return np.asarray(self.value_matrix()[rows, cols])
+        return np.asarray(classes.astype(str).map(index).to_numpy())
+
+    def value_per_decision(self, actual: pd.Series, decisions: np.ndarray) -> np.ndarray:
+        rows = self.class_positions(actual)
+        cols = pd.Series(decisions).map({label: i for i, label in enumerate(self.labels)})
+        return np.asarray(self.value_matrix()[rows, cols.to_numpy()])
 
     def shared_metrics(
         self, actual: pd.Series, proba: np.ndarray, decided: pd.Series
