@@ -45,7 +45,7 @@ def gates(module: str, args: argparse.Namespace) -> dict[str, Any]:
 
     config = importlib.import_module(f"{module}.config")
     demo = importlib.import_module(f"{module}.data.demo")
-    validate_raw = importlib.import_module(f"{module}.stages.validate_raw")
+    validate_raw = importlib.import_module(f"{module}.validation.raw")
     gx_gates = importlib.import_module(f"{module}.validation.gates")
     params = config.load_params()
     history, _ = demo.generate(params.problem, args.rows, 0, params.data.demo.seed)

@@ -1,10 +1,13 @@
 """`make bench`: what a user of a generated repo pays, and how it grows with the data.
 
 Renders the template, runs each generated repo's pipeline cold at several sizes
-(stage by stage, with time and peak memory), then takes each repo figure beside
-its floor in the same run: no-op `dvc repro` beside `dvc status`, the service
-beside in-process predict, batch scoring beside the raw LightGBM booster, the GX
-gate and the monitor beside plain pandas/SciPy. Writes report.json and report.md.
+(stage by stage, and as one `dvc repro`, with time and peak memory), then takes
+each figure beside its floor in the same run: no-op `dvc repro` beside `dvc
+status`, the GX gate beside plain pandas, and the speed targets, each from its own
+probe in the generated repo's environment: the service over HTTP beside in-process
+scoring (probe_serving.py), batch scoring beside the raw LightGBM booster
+(probe_batch.py), drift beside Evidently and a plain SciPy pass (probe_drift.py).
+Writes report.json and report.md, the Targets table first.
 
     python benchmarks/run.py [--rows 10000,100000] [--repeats 3] [--out benchmarks/results]
 """
