@@ -258,6 +258,16 @@ def test_the_demo_package_scores_through_the_proven_compiled_path(pipeline_run: 
     np.testing.assert_array_equal(old.scores(test), packaged.reference_scores(test))
 
 
+def scoring_batch(pipeline_run: Path) -> pd.DataFrame:
+    """The production batch, or the test split where none is configured (your own data)."""
+    production = pd.read_parquet(pipeline_run / "data/raw/production.parquet")
+    return (
+        production
+        if len(production)
+        else pd.read_parquet(pipeline_run / "data/prepared/test.parquet")
+    )
+
+
 @pytest.mark.parametrize("suffix", ["csv", "parquet"])
 def test_batch_scoring_streams_to_the_same_output_as_the_scikit_learn_path(
     pipeline_run: Path, tmp_path: Path, suffix: str
@@ -273,7 +283,7 @@ def test_batch_scoring_streams_to_the_same_output_as_the_scikit_learn_path(
         served.source,
     )
     source = tmp_path / f"batch.{suffix}"
-    production = pd.read_parquet(pipeline_run / "data/raw/production.parquet")
+    production = scoring_batch(pipeline_run)
     production.to_csv(source, index=False) if suffix == "csv" else production.to_parquet(source)
     fast, slow = tmp_path / "fast.parquet", tmp_path / "slow.parquet"
     assert batch.score(served, str(source), fast, chunk_rows=333) == len(production)
@@ -293,7 +303,7 @@ def test_a_csv_value_that_is_not_a_number_is_one_line_naming_the_file(
 ) -> None:
     served = loading.from_dir(pipeline_run / "models/package")
     numeric = next(f.name for f in served.artifact.metadata.input_schema if f.kind == "numeric")
-    production = pd.read_parquet(pipeline_run / "data/raw/production.parquet").head(50)
+    production = scoring_batch(pipeline_run).head(50)
     production[numeric] = production[numeric].astype(object)
     production.loc[40, numeric] = "twelve"
     source = tmp_path / "broken.csv"

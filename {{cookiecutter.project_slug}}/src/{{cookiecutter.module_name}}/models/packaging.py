@@ -8,6 +8,7 @@ confirms that it makes exactly the decisions that were evaluated.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
@@ -37,6 +38,8 @@ from .compiled import NotCompilable
 
 # How far a compiled score may stray from the scikit-learn pipeline's.
 SCORE_TOLERANCE = 1e-6
+# Rows of each batch also proven as JSON records, through the service's own typing.
+RECORDS_PROVEN = 5_000
 
 
 def input_schema(
@@ -177,17 +180,34 @@ def prove_compiled(packaged: artifact.Artifact, name: str, frame: pd.DataFrame) 
         return
     try:
         reference = packaged.reference_scores(frame)
-    except (ArtifactError, DataError) as err:  # a broken batch is validate_production's
+    except (ArtifactError, DataError, ValueError) as err:  # broken: validate_production's
         print(f"package: {name} batch not used to prove the compiled path: {err}")
         return
-    fast = packaged.scores(frame)
+    refuse_disagreement(packaged, name, frame, reference, packaged.scores(frame), "")
+    # The service types JSON records on its own path: prove it on the same rows as JSON.
+    sample = frame.head(RECORDS_PROVEN)
+    records = json.loads(
+        sample[packaged.metadata.input_names].to_json(orient="records", date_format="iso")
+    )
+    served = packaged.scores_of_records(records)
+    refuse_disagreement(packaged, name, sample, reference[: len(sample)], served, " as JSON")
+
+
+def refuse_disagreement(
+    packaged: artifact.Artifact,
+    name: str,
+    frame: pd.DataFrame,
+    reference: np.ndarray,
+    fast: np.ndarray,
+    read_as: str,
+) -> None:
     row = first_disagreement(packaged, reference, fast)
     if row is None:
         return
     id_column = packaged.metadata.id_column
     named = f", {id_column}={frame[id_column].iloc[row]!r}" if id_column in frame else ""
     raise ArtifactError(
-        f"{name} row {row} (index {frame.index[row]!r}{named}): compiled scores "
+        f"{name} row {row} (index {frame.index[row]!r}{named}){read_as}: compiled scores "
         f"{np.round(fast[row], 9).tolist()} but the scikit-learn pipeline's "
         f"{np.round(reference[row], 9).tolist()}; refusing to package a compiled path "
         "that does not make the evaluated decisions"

@@ -1,4 +1,4 @@
-"""`serve-try serve --port 8000` (or `python -m {{ cookiecutter.module_name }}.serving`): load the model, then serve it.
+"""`{{ cookiecutter.project_slug }} serve --port 8000` (or `python -m {{ cookiecutter.module_name }}.serving`): load the model, then serve it.
 
 One worker process per core by default (SERVE_WORKERS=N to change): scoring holds
 the GIL, so one process serves one core. Each worker builds the app itself (the
@@ -40,10 +40,13 @@ def main(argv: list[str] | None = None) -> None:
     except PipelineError as err:
         print(f"serving: {err}", file=sys.stderr)
         sys.exit(1)
-    workers = args.workers or settings.workers or os.cpu_count() or 1
-    # One worker serves the app built above; more build their own from the factory.
+    workers = args.workers or settings.workers or usable_cores()
+    # One worker serves the app built above; more build their own from the factory,
+    # and this process keeps no model loaded.
+    served = app if workers == 1 else FACTORY
+    del app
     uvicorn.run(
-        app if workers == 1 else FACTORY,
+        served,
         factory=workers > 1,
         workers=workers,
         host=args.host,
@@ -51,6 +54,12 @@ def main(argv: list[str] | None = None) -> None:
         log_level="warning",
         access_log=False,
     )
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (a container's cpuset, not the host's count)."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity else os.cpu_count() or 1
 
 
 if __name__ == "__main__":

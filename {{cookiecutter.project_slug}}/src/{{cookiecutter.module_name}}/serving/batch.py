@@ -27,12 +27,20 @@ from ..errors import ArtifactError, DataError, PipelineError
 from ..io import SQL_PREFIX, read_sql
 from . import loading
 
+# pandas' default missing-value markers (pyarrow's lack "None" and "<NA>"): a CSV means
+# the same missing values in batch scoring as in training, which reads it with pandas.
+CSV_NULLS = (
+    "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND",
+    "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
+)  # fmt: skip
+
 
 def read_chunks(
-    source: str, chunk_rows: int, numeric: tuple[str, ...] = ()
+    source: str, chunk_rows: int, types: dict[str, pa.DataType] | None = None
 ) -> Iterator[pd.DataFrame]:
     """CSV or Parquet from a path or fsspec URL, or `sql:TABLE` through $DATABASE_URL.
-    `numeric` columns of a CSV are read as float64 in every block (not inferred per block)."""
+    A CSV's columns named in `types` are read as that type in every block (pyarrow
+    would otherwise guess each from the first block)."""
     if source.startswith(SQL_PREFIX):
         yield from read_sql(source.removeprefix(SQL_PREFIX), chunk_rows)
     elif source.endswith((".parquet", ".pq")):
@@ -40,17 +48,17 @@ def read_chunks(
             for batch in pq.ParquetFile(handle).iter_batches(batch_size=chunk_rows):
                 yield batch.to_pandas()
     elif source.endswith((".csv", ".csv.gz")):
-        yield from read_csv_chunks(source, chunk_rows, numeric)
+        yield from read_csv_chunks(source, chunk_rows, types or {})
     else:
         raise DataError(f"{source}: expected .csv, .csv.gz, .parquet or sql:TABLE")
 
 
 def read_csv_chunks(
-    source: str, chunk_rows: int, numeric: tuple[str, ...]
+    source: str, chunk_rows: int, types: dict[str, pa.DataType]
 ) -> Iterator[pd.DataFrame]:
     """pyarrow's streaming CSV reader, regrouped into frames of about `chunk_rows` rows."""
     convert = pv.ConvertOptions(
-        column_types=dict.fromkeys(numeric, pa.float64()), strings_can_be_null=True
+        column_types=types, null_values=list(CSV_NULLS), strings_can_be_null=True
     )
     with fsspec.open(source, "rb", compression="infer") as handle:
         try:
@@ -81,6 +89,13 @@ def csv_problem(message: str, names: list[str]) -> str:
     return line
 
 
+def input_types(model: loading.ServedModel) -> dict[str, pa.DataType]:
+    """The model's inputs as a CSV must be read: numbers as float64, categories and
+    timestamps as text (typed as in training by the scoring path)."""
+    schema = model.artifact.metadata.input_schema
+    return {f.name: pa.float64() if f.kind == "numeric" else pa.string() for f in schema}
+
+
 def score_chunk(model: loading.ServedModel, chunk: pd.DataFrame) -> pd.DataFrame:
     """Decisions (and class probabilities) for one chunk, with the id when there is one."""
     artifact = model.artifact
@@ -105,8 +120,7 @@ def score(model: loading.ServedModel, source: str, output: Path, chunk_rows: int
     partial = output.with_name(f".{output.name}.partial")
     rows, writer = 0, None
     try:
-        numeric = tuple(f.name for f in model.artifact.metadata.input_schema if f.kind == "numeric")
-        for chunk in read_chunks(source, chunk_rows, numeric):
+        for chunk in read_chunks(source, chunk_rows, input_types(model)):
             try:
                 scored = score_chunk(model, chunk)
             except ArtifactError as err:
@@ -116,16 +130,30 @@ def score(model: loading.ServedModel, source: str, output: Path, chunk_rows: int
             else:
                 table = pa.Table.from_pandas(scored, preserve_index=False)
                 writer = writer or pq.ParquetWriter(partial, table.schema)
-                writer.write_table(table)
+                writer.write_table(cast_to(table, writer.schema, source))
             rows += len(scored)
         if writer is not None:
             writer.close()
+            writer = None
         if rows == 0:
             raise DataError(f"{source}: no rows to score")
         partial.replace(output)  # a failed run never leaves a half-written output
     finally:
+        if writer is not None:
+            writer.close()
         partial.unlink(missing_ok=True)
     return rows
+
+
+def cast_to(table: pa.Table, schema: pa.Schema, source: str) -> pa.Table:
+    """A chunk in the output's schema (the first chunk's): an id column that gains a
+    missing value later (int64 becomes float64) still fits, and one that cannot is named."""
+    if table.schema.equals(schema):
+        return table
+    try:
+        return table.cast(schema)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError) as err:
+        raise DataError(f"{source}: a later chunk's columns do not fit the first's: {err}") from err
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from . import refusals
 from .schema import Health, Metadata, PredictResponse
@@ -74,9 +75,12 @@ async def predict(
     if time.monotonic() > getattr(request.state, DEADLINE, float("inf")):
         detail = f"the deadline of {state.settings.deadline_ms:.0f} ms passed before scoring"
         return JSONResponse({"detail": detail}, status_code=504)
-    # Inline, not in a thread: the compiled path scores a record in well under a
-    # millisecond, less than the hop to a thread pool and back costs.
-    answer = state.checked_and_scored(rows)
+    if state.scores_inline(len(rows)):
+        # The compiled path scores a few records in well under a millisecond, less
+        # than the hop to a thread pool and back costs.
+        answer = state.checked_and_scored(rows)
+    else:  # the scikit-learn path, or many records: keep the event loop answering
+        answer = await run_in_threadpool(state.checked_and_scored, rows)
     id_column = state.id_column
     ids = [row.get(id_column) if id_column else None for row in rows]
     state.log_later(request_id, rows, ids, answer)

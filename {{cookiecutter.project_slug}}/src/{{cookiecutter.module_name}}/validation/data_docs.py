@@ -36,6 +36,9 @@ def render(context: AbstractDataContext, outcome: CheckpointResult, site_dir: Pa
     """Render the checkpoint's Data Docs into `site_dir`; return the site's index page."""
     import great_expectations as gx
 
+    # A fresh site: an earlier run's pages describe other data (and would gain a second
+    # local stylesheet link each time they are made offline).
+    shutil.rmtree(site_dir, ignore_errors=True)
     context.add_data_docs_site(site_name="local", site_config=_site(site_dir))
     gx.checkpoint.UpdateDataDocsAction(name="data-docs", site_names=["local"]).run(outcome)
     make_offline(site_dir)
