@@ -186,6 +186,18 @@ def test_normalised_categories_and_infrequent_ones_compile(
     assert_same(packaged, batch)
 
 
+def test_unseen_categories_compile_to_zeros_when_the_encoder_ignores_them(
+    example_params: Callable[..., Params],
+) -> None:
+    params = params_for(example_params, min_category_frequency=400)
+    packaged, batch = fitted(params)
+    encoder = packaged.pipeline.named_steps["preprocess"].named_steps["encode"]
+    onehot = encoder.named_transformers_["categorical"].named_steps["encode"]
+    onehot.handle_unknown = "ignore"  # all zeros for "atlantis", not the infrequent column
+    assert (batch["region"] == "atlantis").any()
+    assert_same(packaged, batch)
+
+
 def test_aware_and_naive_timestamps_compile(example_params: Callable[..., Params]) -> None:
     packaged, batch = fitted(params_for(example_params))
     aware = batch.copy()

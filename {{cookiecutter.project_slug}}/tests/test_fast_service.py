@@ -90,6 +90,20 @@ def test_the_log_writer_writes_every_job_in_order() -> None:
     assert written == list(range(500)) and writer.dropped == 0
 
 
+def test_one_bad_log_job_loses_only_its_own_lines() -> None:
+    written: list[int] = []
+
+    def write(jobs: list[int]) -> None:
+        if 13 in jobs:  # e.g. an entry that is not a valid PredictionRecord
+            raise ValueError("not a prediction record")
+        written.extend(jobs)
+
+    writer = LogWriter(write, max_pending=1000)
+    assert all(writer.submit(n) for n in range(30))
+    writer.close()
+    assert written == [n for n in range(30) if n != 13]
+
+
 def test_a_full_log_queue_drops_and_counts_without_waiting() -> None:
     release = threading.Event()
     written: list[int] = []

@@ -349,7 +349,10 @@ def categorical_block(
             mapping.update({c: rare_position for c in rare})
             offset += 1
         positions.append(mapping)
-        unknown.append(rare_position)
+        # scikit-learn maps an unseen category to the infrequent column only under
+        # "infrequent_if_exist"; under "ignore" it is all zeros.
+        seen_only = encoder.handle_unknown == "infrequent_if_exist"
+        unknown.append(rare_position if seen_only else -1)
     return CategoricalBlock(
         columns, normaliser.mode, str(imputer.fill_value), positions, unknown, offset
     )

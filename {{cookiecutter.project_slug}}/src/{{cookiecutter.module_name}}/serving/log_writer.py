@@ -57,10 +57,13 @@ class LogWriter:
         while self._jobs or self._writing:
             time.sleep(INTERVAL_S / 5)
 
-    def close(self) -> None:
-        """Write what is queued, then stop the thread."""
+    def close(self, timeout_s: float = 10.0) -> None:
+        """Write what is queued, then stop the thread; a stuck disk or challenger cannot
+        hold the shutdown longer than `timeout_s` (what is left is logged, then lost)."""
         self._stop.set()
-        self._thread.join()
+        self._thread.join(timeout_s)
+        if self._thread.is_alive():
+            LOGGER.warning("prediction log: %d entries left unwritten at shutdown", len(self._jobs))
 
     def _drain(self) -> None:
         while not self._stop.wait(INTERVAL_S):
@@ -72,8 +75,19 @@ class LogWriter:
             self._writing = True
             batch = [self._jobs.popleft() for _ in range(min(len(self._jobs), MAX_BATCH))]
             try:
-                self._write(batch)
-            except Exception:  # one bad batch must not stop the log
-                LOGGER.exception("prediction log: %d entries could not be written", len(batch))
+                self._write_each_if_needed(batch)
             finally:
                 self._writing = False
+
+    def _write_each_if_needed(self, batch: list[Any]) -> None:
+        """One append for the batch; if it fails, job by job, so one bad job (or a
+        passing disk error) loses only its own lines."""
+        try:
+            self._write(batch)
+            return
+        except Exception:
+            if len(batch) == 1:
+                LOGGER.exception("prediction log: a request's entries could not be written")
+                return
+        for job in batch:
+            self._write_each_if_needed([job])
