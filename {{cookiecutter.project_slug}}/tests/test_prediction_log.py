@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import sys
 from pathlib import Path
+
+import pytest
 
 from {{ cookiecutter.module_name }}.serving import (
     prediction_log,
@@ -46,3 +50,24 @@ def test_without_backups_the_log_starts_over(tmp_path: Path) -> None:
         log.append([entry(number)])
     assert prediction_log.kept_files(path) == [path] and path.stat().st_size <= 1024
     assert prediction_log.read(path)["request_id"].iloc[-1] == "r9"
+
+
+def append_many(path: Path, worker: int) -> None:
+    log = prediction_log.PredictionLog(path, max_bytes=2048, backups=10_000)
+    for number in range(150):
+        log.append([entry(worker * 1000 + number)])
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="file locks are POSIX-only")
+def test_worker_processes_sharing_the_log_lose_no_line(tmp_path: Path) -> None:
+    """`serve` runs one worker per core on one log: rotations must not collide."""
+    path = tmp_path / "predictions.jsonl"
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=append_many, args=(path, w)) for w in (1, 2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+    assert [worker.exitcode for worker in workers] == [0, 0]
+    written = prediction_log.read(path)["request_id"].tolist()
+    assert sorted(written) == sorted(f"r{w * 1000 + n}" for w in (1, 2) for n in range(150))

@@ -12,7 +12,10 @@ reading.
 from __future__ import annotations
 
 import json
+import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +23,14 @@ import pandas as pd
 
 from ..contracts import PredictionRecord, read_json_line
 
+if sys.platform != "win32":
+    import fcntl
+
 
 class PredictionLog:
-    """Append-only JSON lines; one lock keeps concurrent requests' lines whole."""
+    """Append-only JSON lines. A thread lock keeps one process's appends whole, and a
+    file lock (POSIX) keeps the service's worker processes from rotating or appending
+    at the same time: they share one log."""
 
     def __init__(self, path: Path, max_bytes: int = 50_000_000, backups: int = 5) -> None:
         self.path = path
@@ -42,11 +50,24 @@ class PredictionLog:
         lines = "".join(
             json.dumps(record.model_dump(mode="json"), default=str) + "\n" for record in records
         )
-        with self._lock:
+        with self._lock, self._across_processes():
             if self._full(len(lines.encode("utf-8"))):
                 self._rotate()
             with self.path.open("a", encoding="utf-8") as handle:
                 handle.write(lines)
+
+    @contextmanager
+    def _across_processes(self) -> Iterator[None]:
+        """An exclusive lock on `<log>.lock` while this process rotates or appends."""
+        if sys.platform == "win32":  # no flock: run one worker per log file there
+            yield
+            return
+        with self.path.with_name(f"{self.path.name}.lock").open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
 
     def _full(self, adding: int) -> bool:
         size = self.path.stat().st_size if self.path.exists() else 0
