@@ -161,7 +161,13 @@ def test_serve_workers_each_answer_ready_only_after_warm_up(
     port = free_port()
     env = {**os.environ, "SERVE_WORKERS": "2", "SERVE_MODEL_DIR": "models/package",
            "SERVE_PREDICTION_LOG": str(tmp_path / "log.jsonl")}  # fmt: skip
-    command = [sys.executable, "-m", "{{ cookiecutter.module_name }}.serving", "--port", str(port)]
+    command = [
+        sys.executable,
+        "-m",
+        "{{ cookiecutter.module_name }}.serving",
+        "--port",
+        str(port),
+    ]
     server = subprocess.Popen(command, cwd=pipeline_run, env=env)
     try:
         statuses = ready_statuses(port, server, answers=40)

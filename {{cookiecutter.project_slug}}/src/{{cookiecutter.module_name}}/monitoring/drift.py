@@ -19,7 +19,7 @@ import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -32,10 +32,6 @@ from ..contracts import DriftRecord
 EPSILON = 1e-4
 FEW_DISTINCT = 5
 PSI_BINS = 10
-
-Item = TypeVar("Item")
-Result = TypeVar("Result")
-
 
 @dataclass(frozen=True)
 class NumericProfile:
@@ -153,7 +149,9 @@ def dataset_drift(
     return ReferenceProfile.of(reference, numeric, categorical, cfg).compare(current)
 
 
-def _parallel(work: Callable[[Item], Result], items: Iterable[Item]) -> list[Result]:
+def _parallel(work: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
+    """`work` on each item, one thread per core (NumPy's sorts release the GIL). Typed
+    with Any, not type variables: their spelling differs across the Pythons a render targets."""
     items = list(items)
     if len(items) < 2:
         return [work(item) for item in items]
