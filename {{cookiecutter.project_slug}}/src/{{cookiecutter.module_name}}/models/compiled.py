@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -34,6 +34,7 @@ from ..features.inputs import _is_number, _number_text, category_text, numbers, 
 from ..features.normalise import CategoryNormaliser
 from ..features.pipeline import DerivedColumns
 
+UTC = ZoneInfo("UTC")  # not datetime.UTC: renders may target Python 3.10
 # Below this many rows LightGBM scores on one thread: starting threads costs more.
 FEW_ROWS = 64
 

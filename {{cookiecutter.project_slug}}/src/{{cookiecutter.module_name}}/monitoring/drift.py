@@ -33,6 +33,7 @@ EPSILON = 1e-4
 FEW_DISTINCT = 5
 PSI_BINS = 10
 
+
 @dataclass(frozen=True)
 class NumericProfile:
     """A numeric reference column: its sorted non-null values and PSI bins."""

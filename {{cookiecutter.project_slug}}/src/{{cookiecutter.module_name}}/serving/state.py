@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -121,7 +122,7 @@ class ServiceState:
     ) -> None:
         """Hand the request to the writer thread (shadow scoring and the log); never waits."""
         if self.log_writer is not None:
-            at = datetime.now(UTC).isoformat()
+            at = datetime.now(ZoneInfo("UTC")).isoformat()  # datetime.UTC is 3.11+
             self.log_writer.submit(LogJob(request_id, at, rows, ids, answer))
 
     def write_log(self, jobs: list[LogJob]) -> None:
