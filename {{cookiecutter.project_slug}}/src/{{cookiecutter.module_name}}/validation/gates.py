@@ -110,7 +110,8 @@ def run(
     derived: list[Expectation],
     docs: Docs | None = None,
 ) -> GateResult:
-    """Run the suite plus derived expectations as one GX checkpoint over `frame`.
+    """Run the suite plus derived expectations as one GX checkpoint over `frame`
+    (a failing suite runs once more, for the details its message reports).
 
     With `docs`, a failed run (or any run, with `docs.always`) also renders GX Data
     Docs into `docs.folder/dataset` (static HTML that opens styled offline). Passing
