@@ -12,12 +12,11 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import pandas as pd
 
 from .errors import DataError
-
-if TYPE_CHECKING:  # pandas is imported where a table is read: `define` reads none
-    import pandas as pd
 
 SQL_PREFIX = "sql:"
 # SQL credentials live in the environment, never in conf/ or any file in git.
@@ -40,8 +39,6 @@ def database_url() -> str:
 def read_table(location: str | Path) -> pd.DataFrame:
     """Read a CSV or Parquet table from a local path or any fsspec URL, or `sql:TABLE`
     from the database whose SQLAlchemy URL is in $DATABASE_URL."""
-    import pandas as pd
-
     text = str(location)
     if text.startswith(SQL_PREFIX):
         return next(read_sql(text.removeprefix(SQL_PREFIX)))
@@ -59,7 +56,6 @@ def read_table(location: str | Path) -> pd.DataFrame:
 
 def read_sql(table: str, chunk_rows: int | None = None) -> Iterator[pd.DataFrame]:
     """The table whole (chunk_rows None) or in chunks, through SQLAlchemy."""
-    import pandas as pd
     import sqlalchemy
 
     url = database_url()
