@@ -55,6 +55,31 @@ def test_raw_gate_passes_demo_and_names_what_broke(
     assert f"column '{params.problem.target}': expect_column_values_to_not_be_null" in message
 
 
+def test_gate_over_splits_gives_the_verdicts_of_one_gate_per_split(
+    in_root: Path, example_params: Callable[..., Params]
+) -> None:
+    params = example_params()
+    history, _ = demo.generate(params.problem, 900, 0, seed=5)
+    derived = derived_expectations(params)
+    splits = {"train": history[:500], "valid": history[500:700], "test": history[700:]}
+    # An id in two splits breaks no split's uniqueness: stacking must not judge it.
+    splits["test"] = splits["test"].copy()
+    splits["test"].iloc[0, splits["test"].columns.get_loc(params.data.id_column)] = history.iloc[
+        0, history.columns.get_loc(params.data.id_column)
+    ]
+    one_by_one = [
+        gates.run(frame, "raw", name, derived).summary() for name, frame in splits.items()
+    ]
+    assert all(result["passed"] for result in one_by_one)
+    assert [r.summary() for r in gates.run_splits(splits, "raw", derived)] == one_by_one
+
+    splits["valid"] = splits["valid"].copy()
+    splits["valid"].iloc[3, splits["valid"].columns.get_loc("monthly_charges")] = -40.0
+    together = [r.summary() for r in gates.run_splits(splits, "raw", derived)]
+    assert [r["passed"] for r in together] == [True, False, True]
+    assert "column 'monthly_charges'" in together[1]["failures"][0]
+
+
 def test_data_docs_are_rendered_for_a_failure_or_on_request_only(
     in_root: Path, example_params: Callable[..., Params], tmp_path: Path
 ) -> None:

@@ -49,7 +49,5 @@ def check_features(
 ) -> list[gates.GateResult]:
     """The suite on every feature split (one column list for all), then the split checks."""
     derived = feature_expectations(list(featurized["train"].columns), params.problem.target)
-    results = [
-        gates.run(frame, "features", name, derived, docs) for name, frame in featurized.items()
-    ]
+    results = gates.run_splits(featurized, "features", derived, docs)
     return [*results, split_checks(params, prepared)]
