@@ -35,7 +35,7 @@ def profile(column: pd.Series) -> dict[str, Any]:
         "skewness": None if skewness is None or np.isnan(skewness) else round(skewness, 4),
         "null_share": round(float(column.isna().mean()), 4),
         "top_value_share": round(float(counts.iloc[0] / len(column)), 4) if len(counts) else 0.0,
-        "cardinality": int(len(counts)),
+        "cardinality": len(counts),
     }
 
 
