@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import json
 import shutil
-from html import escape
 from collections.abc import Callable
+from html import escape
 from pathlib import Path
 
 import numpy as np
@@ -79,7 +79,11 @@ def test_a_skewed_a_duplicated_and_a_leaking_feature_are_reported_and_acted_on(
     assert "spend_tail" in found["skewed"]
     preprocessor = build_preprocessor(params.features, params.data, list(chosen.dropped))
     featurized = preprocessor.fit_transform(as_model_input(train, params.data, params.features))
-    assert abs(featurized["spend_tail"].skew()) < 0.3 < abs(found["features"]["spend_tail"]["skewness"])
+    assert (
+        abs(featurized["spend_tail"].skew())
+        < 0.3
+        < abs(found["features"]["spend_tail"]["skewness"])
+    )
     assert gone not in featurized.columns
     # Leaking: flagged by its mutual information, and the leakage gate stops on it by name.
     assert found["suspected_leaks"] == ["outcome_code"]
@@ -110,7 +114,11 @@ def test_identical_columns_get_identical_mutual_information() -> None:
 
 
 def test_transforms_compile_to_the_same_scores(example_params: Callable[..., Params]) -> None:
-    transforms = {"monthly_charges": "yeo-johnson", "days_since_login": "log1p", "since_login": "log1p"}
+    transforms = {
+        "monthly_charges": "yeo-johnson",
+        "days_since_login": "log1p",
+        "since_login": "log1p",
+    }
     params = params_for(example_params, transforms=transforms)
     packaged, batch = fitted(params)
     assert packaged.compiled is not None
@@ -144,8 +152,10 @@ def test_a_transform_of_an_unknown_feature_is_refused_by_name(
 
 def test_the_pipeline_writes_the_report_metrics_and_selection(pipeline_run: Path) -> None:
     page = (pipeline_run / paths.EDA_REPORT).read_text(encoding="utf-8")
-    assert "<svg" in page and "<script" not in page and "http" not in page.lower().replace(
-        "<!doctype html>", ""
+    assert (
+        "<svg" in page
+        and "<script" not in page
+        and "http" not in page.lower().replace("<!doctype html>", "")
     )
     metrics = json.loads((pipeline_run / paths.EDA_METRICS).read_text())
     selection = json.loads((pipeline_run / paths.SELECTION).read_text())

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import chi2_contingency
+from scipy import stats
 
 from ..config import ExploreConfig
 from ..reporting.svg import BLUE, ORANGE
@@ -29,7 +29,9 @@ def profile(column: pd.Series) -> dict[str, Any]:
     present = column.dropna()
     counts = present.value_counts()
     numeric = pd.api.types.is_numeric_dtype(column)
-    skewness = float(present.astype("float64").skew()) if numeric and len(present) > 2 else None
+    # scipy's bias-corrected skewness is pandas' Series.skew.
+    values = present.to_numpy(dtype=np.float64) if numeric else np.empty(0)
+    skewness = float(stats.skew(values, bias=False)) if len(values) > 2 else None
     return {
         "kind": "numeric" if numeric else "categorical",
         "skewness": None if skewness is None or np.isnan(skewness) else round(skewness, 4),
@@ -41,13 +43,13 @@ def profile(column: pd.Series) -> dict[str, Any]:
 
 def correlated_pairs(frame: pd.DataFrame, threshold: float) -> list[dict[str, Any]]:
     numeric = frame.select_dtypes("number").astype("float64")
-    correlation = numeric.corr().fillna(0.0)
-    names = list(correlation.columns)
+    correlation = numeric.corr().fillna(0.0).to_numpy()
+    names = list(numeric.columns)
     return [
-        {"a": names[i], "b": names[j], "correlation": round(float(correlation.iloc[i, j]), 4)}
+        {"a": names[i], "b": names[j], "correlation": round(float(correlation[i, j]), 4)}
         for i in range(len(names))
         for j in range(i + 1, len(names))
-        if abs(correlation.iloc[i, j]) >= threshold
+        if abs(correlation[i, j]) >= threshold
     ]
 
 
@@ -55,7 +57,7 @@ def cramers_v(first: pd.Series, second: pd.Series) -> float:
     table = pd.crosstab(first.fillna("<null>"), second.fillna("<null>"))
     if min(table.shape) < 2:
         return 0.0
-    chi2 = float(chi2_contingency(table, correction=False)[0])
+    chi2 = float(stats.chi2_contingency(table, correction=False)[0])
     return float(np.sqrt(chi2 / table.to_numpy().sum() / (min(table.shape) - 1)))
 
 
@@ -75,10 +77,11 @@ def imbalance(target: pd.Series, classification: bool) -> dict[str, Any]:
         shares = target.astype(str).value_counts(normalize=True)
         return {
             "class_shares": {k: round(float(v), 4) for k, v in shares.items()},
-            "minority_share": round(float(shares.min()), 4),
+            "minority_share": round(float(shares.to_numpy().min()), 4),
         }
-    values = target.astype("float64")
-    return {"target_mean": round(float(values.mean()), 4), "skewness": round(values.skew(), 4)}
+    values = target.to_numpy(dtype=np.float64)
+    skewness = float(stats.skew(values, bias=False, nan_policy="omit"))
+    return {"target_mean": round(float(np.nanmean(values)), 4), "skewness": round(skewness, 4)}
 
 
 def figures(
@@ -91,9 +94,7 @@ def figures(
 ) -> dict[str, Any]:
     """Everything the report says, as JSON; `ceiling` is the target's own information."""
     profiles = {name: profile(frame[name]) for name in frame.columns}
-    skewed = [
-        n for n, p in profiles.items() if abs(p["skewness"] or 0.0) >= config.skew_threshold
-    ]
+    skewed = [n for n, p in profiles.items() if abs(p["skewness"] or 0.0) >= config.skew_threshold]
     leaks = [n for n, v in information.items() if v >= config.leak_share * ceiling]
     numeric_pairs = correlated_pairs(frame, config.correlation_threshold)
     categorical_pairs = associated_pairs(frame, config.cramers_v_threshold)
@@ -138,7 +139,7 @@ def metrics(found: dict[str, Any], selection: dict[str, Any]) -> dict[str, Any]:
 def histogram(column: pd.Series, width: int = 200, height: int = 40) -> str:
     present = column.dropna()
     if pd.api.types.is_numeric_dtype(column):
-        counts = np.histogram(present.astype("float64"), bins=BINS)[0] if len(present) else []
+        counts: Any = np.histogram(present.astype("float64"), bins=BINS)[0] if len(present) else []
         labels = [""] * len(counts)
     else:
         top = present.astype(str).value_counts().head(TOP_CATEGORIES)

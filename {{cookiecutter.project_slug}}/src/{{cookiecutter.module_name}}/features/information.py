@@ -6,6 +6,8 @@ one with more of it.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from sklearn.feature_selection import mutual_info_classif, mutual_info_regression
@@ -19,7 +21,8 @@ def mutual_information(
     frame: pd.DataFrame, target: pd.Series, classification: bool, seed: int
 ) -> dict[str, float]:
     """Nats per feature: numbers with missing values at the median, categories as codes."""
-    columns, discrete = {}, []
+    columns: dict[str, Any] = {}
+    discrete: list[bool] = []
     for name in frame.columns:
         values = frame[name]
         if pd.api.types.is_numeric_dtype(values):
@@ -30,23 +33,18 @@ def mutual_information(
             columns[name] = pd.Series(pd.factorize(values, use_na_sentinel=False)[0])
             discrete.append(True)
     if classification:
-        labels = pd.factorize(target.astype(str))[0]
+        outcome = pd.factorize(target.astype(str))[0]
+        estimate = mutual_info_classif
     else:
-        values = target.to_numpy(dtype=np.float64)
+        outcome = target.to_numpy(dtype=np.float64)
+        estimate = mutual_info_regression
     scores = []
     # One column a call, each with the same seed: the estimator's jitter then depends on
     # the column alone, so two identical columns score identically (a fair tie-break).
     for column, is_discrete in zip(columns.values(), discrete, strict=True):
         matrix = np.asarray(column, dtype=np.float64).reshape(-1, 1)
-        if classification:
-            score = mutual_info_classif(
-                matrix, labels, discrete_features=[is_discrete], random_state=seed
-            )
-        else:
-            score = mutual_info_regression(
-                matrix, values, discrete_features=[is_discrete], random_state=seed
-            )
-        scores.append(score[0])
+        found = estimate(matrix, outcome, discrete_features=[is_discrete], random_state=seed)
+        scores.append(found[0])
     return {name: max(float(s), 0.0) for name, s in zip(columns, scores, strict=True)}
 
 

@@ -46,13 +46,13 @@ def redundant(
     numeric: pd.DataFrame, information: dict[str, float], max_correlation: float
 ) -> dict[str, str]:
     """Feature -> reason, for one of each pair at or above `max_correlation`."""
-    correlation = numeric.corr().abs().fillna(0.0)
+    correlation = numeric.corr().abs().fillna(0.0).to_numpy()
     names = list(numeric.columns)
     pairs = [
-        (float(correlation.iloc[i, j]), names[i], names[j])
+        (float(correlation[i, j]), names[i], names[j])
         for i in range(len(names))
         for j in range(i + 1, len(names))
-        if correlation.iloc[i, j] >= max_correlation
+        if correlation[i, j] >= max_correlation
     ]
     dropped: dict[str, str] = {}
     for value, first, second in sorted(pairs, key=lambda p: -p[0]):
@@ -116,7 +116,9 @@ def select(
     """The kept and dropped features (inputs and derived), from train and valid only."""
     config, seed = features.selection, features.explore.seed
     table = with_derived(train, features, data)
-    bounded = sample(table.assign(__target__=train[target].to_numpy()), features.explore.sample_rows, seed)
+    bounded = sample(
+        table.assign(__target__=train[target].to_numpy()), features.explore.sample_rows, seed
+    )
     information = mutual_information(
         bounded.drop(columns="__target__"), bounded["__target__"], classification, seed
     )
@@ -134,8 +136,8 @@ def select(
         )
         inputs = [c for c in data.features if c not in dropped]
         raw = {
-            name: (as_model_input(frame, data, features), frame[target]) for name, frame in
-            (("train", train), ("valid", valid))
+            name: (as_model_input(frame, data, features), frame[target])
+            for name, frame in (("train", train), ("valid", valid))
         }
         ranked = least_important(model, raw["train"], raw["valid"], config.top_k, seed)
         dropped.update({k: v for k, v in ranked.items() if k in inputs})

@@ -10,6 +10,7 @@ fills them. The same `apply` serves the scikit-learn step and the compiled NumPy
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -50,7 +51,7 @@ def yeo_johnson(values: np.ndarray, power: float) -> np.ndarray:
 class SkewTransformer(TransformerMixin, BaseEstimator):
     """Transforms the named columns of a numeric frame; other columns pass unchanged."""
 
-    def __init__(self, methods: dict[str, str] | None = None) -> None:
+    def __init__(self, methods: Mapping[str, str] | None = None) -> None:
         self.methods = methods
 
     def fit(self, frame: pd.DataFrame, target: Any = None) -> SkewTransformer:

@@ -49,7 +49,11 @@ def write_reports(
     target = train[params.problem.target]
     ceiling = target_information(target, classification)
     found = explore.figures(
-        table, target, classification, selection["mutual_information"], ceiling,
+        table,
+        target,
+        classification,
+        selection["mutual_information"],
+        ceiling,
         params.features.explore,
     )
     paths.REPORTS_DIR.mkdir(parents=True, exist_ok=True)
