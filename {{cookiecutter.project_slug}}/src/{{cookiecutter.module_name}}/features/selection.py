@@ -72,15 +72,18 @@ def least_important(
     pipeline: Any,
     train: tuple[pd.DataFrame, pd.Series],
     valid: tuple[pd.DataFrame, pd.Series],
+    candidates: list[str],
     top_k: int,
     seed: int,
 ) -> dict[str, str]:
-    """Raw inputs outside the top k by permutation importance on valid -> reason."""
+    """Of `candidates` (raw inputs), those outside the top k by permutation importance on
+    valid -> reason. Timestamps that only derived features read are permuted, not ranked."""
     from sklearn.inspection import permutation_importance
 
     pipeline.fit(*train)
     result = permutation_importance(pipeline, *valid, n_repeats=3, random_state=seed)
-    importance = dict(zip(valid[0].columns, result.importances_mean, strict=True))
+    everything = dict(zip(valid[0].columns, result.importances_mean, strict=True))
+    importance = {name: float(everything[name]) for name in candidates}
     ranked = sorted(importance, key=lambda name: -importance[name])
     return {
         name: f"importance on valid {importance[name]:.4f}, rank {ranked.index(name) + 1} "
@@ -139,7 +142,8 @@ def select(
             name: (as_model_input(frame, data, features), frame[target])
             for name, frame in (("train", train), ("valid", valid))
         }
-        ranked = least_important(model, raw["train"], raw["valid"], config.top_k, seed)
-        dropped.update({k: v for k, v in ranked.items() if k in inputs})
+        dropped.update(
+            least_important(model, raw["train"], raw["valid"], inputs, config.top_k, seed)
+        )
     kept = [c for c in table.columns if c not in dropped]
     return Selection(kept, dropped, {k: round(v, 4) for k, v in information.items()})
