@@ -89,8 +89,12 @@ def test_a_skewed_a_duplicated_and_a_leaking_feature_are_reported_and_acted_on(
     assert found["suspected_leaks"] == ["outcome_code"]
     with pytest.raises(GateError, match="column 'outcome_code': no_single_feature_predicts"):
         gates.enforce("validate_features", [split_checks(params, splits)])
-    page = explore.html(found, chosen.record(), table)
-    assert "suspected leak" in page and escape(f"dropped: {chosen.dropped[gone]}") in page
+    page = explore.html(found, chosen.record(), table, dict(params.features.transforms))
+    assert (
+        "transformed: log1p" in page
+        and "suspected leak" in page
+        and escape(f"dropped: {chosen.dropped[gone]}") in page
+    )
 
 
 def test_top_k_keeps_the_inputs_most_important_on_valid(

@@ -154,14 +154,28 @@ def histogram(column: pd.Series, width: int = 200, height: int = 40) -> str:
     return f'<svg width="{width}" height="{height}" role="img">{bars}</svg>'
 
 
-def html(found: dict[str, Any], selection: dict[str, Any], frame: pd.DataFrame) -> str:
-    """A self-contained page: no script, no remote style."""
+def target_text(balance: dict[str, Any]) -> str:
+    if "class_shares" in balance:
+        shares = ", ".join(f"{k}: {v:.1%}" for k, v in balance["class_shares"].items())
+        return f"class shares {shares} (minority {balance['minority_share']:.1%})"
+    return f"target mean {balance['target_mean']}, skewness {balance['skewness']}"
+
+
+def html(
+    found: dict[str, Any],
+    selection: dict[str, Any],
+    frame: pd.DataFrame,
+    transforms: dict[str, str] | None = None,
+) -> str:
+    """A self-contained page: no script, no remote style. `transforms`: conf/features'."""
+    transforms = transforms or {}
     flagged = set(found["skewed"]) | set(found["suspected_leaks"]) | set(selection["dropped"])
     rows = []
     for name, p in found["features"].items():
         style = f' style="color:{ORANGE}"' if name in flagged else ""
         notes = [
             *(["skewed"] if name in found["skewed"] else []),
+            *([f"transformed: {transforms[name]}"] if name in transforms else []),
             *(["suspected leak"] if name in found["suspected_leaks"] else []),
             *([f"dropped: {selection['dropped'][name]}"] if name in selection["dropped"] else []),
         ]
@@ -192,7 +206,7 @@ def html(found: dict[str, Any], selection: dict[str, Any], frame: pd.DataFrame) 
 <h1>Exploratory report: train split, {found["rows"]} rows</h1>
 <p>Target information {found["target_information"]} nats; a feature at or above the leak
 share of it is a suspected leak: {escape(", ".join(found["suspected_leaks"]) or "none")}.</p>
-<h2>Target</h2><pre>{escape(str(found["imbalance"]))}</pre>
+<h2>Target</h2><p>{escape(target_text(found["imbalance"]))}</p>
 <h2>Features</h2><table>{header}{"".join(rows)}</table>
 <h2>Related pairs</h2><ul>{"".join(pairs) or "<li>none above the thresholds</li>"}</ul>
 <h2>Selection (train and valid only)</h2>

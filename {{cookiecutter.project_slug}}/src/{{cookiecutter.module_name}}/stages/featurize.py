@@ -60,7 +60,9 @@ def write_reports(
     paths.SELECTION.write_text(json.dumps(selection, indent=2) + "\n", encoding="utf-8")
     metrics = explore.metrics(found, selection)
     paths.EDA_METRICS.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
-    paths.EDA_REPORT.write_text(explore.html(found, selection, table), encoding="utf-8")
+    paths.EDA_REPORT.write_text(
+        explore.html(found, selection, table, dict(params.features.transforms)), encoding="utf-8"
+    )
 
 
 if __name__ == "__main__":
