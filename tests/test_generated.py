@@ -99,6 +99,9 @@ def test_pipeline_runs_every_stage_and_beats_the_baseline(project: Path,
     monitor = read_json(project / "reports/monitor.json")
     assert set(monitor["drifted"]) == {"monthly_charges", "usage_hours", "region"}
     assert (project / "reports/monitor.html").read_text().startswith("<!doctype html>")
+    # Step 3's exploratory report and the selection it led to (conf/features/demo.yaml).
+    assert (project / "reports/eda.html").read_text().startswith("<!doctype html>")
+    assert "days_since_last_login" in read_json(project / "reports/selection.json")["dropped"]
 
     again = generated_env.run(["dvc", "repro"], cwd=project).stdout
     assert "Data and pipelines are up to date." in again
@@ -114,7 +117,7 @@ def test_experiment_with_another_candidate_changes_the_metrics(project: Path,
     after = read_json(project / "metrics/evaluate.json")["test"]["model"]
     assert after["value_per_1000"] != before["value_per_1000"]
     shown = generated_env.run(["dvc", "exp", "show", "--json"], cwd=project).stdout
-    assert "linear" in shown
+    assert "linear" in shown and "reports/eda.json" in shown  # the EDA figures, compared
 
     # Keeping it writes conf/ so that params.yaml is its composition: nothing to rerun.
     make = ["make", f"VENV={generated_env.root}"]

@@ -403,6 +403,28 @@ class DerivedFeature(BaseModel):
         return self
 
 
+class FeatureSelection(Strict):
+    """Which features the model keeps, decided on train and valid only (features/selection.py)."""
+
+    # Of each numeric pair with |correlation| at or above this, drop the one with less mutual
+    # information with the target (null: keep every pair).
+    max_correlation: float | None = Field(default=None, gt=0, le=1)
+    # Then keep only the k features most important on the valid split (null: all).
+    top_k: int | None = Field(default=None, ge=1)
+
+
+class ExploreConfig(Strict):
+    """The exploratory report on the train split (features/explore.py)."""
+
+    correlation_threshold: float = Field(default=0.8, gt=0, le=1)
+    cramers_v_threshold: float = Field(default=0.5, gt=0, le=1)
+    skew_threshold: float = Field(default=1.0, gt=0)
+    # A feature whose mutual information explains this share of the target is a suspect leak.
+    leak_share: float = Field(default=0.8, gt=0, le=1)
+    sample_rows: int = Field(default=5000, ge=100)
+    seed: int = 0
+
+
 class FeaturesConfig(Strict):
     """Step 3: the preprocessing pipeline."""
 
@@ -418,6 +440,11 @@ class FeaturesConfig(Strict):
     normalise_categories: Literal["none", "strip", "lower"] = "none"
     # Derived features (features/derived.py), the packaged pipeline's first step.
     derived: list[DerivedFeature] = Field(default_factory=list)
+    # Skewed numeric features (inputs or derived) -> log1p or yeo-johnson, fitted on train
+    # (features/transforms.py), applied before imputing and scaling.
+    transforms: dict[str, Literal["log1p", "yeo-johnson"]] = Field(default_factory=dict)
+    selection: FeatureSelection = Field(default_factory=lambda: FeatureSelection())
+    explore: ExploreConfig = Field(default_factory=lambda: ExploreConfig())
 
     @property
     def derived_inputs(self) -> list[str]:
@@ -578,6 +605,7 @@ class Params(Strict):
                 f"(features: {self.data.features}); name features, or null to derive them"
             )
         _check_derived(self)
+        _check_transforms(self)
         return self
 
     @property
@@ -605,6 +633,17 @@ def _check_derived(params: Params) -> None:
                 f"features.derived {entry.name!r}: the name is already a column; choose another"
             )
         taken.add(entry.name)
+
+
+def _check_transforms(params: Params) -> None:
+    """Transforms name numeric features: inputs of conf/data or numeric derived ones."""
+    derived = [e.name for e in params.features.derived if e.declared.output == "numeric"]
+    numeric = [*params.data.numeric, *derived]
+    unknown = [name for name in params.features.transforms if name not in numeric]
+    if unknown:
+        raise ValueError(
+            f"features.transforms {unknown} are not numeric features (choose from {numeric})"
+        )
 
 
 def parse_params(raw: dict[str, Any], source: str = str(paths.PARAMS)) -> Params:

@@ -3,7 +3,7 @@
 Every path here is relative to the project root, the folder holding dvc.yaml, and is
 the string dvc.yaml declares. DVC starts each stage in that root. The command line
 (cli.py) finds it with `find_root`: `--root DIR` when given, else the nearest folder
-upward from the current one that holds dvc.yaml, else ${{ cookiecutter.module_name | upper }}_ROOT
+upward from the current one that holds dvc.yaml, else $EDA_TRY_ROOT
 (so a shell outside the project can name it), else the current folder; it then
 enters the root before it runs anything, so these paths, DVC, GTO and git (which all
 work on the current folder) agree on one root whatever folder the command ran from.
@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 PROJECT_FILE = "dvc.yaml"
-ROOT_ENV = "{{ cookiecutter.module_name | upper }}_ROOT"
+ROOT_ENV = "EDA_TRY_ROOT"
 
 PARAMS = Path("params.yaml")
 CONF_DIR = Path("conf")
@@ -42,6 +42,10 @@ VALIDATION_DIR = REPORTS_DIR / "validation"
 PRODUCTION_CHECK = VALIDATION_DIR / "production.json"
 DATA_DOCS_DIR = REPORTS_DIR / "data_docs"
 SPLIT_REPORT = REPORTS_DIR / "split.json"
+# Written by featurize from the train split (selection: train and valid).
+EDA_REPORT = REPORTS_DIR / "eda.html"
+EDA_METRICS = REPORTS_DIR / "eda.json"
+SELECTION = REPORTS_DIR / "selection.json"
 MODEL_CARD = REPORTS_DIR / "model_card.md"
 MODEL_CARD_HTML = REPORTS_DIR / "model_card.html"
 VERDICT = REPORTS_DIR / "verdict.json"

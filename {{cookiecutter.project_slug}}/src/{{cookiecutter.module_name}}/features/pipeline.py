@@ -7,6 +7,7 @@ other features.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,7 @@ from ..config import DataConfig, FeaturesConfig
 from .derived import KINDS, Derived
 from .inputs import typed_inputs
 from .normalise import CategoryNormaliser
+from .transforms import SkewTransformer
 
 
 class DerivedColumns(TransformerMixin, BaseEstimator):
@@ -60,20 +62,34 @@ def timestamp_inputs(features: FeaturesConfig, data: DataConfig) -> list[str]:
     return [c for c in features.derived_inputs if c not in data.features]
 
 
-def build_preprocessor(features: FeaturesConfig, data: DataConfig) -> Pipeline | ColumnTransformer:
-    """The column transformer, after the derived features' step when conf/features has any."""
-    columns = encoder(features, data)
+def build_preprocessor(
+    features: FeaturesConfig, data: DataConfig, dropped: Sequence[str] = ()
+) -> Pipeline | ColumnTransformer:
+    """The column transformer, after the derived features' step when conf/features has any.
+
+    `dropped` features (features/selection.py) stay inputs of the pipeline, read and
+    validated like the others, but the column transformer leaves them out: the service's
+    input contract is conf/data, shared by the GX suites, the production batch and the
+    monitor, so a selection rerun never changes what clients must send.
+    """
+    columns = encoder(features, data, dropped)
     if not features.derived:
         return columns
     derive = DerivedColumns(derived_steps(features, data))
     return Pipeline([("derive", derive), ("encode", columns)]).set_output(transform="pandas")
 
 
-def encoder(features: FeaturesConfig, data: DataConfig) -> ColumnTransformer:
+def encoder(
+    features: FeaturesConfig, data: DataConfig, dropped: Sequence[str] = ()
+) -> ColumnTransformer:
     made = derived_steps(features, data)
     numeric = [*data.numeric, *(s.name for s in made if s.OUTPUT == "numeric")]
     categorical = [*data.categorical, *(s.name for s in made if s.OUTPUT == "categorical")]
+    numeric = [name for name in numeric if name not in dropped]
+    categorical = [name for name in categorical if name not in dropped]
+    transforms = {k: v for k, v in features.transforms.items() if k in numeric}
     numeric_steps: list[tuple[str, object]] = [
+        *([("transform", SkewTransformer(transforms))] if transforms else []),
         (
             "impute",
             SimpleImputer(

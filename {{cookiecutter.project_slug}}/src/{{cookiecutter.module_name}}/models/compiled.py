@@ -33,10 +33,12 @@ from ..features.derived import Derived, local_times
 from ..features.inputs import _is_number, _number_text, category_text, numbers, times
 from ..features.normalise import CategoryNormaliser
 from ..features.pipeline import DerivedColumns
+from ..features.transforms import SkewTransformer
 
 UTC = ZoneInfo("UTC")  # not datetime.UTC: renders may target Python 3.10
 # Below this many rows LightGBM scores on one thread: starting threads costs more.
 FEW_ROWS = 64
+NUMERIC_STEPS = [SimpleImputer, StandardScaler]
 
 
 class NotCompilable(Exception):
@@ -206,11 +208,31 @@ class CategoricalBlock:
         return value
 
 
+@dataclass(frozen=True)
+class TransformedBlock:
+    """A numeric block whose skewed columns are first transformed (features/transforms.py)."""
+
+    transformer: SkewTransformer
+    inner: NumericBlock
+
+    @property
+    def columns(self) -> list[str]:
+        return self.inner.columns
+
+    @property
+    def indicator_of(self) -> np.ndarray:
+        return self.inner.indicator_of
+
+    def fill(self, columns: Columns, out: np.ndarray) -> None:
+        arrays = self.transformer.transform_arrays(columns.arrays)
+        self.inner.fill(Columns(arrays, columns.rows), out)
+
+
 @dataclass
 class CompiledPipeline:
     kinds: Kinds
     derived: list[Derived]
-    blocks: list[NumericBlock | CategoricalBlock]
+    blocks: list[NumericBlock | TransformedBlock | CategoricalBlock]
     estimator: Any
     feature_names: list[str]
     booster: Any = None
@@ -295,15 +317,19 @@ def is_lightgbm(estimator: Any) -> bool:
     return type(estimator).__module__.startswith("lightgbm")
 
 
-def block_width(block: NumericBlock | CategoricalBlock) -> int:
+def block_width(block: NumericBlock | TransformedBlock | CategoricalBlock) -> int:
     if isinstance(block, CategoricalBlock):
         return block.width
     return len(block.columns) + len(block.indicator_of)
 
 
-def block_of(name: str, step: Any, columns: list[str]) -> NumericBlock | CategoricalBlock:
+def block_of(
+    name: str, step: Any, columns: list[str]
+) -> NumericBlock | TransformedBlock | CategoricalBlock:
     parts = [s for _, s in step.steps] if isinstance(step, Pipeline) else [step]
     kinds = [type(p) for p in parts]
+    if kinds[:1] == [SkewTransformer] and kinds[1:] in ([SimpleImputer], NUMERIC_STEPS):
+        return TransformedBlock(parts[0], numeric_block(columns, *parts[1:]))
     if kinds in ([SimpleImputer], [SimpleImputer, StandardScaler]):
         return numeric_block(columns, *parts)
     if kinds == [CategoryNormaliser, SimpleImputer, OneHotEncoder]:

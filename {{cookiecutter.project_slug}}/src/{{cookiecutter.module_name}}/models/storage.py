@@ -38,6 +38,8 @@ TRUSTED_TYPES = candidates.trusted_types() | {
     "{{ cookiecutter.module_name }}.features.normalise.CategoryNormaliser",
     # Appends the derived features' columns (features/pipeline.py).
     "{{ cookiecutter.module_name }}.features.pipeline.DerivedColumns",
+    # Skewed-feature transforms (features/transforms.py): method names and fitted powers.
+    "{{ cookiecutter.module_name }}.features.transforms.SkewTransformer",
     # The derived kinds of features/derived.py: this project's own code, whose
     # fitted state is plain data (names, attributes).
     *(f"{kind.__module__}.{kind.__qualname__}" for kind in KINDS.values()),
