@@ -24,6 +24,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
@@ -59,6 +61,18 @@ class Columns:
 
 
 @dataclass(frozen=True)
+class Coded:
+    """A category column as codes into its distinct values (code -1: missing), as
+    dictionary-encoded Arrow holds it: each distinct value's text is looked up once."""
+
+    codes: np.ndarray
+    dictionary: list[Any]
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+
+@dataclass(frozen=True)
 class Kinds:
     numeric: list[str]
     categorical: list[str]
@@ -83,6 +97,54 @@ def columns_of_frame(frame: pd.DataFrame, kinds: Kinds) -> Columns:
         local = local_times(times(frame[name], name), kinds.time_zone)
         arrays[name] = local.to_numpy(dtype="datetime64[ns]")
     return Columns(arrays, len(frame))
+
+
+def columns_of_arrow(table: pa.Table, kinds: Kinds) -> Columns:
+    """Arrays from an Arrow table (batch scoring), typed as columns_of_frame types its
+    pandas form: numbers and text straight from Arrow, anything else through pandas."""
+    arrays: dict[str, Any] = {}
+    for name in kinds.numeric:
+        column = table.column(name)
+        if is_number_type(column.type):
+            arrays[name] = pc.cast(column, pa.float64()).to_numpy()  # nulls become NaN
+        else:  # text and the like: pandas' parsing, and its error naming the column
+            arrays[name] = numbers(column.to_pandas(), name).to_numpy(dtype=np.float64)
+    for name in kinds.categorical:
+        column = table.column(name)
+        arrays[name] = (
+            coded(column) if is_text_type(column.type) else category_text(column.to_pandas())
+        )
+    for name in kinds.timestamps:
+        local = local_times(times(table.column(name).to_pandas(), name), kinds.time_zone)
+        arrays[name] = local.to_numpy(dtype="datetime64[ns]")
+    return Columns(arrays, table.num_rows)
+
+
+def is_number_type(kind: pa.DataType) -> bool:
+    return bool(
+        pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind)
+    )
+
+
+def is_text_type(kind: pa.DataType) -> bool:
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))
+
+
+def coded(column: pa.ChunkedArray) -> Coded:
+    """Codes into one dictionary for the whole column: each chunk's own dictionary
+    (they may differ from chunk to chunk) appended, its codes shifted to match."""
+    codes: list[np.ndarray] = []
+    dictionary: list[Any] = []
+    for chunk in column.chunks:
+        if not pa.types.is_dictionary(chunk.type):
+            chunk = pc.dictionary_encode(chunk)
+        indices = pc.fill_null(chunk.indices, -1).to_numpy().astype(np.int64)
+        codes.append(np.where(indices >= 0, indices + len(dictionary), -1))
+        dictionary.extend(chunk.dictionary.to_pylist())
+    joined = np.concatenate(codes) if codes else np.empty(0, dtype=np.int64)
+    return Coded(joined, dictionary)
 
 
 def columns_of_records(records: list[dict[str, Any]], kinds: Kinds) -> Columns:
@@ -186,15 +248,22 @@ class CategoricalBlock:
         out[:] = 0.0
         for index, name in enumerate(self.columns):
             known, unknown = self.positions[index], self.unknown[index]
-            values = columns[name]
-            if len(values) <= FEW_ROWS:
-                position = np.array([known.get(self.text(v), unknown) for v in values], np.int64)
-            else:  # each distinct value looked up once: a chunk has few of them
-                codes, distinct = pd.factorize(values, use_na_sentinel=False)
-                found = [known.get(self.text(value), unknown) for value in distinct]
-                position = np.asarray(found, dtype=np.int64)[codes]
+            position = self.column_of_rows(columns[name], known, unknown)
             for column in set(known.values()):  # one comparison per output column
                 out[:, column] = position == column
+
+    def column_of_rows(self, values: Any, known: dict[str, int], unknown: int) -> np.ndarray:
+        """Each row's output column (-1: none)."""
+        if isinstance(values, Coded):  # the missing value's position last: code -1
+            found = [known.get(self.text(value), unknown) for value in values.dictionary]
+            found.append(known.get(self.fill_value, unknown))
+            return np.asarray(found, dtype=np.int64)[values.codes]
+        if len(values) <= FEW_ROWS:
+            return np.array([known.get(self.text(v), unknown) for v in values], np.int64)
+        # Each distinct value looked up once: a chunk has few of them.
+        codes, distinct = pd.factorize(values, use_na_sentinel=False)
+        found = [known.get(self.text(value), unknown) for value in distinct]
+        return np.asarray(found, dtype=np.int64)[codes]
 
     def text(self, value: Any) -> str:
         if not isinstance(value, str):  # None, NaN or NA: category text is always str

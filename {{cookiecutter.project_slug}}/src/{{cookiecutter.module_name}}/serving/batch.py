@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import fsspec
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pv
@@ -25,6 +26,8 @@ import pyarrow.parquet as pq
 
 from ..errors import ArtifactError, DataError, PipelineError
 from ..io import SQL_PREFIX, read_sql
+from ..models import compiled
+from ..models.artifact import Artifact
 from . import loading
 
 # pandas' default missing-value markers (pyarrow's lack "None" and "<NA>"): a CSV means
@@ -36,29 +39,54 @@ CSV_NULLS = (
 
 
 def read_chunks(
-    source: str, chunk_rows: int, types: dict[str, pa.DataType] | None = None
-) -> Iterator[pd.DataFrame]:
-    """CSV or Parquet from a path or fsspec URL, or `sql:TABLE` through $DATABASE_URL.
-    A CSV's columns named in `types` are read as that type in every block (pyarrow
-    would otherwise guess each from the first block)."""
+    source: str,
+    chunk_rows: int,
+    types: dict[str, pa.DataType] | None = None,
+    wanted: list[str] | None = None,
+) -> Iterator[pd.DataFrame | pa.Table]:
+    """CSV or Parquet (as Arrow tables) from a path or fsspec URL, or `sql:TABLE` (as
+    frames) through $DATABASE_URL. Only the `wanted` columns are read (all if None); a
+    CSV's columns named in `types` are read as that type in every block (pyarrow would
+    otherwise guess each from the first block), and a Parquet file's text columns that
+    `types` reads as dictionaries are read dictionary-encoded."""
     if source.startswith(SQL_PREFIX):
         yield from read_sql(source.removeprefix(SQL_PREFIX), chunk_rows)
     elif source.endswith((".parquet", ".pq")):
-        with fsspec.open(source, "rb") as handle:
-            for batch in pq.ParquetFile(handle).iter_batches(batch_size=chunk_rows):
-                yield batch.to_pandas()
+        yield from read_parquet_chunks(source, chunk_rows, types or {}, wanted)
     elif source.endswith((".csv", ".csv.gz")):
-        yield from read_csv_chunks(source, chunk_rows, types or {})
+        yield from read_csv_chunks(source, chunk_rows, types or {}, wanted)
     else:
         raise DataError(f"{source}: expected .csv, .csv.gz, .parquet or sql:TABLE")
 
 
+def read_parquet_chunks(
+    source: str, chunk_rows: int, types: dict[str, pa.DataType], wanted: list[str] | None
+) -> Iterator[pa.Table]:
+    with fsspec.open(source, "rb") as handle:
+        schema = pq.read_schema(handle)
+        handle.seek(0)
+        text = [
+            name
+            for name, kind in types.items()
+            if pa.types.is_dictionary(kind) and name in schema.names
+            and compiled.is_text_type(schema.field(name).type)
+        ]  # fmt: skip
+        columns = None if wanted is None else [n for n in schema.names if n in wanted]
+        reader = pq.ParquetFile(handle, read_dictionary=text)
+        for batch in reader.iter_batches(batch_size=chunk_rows, columns=columns):
+            yield pa.Table.from_batches([batch])
+
+
 def read_csv_chunks(
-    source: str, chunk_rows: int, types: dict[str, pa.DataType]
-) -> Iterator[pd.DataFrame]:
-    """pyarrow's streaming CSV reader, regrouped into frames of about `chunk_rows` rows."""
+    source: str, chunk_rows: int, types: dict[str, pa.DataType], wanted: list[str] | None
+) -> Iterator[pa.Table]:
+    """pyarrow's streaming CSV reader, regrouped into tables of about `chunk_rows` rows."""
+    names = header(source)
     convert = pv.ConvertOptions(
-        column_types=types, null_values=list(CSV_NULLS), strings_can_be_null=True
+        column_types={n: t for n, t in types.items() if n in names},
+        null_values=list(CSV_NULLS),
+        strings_can_be_null=True,
+        include_columns=None if wanted is None else [n for n in names if n in wanted],
     )
     with fsspec.open(source, "rb", compression="infer") as handle:
         try:
@@ -67,12 +95,12 @@ def read_csv_chunks(
             for batch in reader:
                 pending.append(batch)
                 if sum(len(b) for b in pending) >= chunk_rows:
-                    yield pa.Table.from_batches(pending).to_pandas()
+                    yield pa.Table.from_batches(pending)
                     pending = []
         except pa.ArrowInvalid as err:  # a value that is not what the column held before
-            raise DataError(f"{source}: {csv_problem(str(err), header(source))}") from err
+            raise DataError(f"{source}: {csv_problem(str(err), names)}") from err
         if pending:
-            yield pa.Table.from_batches(pending).to_pandas()
+            yield pa.Table.from_batches(pending)
 
 
 def header(source: str) -> list[str]:
@@ -90,20 +118,55 @@ def csv_problem(message: str, names: list[str]) -> str:
 
 
 def input_types(model: loading.ServedModel) -> dict[str, pa.DataType]:
-    """The model's inputs as a CSV must be read: numbers as float64, categories and
+    """The model's inputs as a CSV must be read: numbers as float64, categories as
+    dictionary-encoded text (each distinct value typed once a chunk, not once a row),
     timestamps as text (typed as in training by the scoring path)."""
-    schema = model.artifact.metadata.input_schema
-    return {f.name: pa.float64() if f.kind == "numeric" else pa.string() for f in schema}
+    kinds = {"numeric": pa.float64(), "categorical": pa.dictionary(pa.int32(), pa.string())}
+    return {f.name: kinds.get(f.kind, pa.string()) for f in model.artifact.metadata.input_schema}
 
 
-def score_chunk(model: loading.ServedModel, chunk: pd.DataFrame) -> pd.DataFrame:
+def wanted_columns(model: loading.ServedModel) -> list[str]:
+    """The columns scoring reads: the model's inputs and the id."""
+    metadata = model.artifact.metadata
+    return [*metadata.input_names, *([metadata.id_column] if metadata.id_column else [])]
+
+
+def scores_of(artifact: Artifact, chunk: pd.DataFrame | pa.Table) -> np.ndarray:
+    """An Arrow chunk goes straight to the compiled path; without one, through pandas."""
+    if isinstance(chunk, pd.DataFrame):
+        return artifact.scores(chunk)
+    if artifact.compiled is None:
+        return artifact.scores(as_frame(chunk))
+    artifact.check_columns(chunk.column_names)
+    return artifact.compiled_scores(compiled.columns_of_arrow(chunk, artifact.kinds))
+
+
+def as_frame(chunk: pa.Table) -> pd.DataFrame:
+    """The chunk as pandas, its dictionary-encoded columns as plain text again."""
+    plain = [
+        column.cast(column.type.value_type) if pa.types.is_dictionary(column.type) else column
+        for column in chunk.columns
+    ]
+    return pa.Table.from_arrays(plain, names=chunk.column_names).to_pandas()
+
+
+def ids_of(chunk: pd.DataFrame | pa.Table, id_column: str | None) -> pd.DataFrame:
+    """The chunk's id column (when it has one) as pandas, indexed as the chunk."""
+    if isinstance(chunk, pd.DataFrame):
+        return chunk[[id_column]] if id_column in chunk.columns else chunk[[]]
+    if id_column in chunk.column_names:
+        return as_frame(chunk.select([id_column]))
+    return pd.DataFrame(index=pd.RangeIndex(chunk.num_rows))
+
+
+def score_chunk(model: loading.ServedModel, chunk: pd.DataFrame | pa.Table) -> pd.DataFrame:
     """Decisions (and class probabilities) for one chunk, with the id when there is one."""
     artifact = model.artifact
-    scores = artifact.scores(chunk)
-    scored = pd.DataFrame(index=chunk.index)
-    id_column = artifact.metadata.id_column
-    if id_column and id_column in chunk.columns:
-        scored[id_column] = chunk[id_column]
+    scores = scores_of(artifact, chunk)
+    ids = ids_of(chunk, artifact.metadata.id_column)
+    scored = pd.DataFrame(index=ids.index)
+    for id_column in ids.columns:
+        scored[id_column] = ids[id_column]
     scored["decision"] = artifact.decide_from_scores(scores)
     if artifact.problem.is_classification:
         for i, label in enumerate(artifact.problem.labels):
@@ -120,7 +183,8 @@ def score(model: loading.ServedModel, source: str, output: Path, chunk_rows: int
     partial = output.with_name(f".{output.name}.partial")
     rows, writer = 0, None
     try:
-        for chunk in read_chunks(source, chunk_rows, input_types(model)):
+        chunks = read_chunks(source, chunk_rows, input_types(model), wanted_columns(model))
+        for chunk in chunks:
             try:
                 scored = score_chunk(model, chunk)
             except ArtifactError as err:
