@@ -16,6 +16,7 @@ compiled path (models/packaging.py).
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -39,6 +40,8 @@ from ..features.pipeline import DerivedColumns
 UTC = ZoneInfo("UTC")  # not datetime.UTC: renders may target Python 3.10
 # Below this many rows LightGBM scores on one thread: starting threads costs more.
 FEW_ROWS = 64
+# From this many rows a thread keeps its matrix for the next call of the same size.
+REUSE_ROWS = 10_000
 
 
 class NotCompilable(Exception):
@@ -216,21 +219,26 @@ class NumericBlock:
     scale: np.ndarray | None
 
     def fill(self, columns: Columns, out: np.ndarray) -> None:
-        """Write the imputed (and scaled) columns, then the indicators, into `out`."""
+        """Write the imputed (and scaled) columns, then the indicators, into `out`, in
+        place: no temporary arrays (the same arithmetic, so the same values)."""
         width = len(self.columns)
         for j, name in enumerate(self.columns):
             values = columns[name]
             missing = np.isnan(values)
-            out[:, j] = self.scaled(np.where(missing, self.statistics[j], values), j)
+            column = out[:, j]
+            np.copyto(column, values)
+            np.copyto(column, self.statistics[j], where=missing)
+            self.scale_in_place(column, j)
             for k in np.flatnonzero(self.indicator_of == j):
-                out[:, width + k] = self.scaled(missing.astype(np.float64), width + int(k))
+                indicator = out[:, width + k]
+                np.copyto(indicator, missing)
+                self.scale_in_place(indicator, width + int(k))
 
-    def scaled(self, values: np.ndarray, position: int) -> np.ndarray:
+    def scale_in_place(self, values: np.ndarray, position: int) -> None:
         if self.mean is None or self.scale is None:
-            return values
-        mean = self.mean if self.mean.ndim == 0 else self.mean[position]
-        scale = self.scale if self.scale.ndim == 0 else self.scale[position]
-        return (values - mean) / scale
+            return
+        values -= self.mean if self.mean.ndim == 0 else self.mean[position]
+        values /= self.scale if self.scale.ndim == 0 else self.scale[position]
 
 
 @dataclass(frozen=True)
@@ -284,20 +292,32 @@ class CompiledPipeline:
     feature_names: list[str]
     booster: Any = None
     classes_: np.ndarray | None = field(default=None)
+    scratch: threading.local = field(default_factory=threading.local, repr=False, compare=False)
 
     def matrix(self, columns: Columns) -> np.ndarray:
         """The matrix the estimator was fitted on, from typed input columns."""
         for step in self.derived:
             columns.arrays[step.name] = step.array_values(columns)
-        # Column-major: each feature is written contiguously, and LightGBM reads this
-        # layout without a copy.
-        out = np.empty((len(columns), len(self.feature_names)), order="F")
+        out = self.buffer(len(columns))
         start = 0
         for block in self.blocks:
             width = block_width(block)
             block.fill(columns, out[:, start : start + width])
             start += width
         return out
+
+    def buffer(self, rows: int) -> np.ndarray:
+        """The matrix to fill: column-major (each feature written contiguously; LightGBM
+        reads this layout without a copy). Large ones are reused by the same thread for
+        the same number of rows (batch chunks), saving fresh memory's page faults; the
+        matrix is consumed before the call returns, and threads never share one."""
+        shape = (rows, len(self.feature_names))
+        if rows <= REUSE_ROWS:
+            return np.empty(shape, order="F")
+        kept = getattr(self.scratch, "matrix", None)
+        if kept is None or kept.shape != shape:
+            kept = self.scratch.matrix = np.empty(shape, order="F")
+        return kept
 
     def predict_proba(self, columns: Columns) -> np.ndarray:
         matrix = self.matrix(columns)
