@@ -32,6 +32,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from ..errors import DataError
 from ..features.derived import Derived, local_times
 from ..features.inputs import _is_number, _number_text, category_text, numbers, times
 from ..features.normalise import CategoryNormaliser
@@ -118,9 +119,28 @@ def columns_of_arrow(table: pa.Table, kinds: Kinds) -> Columns:
             coded(column) if is_text_type(column.type) else category_text(column.to_pandas())
         )
     for name in kinds.timestamps:
-        local = local_times(times(table.column(name).to_pandas(), name), kinds.time_zone)
-        arrays[name] = local.to_numpy(dtype="datetime64[ns]")
+        column = table.column(name)
+        if is_text_type(column.type):
+            arrays[name] = text_stamps(column, name, kinds.time_zone)
+        else:
+            local = local_times(times(column.to_pandas(), name), kinds.time_zone)
+            arrays[name] = local.to_numpy(dtype="datetime64[ns]")
     return Columns(arrays, table.num_rows)
+
+
+def text_stamps(column: pa.ChunkedArray, name: str, time_zone: str | None) -> np.ndarray:
+    """ISO 8601 text parsed once per distinct value (a batch has few: dates), then
+    taken by code. Parsing is value by value, so the distinct values parse as the whole
+    column would; a value that does not parse is refused as the whole column refuses it
+    (its message counts rows)."""
+    distinct = coded(column)
+    text = pd.Series([*distinct.dictionary, None], dtype=object)  # code -1: missing
+    try:
+        parsed = local_times(times(text, name), time_zone)
+    except DataError:
+        times(column.to_pandas(), name)
+        raise
+    return parsed.to_numpy(dtype="datetime64[ns]")[distinct.codes]
 
 
 def is_number_type(kind: pa.DataType) -> bool:

@@ -14,8 +14,10 @@ import argparse
 import csv
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
+from typing import TypeVar
 
 import fsspec
 import numpy as np
@@ -29,6 +31,8 @@ from ..io import SQL_PREFIX, read_sql
 from ..models import compiled
 from ..models.artifact import Artifact
 from . import loading
+
+T = TypeVar("T")
 
 # pandas' default missing-value markers (pyarrow's lack "None" and "<NA>"): a CSV means
 # the same missing values in batch scoring as in training, which reads it with pandas.
@@ -118,11 +122,12 @@ def csv_problem(message: str, names: list[str]) -> str:
 
 
 def input_types(model: loading.ServedModel) -> dict[str, pa.DataType]:
-    """The model's inputs as a CSV must be read: numbers as float64, categories as
-    dictionary-encoded text (each distinct value typed once a chunk, not once a row),
-    timestamps as text (typed as in training by the scoring path)."""
-    kinds = {"numeric": pa.float64(), "categorical": pa.dictionary(pa.int32(), pa.string())}
-    return {f.name: kinds.get(f.kind, pa.string()) for f in model.artifact.metadata.input_schema}
+    """The model's inputs as a CSV must be read: numbers as float64, categories and
+    timestamps as dictionary-encoded text (the scoring path types each distinct value
+    once a chunk, not once a row, as training types it)."""
+    text = pa.dictionary(pa.int32(), pa.string())
+    schema = model.artifact.metadata.input_schema
+    return {f.name: pa.float64() if f.kind == "numeric" else text for f in schema}
 
 
 def wanted_columns(model: loading.ServedModel) -> list[str]:
@@ -176,37 +181,91 @@ def score_chunk(model: loading.ServedModel, chunk: pd.DataFrame | pa.Table) -> p
 
 
 def score(model: loading.ServedModel, source: str, output: Path, chunk_rows: int) -> int:
-    """Score `source` into `output` (.parquet or .csv); returns the number of rows."""
+    """Score `source` into `output` (.parquet or .csv); returns the number of rows. The
+    next chunk is read, and the last one written, on threads while this one is scored:
+    they fill the core the booster leaves idle between chunks."""
     if output.suffix not in {".parquet", ".csv"}:
         raise DataError(f"{output}: write .parquet or .csv")
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_name(f".{output.name}.partial")
-    rows, writer = 0, None
+    scored_file = ScoredFile(partial, output.suffix == ".csv", source)
+    chunks = prefetched(read_chunks(source, chunk_rows, input_types(model), wanted_columns(model)))
     try:
-        chunks = read_chunks(source, chunk_rows, input_types(model), wanted_columns(model))
         for chunk in chunks:
             try:
                 scored = score_chunk(model, chunk)
             except ArtifactError as err:
                 raise DataError(f"{source}: {err}") from err
-            if output.suffix == ".csv":
-                scored.to_csv(partial, mode="a", header=rows == 0, index=False)
-            else:
-                table = pa.Table.from_pandas(scored, preserve_index=False)
-                writer = writer or pq.ParquetWriter(partial, table.schema)
-                writer.write_table(cast_to(table, writer.schema, source))
-            rows += len(scored)
-        if writer is not None:
-            writer.close()
-            writer = None
-        if rows == 0:
+            scored_file.append(scored)
+        scored_file.finish()
+        if scored_file.rows == 0:
             raise DataError(f"{source}: no rows to score")
         partial.replace(output)  # a failed run never leaves a half-written output
     finally:
-        if writer is not None:
-            writer.close()
+        chunks.close()
+        scored_file.abandon()
         partial.unlink(missing_ok=True)
-    return rows
+    return scored_file.rows
+
+
+def prefetched(chunks: Iterator[T]) -> Generator[T, None, None]:
+    """`chunks`, each next one read on a thread while the caller works on this one
+    (pyarrow reads without holding the GIL); a reading error is raised here."""
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        ahead = pool.submit(next, chunks, None)
+        while (chunk := ahead.result()) is not None:
+            ahead = pool.submit(next, chunks, None)
+            yield chunk
+    finally:
+        pool.shutdown(wait=True)  # a chunk still being read is dropped
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+
+
+class ScoredFile:
+    """Scored chunks appended to the partial output, each written on a thread while the
+    next is scored; a writing error is raised at the next append or at finish."""
+
+    def __init__(self, partial: Path, as_csv: bool, source: str) -> None:
+        self.partial, self.as_csv, self.source = partial, as_csv, source
+        self.rows = 0
+        self.parquet: pq.ParquetWriter | None = None
+        self.pool = ThreadPoolExecutor(max_workers=1)
+        self.pending: Future[None] | None = None
+
+    def append(self, scored: pd.DataFrame) -> None:
+        self.wait()
+        self.pending = self.pool.submit(self.write, scored, self.rows == 0)
+        self.rows += len(scored)
+
+    def write(self, scored: pd.DataFrame, first: bool) -> None:
+        if self.as_csv:
+            scored.to_csv(self.partial, mode="a", header=first, index=False)
+            return
+        table = pa.Table.from_pandas(scored, preserve_index=False)
+        self.parquet = self.parquet or pq.ParquetWriter(self.partial, table.schema)
+        self.parquet.write_table(cast_to(table, self.parquet.schema, self.source))
+
+    def wait(self) -> None:
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            pending.result()
+
+    def finish(self) -> None:
+        self.wait()
+        if self.parquet is not None:
+            self.parquet.close()
+            self.parquet = None
+
+    def abandon(self) -> None:
+        """After finish, or after a failure (its error already raised): release all."""
+        if self.pending is not None:
+            wait([self.pending])
+        self.pool.shutdown(wait=True)
+        if self.parquet is not None:
+            self.parquet.close()
 
 
 def cast_to(table: pa.Table, schema: pa.Schema, source: str) -> pa.Table:
