@@ -277,8 +277,8 @@ class CategoricalBlock:
         for index, name in enumerate(self.columns):
             known, unknown = self.positions[index], self.unknown[index]
             position = self.column_of_rows(columns[name], known, unknown)
-            hit = np.flatnonzero(position >= 0)
-            out[hit, position[hit]] = 1.0  # one write per row, not a pass per column
+            for column in set(known.values()):  # one comparison per output column
+                out[:, column] = position == column
 
     def column_of_rows(self, values: Any, known: dict[str, int], unknown: int) -> np.ndarray:
         """Each row's output column (-1: none)."""
