@@ -47,7 +47,7 @@ def read_chunks(
     chunk_rows: int,
     types: dict[str, pa.DataType] | None = None,
     wanted: list[str] | None = None,
-) -> Iterator[pd.DataFrame | pa.Table]:
+) -> Generator[pd.DataFrame | pa.Table, None, None]:
     """CSV or Parquet (as Arrow tables) from a path or fsspec URL, or `sql:TABLE` (as
     frames) through $DATABASE_URL. Only the `wanted` columns are read (all if None); a
     CSV's columns named in `types` are read as that type in every block (pyarrow would
@@ -189,7 +189,9 @@ def score(model: loading.ServedModel, source: str, output: Path, chunk_rows: int
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_name(f".{output.name}.partial")
     scored_file = ScoredFile(partial, output.suffix == ".csv", source)
-    chunks = prefetched(read_chunks(source, chunk_rows, input_types(model), wanted_columns(model)))
+    chunks = read_chunks(source, chunk_rows, input_types(model), wanted_columns(model))
+    if not source.startswith(SQL_PREFIX):  # a database connection stays on its own thread
+        chunks = prefetched(chunks)
     try:
         for chunk in chunks:
             try:
