@@ -239,8 +239,20 @@ class NumericBlock:
     scale: np.ndarray | None
 
     def fill(self, columns: Columns, out: np.ndarray) -> None:
-        """Write the imputed (and scaled) columns, then the indicators, into `out`, in
-        place: no temporary arrays (the same arithmetic, so the same values)."""
+        """Write the imputed (and scaled) columns, then the indicators, into `out`."""
+        if len(columns) > FEW_ROWS:  # a record's few values cost less through temporaries
+            self.fill_in_place(columns, out)
+            return
+        width = len(self.columns)
+        for j, name in enumerate(self.columns):
+            values = columns[name]
+            missing = np.isnan(values)
+            out[:, j] = self.scaled(np.where(missing, self.statistics[j], values), j)
+            for k in np.flatnonzero(self.indicator_of == j):
+                out[:, width + k] = self.scaled(missing.astype(np.float64), width + int(k))
+
+    def fill_in_place(self, columns: Columns, out: np.ndarray) -> None:
+        """As fill, with no temporary arrays (the same arithmetic, so the same values)."""
         width = len(self.columns)
         for j, name in enumerate(self.columns):
             values = columns[name]
@@ -259,6 +271,13 @@ class NumericBlock:
             return
         values -= self.mean if self.mean.ndim == 0 else self.mean[position]
         values /= self.scale if self.scale.ndim == 0 else self.scale[position]
+
+    def scaled(self, values: np.ndarray, position: int) -> np.ndarray:
+        if self.mean is None or self.scale is None:
+            return values
+        mean = self.mean if self.mean.ndim == 0 else self.mean[position]
+        scale = self.scale if self.scale.ndim == 0 else self.scale[position]
+        return (values - mean) / scale
 
 
 @dataclass(frozen=True)
