@@ -397,3 +397,20 @@ def test_arrow_columns_type_as_the_frame_does(example_params: Callable[..., Para
     np.testing.assert_allclose(
         packaged.compiled_scores(columns), packaged.reference_scores(frame), rtol=0, atol=1e-6
     )
+
+
+def test_a_bad_text_timestamp_from_arrow_is_refused_as_in_a_frame(
+    example_params: Callable[..., Params],
+) -> None:
+    """Text timestamps are parsed once per distinct value; a bad one is still refused
+    with the frame's message, which counts rows."""
+    packaged, hostile_batch = fitted(params_for(example_params))
+    frame = hostile_batch.copy()
+    frame.loc[[3, 8], "snapshot_date"] = "last tuesday"
+    with pytest.raises(DataError) as from_frame:
+        packaged.reference_scores(frame)
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    with pytest.raises(DataError) as from_arrow:
+        compiled.columns_of_arrow(table, packaged.kinds)
+    assert str(from_arrow.value) == str(from_frame.value)
+    assert "2 value(s)" in str(from_arrow.value) and "snapshot_date" in str(from_arrow.value)
