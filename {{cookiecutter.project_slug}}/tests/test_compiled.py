@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from sklearn.base import BaseEstimator, TransformerMixin
 
@@ -38,6 +40,7 @@ from {{ cookiecutter.module_name }}.features.pipeline import (
 )
 from {{ cookiecutter.module_name }}.models import (
     artifact,
+    compiled,
     factory,
     packaging,
 )
@@ -329,3 +332,88 @@ def test_a_csv_value_that_is_not_a_number_is_one_line_naming_the_file(
     assert str(source) in str(refused.value) and "\n" not in str(refused.value)
     assert f"column {numeric!r}" in str(refused.value) and "twelve" in str(refused.value)
     assert not output.exists()
+
+
+def category_chunks(batch: pd.DataFrame, rows: int) -> pd.DataFrame:
+    """The hostile batch made harder for dictionary-encoded reading: odd spellings, a
+    column all missing in the second chunk, and a first chunk that holds one region
+    only (so later chunks' dictionaries differ from the first's)."""
+    batch = batch.copy()
+    batch["plan"] = batch["plan"].map(lambda v: PLAN_SPELLINGS.get(v, v))
+    batch.loc[rows : 2 * rows - 1, "plan"] = None
+    batch.loc[: rows - 1, "region"] = batch["region"].iloc[0]
+    return batch
+
+
+def dictionaries(source: Path, column: str, rows: int) -> list[list[Any]]:
+    parquet = pq.ParquetFile(source, read_dictionary=[column])
+    return [
+        b.column(column).dictionary.to_pylist()
+        for b in parquet.iter_batches(batch_size=rows, columns=[column])
+    ]
+
+
+@pytest.mark.parametrize("form", ["csv", "parquet", "parquet-plain"])
+def test_batch_scoring_of_dictionary_encoded_categories_matches_the_pipeline(
+    example_params: Callable[..., Params], tmp_path: Path, form: str
+) -> None:
+    rows = 97
+    params = params_for(example_params, normalise_categories="lower", min_category_frequency=400)
+    packaged, hostile_batch = fitted(params)
+    frame = category_chunks(hostile_batch, rows)
+    source = tmp_path / f"in.{form.split('-')[0]}"
+    if form == "csv":
+        frame.to_csv(source, index=False)
+    else:  # Parquet's own dictionary pages, or plain pages Arrow encodes on reading
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        pq.write_table(table, source, use_dictionary=form == "parquet", row_group_size=rows)
+        paged = form == "parquet"
+        assert pq.ParquetFile(source).metadata.row_group(0).column(0).has_dictionary_page == paged
+        if paged:  # Arrow rebuilds plain pages' dictionaries across chunks
+            assert dictionaries(source, "plan", rows)[1] == []  # all missing in chunk two
+            assert len(set(map(tuple, dictionaries(source, "region", rows)))) > 1
+    served = loading.ServedModel(packaged, "v-test", "test")
+    output = tmp_path / "scored.parquet"
+    assert batch.score(served, str(source), output, chunk_rows=rows) == len(frame)
+    read_back = pd.read_csv(source) if form == "csv" else pd.read_parquet(source)
+    reference = packaged.reference_scores(read_back)
+    scored = pd.read_parquet(output)
+    labels = [f"score_{label}" for label in packaged.problem.labels]
+    np.testing.assert_allclose(scored[labels].to_numpy(), reference, rtol=0, atol=1e-6)
+    expected = packaged.decide_from_scores(reference)
+    assert scored["decision"].astype(str).tolist() == pd.Series(expected).astype(str).tolist()
+    assert scored["customer_id"].astype(str).tolist() == frame["customer_id"].astype(str).tolist()
+
+
+def test_arrow_columns_type_as_the_frame_does(example_params: Callable[..., Params]) -> None:
+    """Nullable integers, a pandas categorical (Arrow dictionary) split over chunks: the
+    Arrow reading gives the compiled path the frame's scores."""
+    packaged, hostile_batch = fitted(params_for(example_params))
+    frame = category_chunks(hostile_batch, 50)
+    frame["num_products"] = frame["num_products"].astype("Int64")
+    frame.loc[::13, "num_products"] = pd.NA
+    frame["region"] = frame["region"].astype("category")
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    table = pa.concat_tables([table.slice(0, 50), table.slice(50)])  # two chunks
+    columns = compiled.columns_of_arrow(table, packaged.kinds)
+    assert isinstance(columns["region"], compiled.Coded)
+    np.testing.assert_allclose(
+        packaged.compiled_scores(columns), packaged.reference_scores(frame), rtol=0, atol=1e-6
+    )
+
+
+def test_a_bad_text_timestamp_from_arrow_is_refused_as_in_a_frame(
+    example_params: Callable[..., Params],
+) -> None:
+    """Text timestamps are parsed once per distinct value; a bad one is still refused
+    with the frame's message, which counts rows."""
+    packaged, hostile_batch = fitted(params_for(example_params))
+    frame = hostile_batch.copy()
+    frame.loc[[3, 8], "snapshot_date"] = "last tuesday"
+    with pytest.raises(DataError) as from_frame:
+        packaged.reference_scores(frame)
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    with pytest.raises(DataError) as from_arrow:
+        compiled.columns_of_arrow(table, packaged.kinds)
+    assert str(from_arrow.value) == str(from_frame.value)
+    assert "2 value(s)" in str(from_arrow.value) and "snapshot_date" in str(from_arrow.value)

@@ -16,6 +16,7 @@ compiled path (models/packaging.py).
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,11 +25,14 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from ..errors import DataError
 from ..features.derived import Derived, local_times
 from ..features.inputs import _is_number, _number_text, category_text, numbers, times
 from ..features.normalise import CategoryNormaliser
@@ -39,6 +43,8 @@ UTC = ZoneInfo("UTC")  # not datetime.UTC: renders may target Python 3.10
 # Below this many rows LightGBM scores on one thread: starting threads costs more.
 FEW_ROWS = 64
 NUMERIC_STEPS = [SimpleImputer, StandardScaler]
+# From this many rows a thread keeps its matrix for the next call of the same size.
+REUSE_ROWS = 10_000
 
 
 class NotCompilable(Exception):
@@ -58,6 +64,18 @@ class Columns:
 
     def __getitem__(self, name: str) -> Any:
         return self.arrays[name]
+
+
+@dataclass(frozen=True)
+class Coded:
+    """A category column as codes into its distinct values (code -1: missing), as
+    dictionary-encoded Arrow holds it: each distinct value's text is looked up once."""
+
+    codes: np.ndarray
+    dictionary: list[Any]
+
+    def __len__(self) -> int:
+        return len(self.codes)
 
 
 @dataclass(frozen=True)
@@ -85,6 +103,73 @@ def columns_of_frame(frame: pd.DataFrame, kinds: Kinds) -> Columns:
         local = local_times(times(frame[name], name), kinds.time_zone)
         arrays[name] = local.to_numpy(dtype="datetime64[ns]")
     return Columns(arrays, len(frame))
+
+
+def columns_of_arrow(table: pa.Table, kinds: Kinds) -> Columns:
+    """Arrays from an Arrow table (batch scoring), typed as columns_of_frame types its
+    pandas form: numbers and text straight from Arrow, anything else through pandas."""
+    arrays: dict[str, Any] = {}
+    for name in kinds.numeric:
+        column = table.column(name)
+        if is_number_type(column.type):
+            arrays[name] = pc.cast(column, pa.float64()).to_numpy()  # nulls become NaN
+        else:  # text and the like: pandas' parsing, and its error naming the column
+            arrays[name] = numbers(column.to_pandas(), name).to_numpy(dtype=np.float64)
+    for name in kinds.categorical:
+        column = table.column(name)
+        arrays[name] = (
+            coded(column) if is_text_type(column.type) else category_text(column.to_pandas())
+        )
+    for name in kinds.timestamps:
+        column = table.column(name)
+        if is_text_type(column.type):
+            arrays[name] = text_stamps(column, name, kinds.time_zone)
+        else:
+            local = local_times(times(column.to_pandas(), name), kinds.time_zone)
+            arrays[name] = local.to_numpy(dtype="datetime64[ns]")
+    return Columns(arrays, table.num_rows)
+
+
+def text_stamps(column: pa.ChunkedArray, name: str, time_zone: str | None) -> np.ndarray:
+    """ISO 8601 text parsed once per distinct value (a batch has few: dates), then
+    taken by code. Parsing is value by value, so the distinct values parse as the whole
+    column would; a value that does not parse is refused as the whole column refuses it
+    (its message counts rows)."""
+    distinct = coded(column)
+    text = pd.Series([*distinct.dictionary, None], dtype=object)  # code -1: missing
+    try:
+        parsed = local_times(times(text, name), time_zone)
+    except DataError:
+        times(column.to_pandas(), name)
+        raise
+    return parsed.to_numpy(dtype="datetime64[ns]")[distinct.codes]
+
+
+def is_number_type(kind: pa.DataType) -> bool:
+    return bool(
+        pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind)
+    )
+
+
+def is_text_type(kind: pa.DataType) -> bool:
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))
+
+
+def coded(column: pa.ChunkedArray) -> Coded:
+    """Codes into one dictionary for the whole column: each chunk's own dictionary
+    (they may differ from chunk to chunk) appended, its codes shifted to match."""
+    codes: list[np.ndarray] = []
+    dictionary: list[Any] = []
+    for chunk in column.chunks:
+        if not pa.types.is_dictionary(chunk.type):
+            chunk = pc.dictionary_encode(chunk)
+        indices = pc.fill_null(chunk.indices, -1).to_numpy().astype(np.int64)
+        codes.append(np.where(indices >= 0, indices + len(dictionary), -1))
+        dictionary.extend(chunk.dictionary.to_pylist())
+    joined = np.concatenate(codes) if codes else np.empty(0, dtype=np.int64)
+    return Coded(joined, dictionary)
 
 
 def columns_of_records(records: list[dict[str, Any]], kinds: Kinds) -> Columns:
@@ -157,6 +242,9 @@ class NumericBlock:
 
     def fill(self, columns: Columns, out: np.ndarray) -> None:
         """Write the imputed (and scaled) columns, then the indicators, into `out`."""
+        if len(columns) > FEW_ROWS:  # a record's few values cost less through temporaries
+            self.fill_in_place(columns, out)
+            return
         width = len(self.columns)
         for j, name in enumerate(self.columns):
             values = columns[name]
@@ -164,6 +252,27 @@ class NumericBlock:
             out[:, j] = self.scaled(np.where(missing, self.statistics[j], values), j)
             for k in np.flatnonzero(self.indicator_of == j):
                 out[:, width + k] = self.scaled(missing.astype(np.float64), width + int(k))
+
+    def fill_in_place(self, columns: Columns, out: np.ndarray) -> None:
+        """As fill, with no temporary arrays (the same arithmetic, so the same values)."""
+        width = len(self.columns)
+        for j, name in enumerate(self.columns):
+            values = columns[name]
+            missing = np.isnan(values)
+            column = out[:, j]
+            np.copyto(column, values)
+            np.copyto(column, self.statistics[j], where=missing)
+            self.scale_in_place(column, j)
+            for k in np.flatnonzero(self.indicator_of == j):
+                indicator = out[:, width + k]
+                np.copyto(indicator, missing)
+                self.scale_in_place(indicator, width + int(k))
+
+    def scale_in_place(self, values: np.ndarray, position: int) -> None:
+        if self.mean is None or self.scale is None:
+            return
+        values -= self.mean if self.mean.ndim == 0 else self.mean[position]
+        values /= self.scale if self.scale.ndim == 0 else self.scale[position]
 
     def scaled(self, values: np.ndarray, position: int) -> np.ndarray:
         if self.mean is None or self.scale is None:
@@ -188,15 +297,22 @@ class CategoricalBlock:
         out[:] = 0.0
         for index, name in enumerate(self.columns):
             known, unknown = self.positions[index], self.unknown[index]
-            values = columns[name]
-            if len(values) <= FEW_ROWS:
-                position = np.array([known.get(self.text(v), unknown) for v in values], np.int64)
-            else:  # each distinct value looked up once: a chunk has few of them
-                codes, distinct = pd.factorize(values, use_na_sentinel=False)
-                found = [known.get(self.text(value), unknown) for value in distinct]
-                position = np.asarray(found, dtype=np.int64)[codes]
+            position = self.column_of_rows(columns[name], known, unknown)
             for column in set(known.values()):  # one comparison per output column
                 out[:, column] = position == column
+
+    def column_of_rows(self, values: Any, known: dict[str, int], unknown: int) -> np.ndarray:
+        """Each row's output column (-1: none)."""
+        if isinstance(values, Coded):  # the missing value's position last: code -1
+            found = [known.get(self.text(value), unknown) for value in values.dictionary]
+            found.append(known.get(self.fill_value, unknown))
+            return np.asarray(found, dtype=np.int64)[values.codes]
+        if len(values) <= FEW_ROWS:
+            return np.array([known.get(self.text(v), unknown) for v in values], np.int64)
+        # Each distinct value looked up once: a chunk has few of them.
+        codes, distinct = pd.factorize(values, use_na_sentinel=False)
+        found = [known.get(self.text(value), unknown) for value in distinct]
+        return np.asarray(found, dtype=np.int64)[codes]
 
     def text(self, value: Any) -> str:
         if not isinstance(value, str):  # None, NaN or NA: category text is always str
@@ -237,20 +353,32 @@ class CompiledPipeline:
     feature_names: list[str]
     booster: Any = None
     classes_: np.ndarray | None = field(default=None)
+    scratch: threading.local = field(default_factory=threading.local, repr=False, compare=False)
 
     def matrix(self, columns: Columns) -> np.ndarray:
         """The matrix the estimator was fitted on, from typed input columns."""
         for step in self.derived:
             columns.arrays[step.name] = step.array_values(columns)
-        # Column-major: each feature is written contiguously, and LightGBM reads this
-        # layout without a copy.
-        out = np.empty((len(columns), len(self.feature_names)), order="F")
+        out = self.buffer(len(columns))
         start = 0
         for block in self.blocks:
             width = block_width(block)
             block.fill(columns, out[:, start : start + width])
             start += width
         return out
+
+    def buffer(self, rows: int) -> np.ndarray:
+        """The matrix to fill: column-major (each feature written contiguously; LightGBM
+        reads this layout without a copy). Large ones are reused by the same thread for
+        the same number of rows (batch chunks), saving fresh memory's page faults; the
+        matrix is consumed before the call returns, and threads never share one."""
+        shape = (rows, len(self.feature_names))
+        if rows <= REUSE_ROWS:
+            return np.empty(shape, order="F")
+        kept = getattr(self.scratch, "matrix", None)
+        if kept is None or kept.shape != shape:
+            kept = self.scratch.matrix = np.empty(shape, order="F")
+        return kept
 
     def predict_proba(self, columns: Columns) -> np.ndarray:
         matrix = self.matrix(columns)

@@ -14,10 +14,13 @@ import argparse
 import csv
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
+from typing import TypeVar
 
 import fsspec
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pv
@@ -25,7 +28,11 @@ import pyarrow.parquet as pq
 
 from ..errors import ArtifactError, DataError, PipelineError
 from ..io import SQL_PREFIX, read_sql
+from ..models import compiled
+from ..models.artifact import Artifact
 from . import loading
+
+T = TypeVar("T")
 
 # pandas' default missing-value markers (pyarrow's lack "None" and "<NA>"): a CSV means
 # the same missing values in batch scoring as in training, which reads it with pandas.
@@ -36,29 +43,54 @@ CSV_NULLS = (
 
 
 def read_chunks(
-    source: str, chunk_rows: int, types: dict[str, pa.DataType] | None = None
-) -> Iterator[pd.DataFrame]:
-    """CSV or Parquet from a path or fsspec URL, or `sql:TABLE` through $DATABASE_URL.
-    A CSV's columns named in `types` are read as that type in every block (pyarrow
-    would otherwise guess each from the first block)."""
+    source: str,
+    chunk_rows: int,
+    types: dict[str, pa.DataType] | None = None,
+    wanted: list[str] | None = None,
+) -> Generator[pd.DataFrame | pa.Table, None, None]:
+    """CSV or Parquet (as Arrow tables) from a path or fsspec URL, or `sql:TABLE` (as
+    frames) through $DATABASE_URL. Only the `wanted` columns are read (all if None); a
+    CSV's columns named in `types` are read as that type in every block (pyarrow would
+    otherwise guess each from the first block), and a Parquet file's text columns that
+    `types` reads as dictionaries are read dictionary-encoded."""
     if source.startswith(SQL_PREFIX):
         yield from read_sql(source.removeprefix(SQL_PREFIX), chunk_rows)
     elif source.endswith((".parquet", ".pq")):
-        with fsspec.open(source, "rb") as handle:
-            for batch in pq.ParquetFile(handle).iter_batches(batch_size=chunk_rows):
-                yield batch.to_pandas()
+        yield from read_parquet_chunks(source, chunk_rows, types or {}, wanted)
     elif source.endswith((".csv", ".csv.gz")):
-        yield from read_csv_chunks(source, chunk_rows, types or {})
+        yield from read_csv_chunks(source, chunk_rows, types or {}, wanted)
     else:
         raise DataError(f"{source}: expected .csv, .csv.gz, .parquet or sql:TABLE")
 
 
+def read_parquet_chunks(
+    source: str, chunk_rows: int, types: dict[str, pa.DataType], wanted: list[str] | None
+) -> Iterator[pa.Table]:
+    with fsspec.open(source, "rb") as handle:
+        schema = pq.read_schema(handle)
+        handle.seek(0)
+        text = [
+            name
+            for name, kind in types.items()
+            if pa.types.is_dictionary(kind) and name in schema.names
+            and compiled.is_text_type(schema.field(name).type)
+        ]  # fmt: skip
+        columns = None if wanted is None else [n for n in schema.names if n in wanted]
+        reader = pq.ParquetFile(handle, read_dictionary=text)
+        for batch in reader.iter_batches(batch_size=chunk_rows, columns=columns):
+            yield pa.Table.from_batches([batch])
+
+
 def read_csv_chunks(
-    source: str, chunk_rows: int, types: dict[str, pa.DataType]
-) -> Iterator[pd.DataFrame]:
-    """pyarrow's streaming CSV reader, regrouped into frames of about `chunk_rows` rows."""
+    source: str, chunk_rows: int, types: dict[str, pa.DataType], wanted: list[str] | None
+) -> Iterator[pa.Table]:
+    """pyarrow's streaming CSV reader, regrouped into tables of about `chunk_rows` rows."""
+    names = header(source)
     convert = pv.ConvertOptions(
-        column_types=types, null_values=list(CSV_NULLS), strings_can_be_null=True
+        column_types={n: t for n, t in types.items() if n in names},
+        null_values=list(CSV_NULLS),
+        strings_can_be_null=True,
+        include_columns=None if wanted is None else [n for n in names if n in wanted],
     )
     with fsspec.open(source, "rb", compression="infer") as handle:
         try:
@@ -67,12 +99,12 @@ def read_csv_chunks(
             for batch in reader:
                 pending.append(batch)
                 if sum(len(b) for b in pending) >= chunk_rows:
-                    yield pa.Table.from_batches(pending).to_pandas()
+                    yield pa.Table.from_batches(pending)
                     pending = []
         except pa.ArrowInvalid as err:  # a value that is not what the column held before
-            raise DataError(f"{source}: {csv_problem(str(err), header(source))}") from err
+            raise DataError(f"{source}: {csv_problem(str(err), names)}") from err
         if pending:
-            yield pa.Table.from_batches(pending).to_pandas()
+            yield pa.Table.from_batches(pending)
 
 
 def header(source: str) -> list[str]:
@@ -91,19 +123,55 @@ def csv_problem(message: str, names: list[str]) -> str:
 
 def input_types(model: loading.ServedModel) -> dict[str, pa.DataType]:
     """The model's inputs as a CSV must be read: numbers as float64, categories and
-    timestamps as text (typed as in training by the scoring path)."""
+    timestamps as dictionary-encoded text (the scoring path types each distinct value
+    once a chunk, not once a row, as training types it)."""
+    text = pa.dictionary(pa.int32(), pa.string())
     schema = model.artifact.metadata.input_schema
-    return {f.name: pa.float64() if f.kind == "numeric" else pa.string() for f in schema}
+    return {f.name: pa.float64() if f.kind == "numeric" else text for f in schema}
 
 
-def score_chunk(model: loading.ServedModel, chunk: pd.DataFrame) -> pd.DataFrame:
+def wanted_columns(model: loading.ServedModel) -> list[str]:
+    """The columns scoring reads: the model's inputs and the id."""
+    metadata = model.artifact.metadata
+    return [*metadata.input_names, *([metadata.id_column] if metadata.id_column else [])]
+
+
+def scores_of(artifact: Artifact, chunk: pd.DataFrame | pa.Table) -> np.ndarray:
+    """An Arrow chunk goes straight to the compiled path; without one, through pandas."""
+    if isinstance(chunk, pd.DataFrame):
+        return artifact.scores(chunk)
+    if artifact.compiled is None:
+        return artifact.scores(as_frame(chunk))
+    artifact.check_columns(chunk.column_names)
+    return artifact.compiled_scores(compiled.columns_of_arrow(chunk, artifact.kinds))
+
+
+def as_frame(chunk: pa.Table) -> pd.DataFrame:
+    """The chunk as pandas, its dictionary-encoded columns as plain text again."""
+    plain = [
+        column.cast(column.type.value_type) if pa.types.is_dictionary(column.type) else column
+        for column in chunk.columns
+    ]
+    return pa.Table.from_arrays(plain, names=chunk.column_names).to_pandas()
+
+
+def ids_of(chunk: pd.DataFrame | pa.Table, id_column: str | None) -> pd.DataFrame:
+    """The chunk's id column (when it has one) as pandas, indexed as the chunk."""
+    if isinstance(chunk, pd.DataFrame):
+        return chunk[[id_column]] if id_column in chunk.columns else chunk[[]]
+    if id_column in chunk.column_names:
+        return as_frame(chunk.select([id_column]))
+    return pd.DataFrame(index=pd.RangeIndex(chunk.num_rows))
+
+
+def score_chunk(model: loading.ServedModel, chunk: pd.DataFrame | pa.Table) -> pd.DataFrame:
     """Decisions (and class probabilities) for one chunk, with the id when there is one."""
     artifact = model.artifact
-    scores = artifact.scores(chunk)
-    scored = pd.DataFrame(index=chunk.index)
-    id_column = artifact.metadata.id_column
-    if id_column and id_column in chunk.columns:
-        scored[id_column] = chunk[id_column]
+    scores = scores_of(artifact, chunk)
+    ids = ids_of(chunk, artifact.metadata.id_column)
+    scored = pd.DataFrame(index=ids.index)
+    for id_column in ids.columns:
+        scored[id_column] = ids[id_column]
     scored["decision"] = artifact.decide_from_scores(scores)
     if artifact.problem.is_classification:
         for i, label in enumerate(artifact.problem.labels):
@@ -113,36 +181,93 @@ def score_chunk(model: loading.ServedModel, chunk: pd.DataFrame) -> pd.DataFrame
 
 
 def score(model: loading.ServedModel, source: str, output: Path, chunk_rows: int) -> int:
-    """Score `source` into `output` (.parquet or .csv); returns the number of rows."""
+    """Score `source` into `output` (.parquet or .csv); returns the number of rows. The
+    next chunk is read, and the last one written, on threads while this one is scored:
+    they fill the core the booster leaves idle between chunks."""
     if output.suffix not in {".parquet", ".csv"}:
         raise DataError(f"{output}: write .parquet or .csv")
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_name(f".{output.name}.partial")
-    rows, writer = 0, None
+    scored_file = ScoredFile(partial, output.suffix == ".csv", source)
+    chunks = read_chunks(source, chunk_rows, input_types(model), wanted_columns(model))
+    if not source.startswith(SQL_PREFIX):  # a database connection stays on its own thread
+        chunks = prefetched(chunks)
     try:
-        for chunk in read_chunks(source, chunk_rows, input_types(model)):
+        for chunk in chunks:
             try:
                 scored = score_chunk(model, chunk)
             except ArtifactError as err:
                 raise DataError(f"{source}: {err}") from err
-            if output.suffix == ".csv":
-                scored.to_csv(partial, mode="a", header=rows == 0, index=False)
-            else:
-                table = pa.Table.from_pandas(scored, preserve_index=False)
-                writer = writer or pq.ParquetWriter(partial, table.schema)
-                writer.write_table(cast_to(table, writer.schema, source))
-            rows += len(scored)
-        if writer is not None:
-            writer.close()
-            writer = None
-        if rows == 0:
+            scored_file.append(scored)
+        scored_file.finish()
+        if scored_file.rows == 0:
             raise DataError(f"{source}: no rows to score")
         partial.replace(output)  # a failed run never leaves a half-written output
     finally:
-        if writer is not None:
-            writer.close()
+        chunks.close()
+        scored_file.abandon()
         partial.unlink(missing_ok=True)
-    return rows
+    return scored_file.rows
+
+
+def prefetched(chunks: Iterator[T]) -> Generator[T, None, None]:
+    """`chunks`, each next one read on a thread while the caller works on this one
+    (pyarrow reads without holding the GIL); a reading error is raised here."""
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        ahead = pool.submit(next, chunks, None)
+        while (chunk := ahead.result()) is not None:
+            ahead = pool.submit(next, chunks, None)
+            yield chunk
+    finally:
+        pool.shutdown(wait=True)  # a chunk still being read is dropped
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+
+
+class ScoredFile:
+    """Scored chunks appended to the partial output, each written on a thread while the
+    next is scored; a writing error is raised at the next append or at finish."""
+
+    def __init__(self, partial: Path, as_csv: bool, source: str) -> None:
+        self.partial, self.as_csv, self.source = partial, as_csv, source
+        self.rows = 0
+        self.parquet: pq.ParquetWriter | None = None
+        self.pool = ThreadPoolExecutor(max_workers=1)
+        self.pending: Future[None] | None = None
+
+    def append(self, scored: pd.DataFrame) -> None:
+        self.wait()
+        self.pending = self.pool.submit(self.write, scored, self.rows == 0)
+        self.rows += len(scored)
+
+    def write(self, scored: pd.DataFrame, first: bool) -> None:
+        if self.as_csv:
+            scored.to_csv(self.partial, mode="a", header=first, index=False)
+            return
+        table = pa.Table.from_pandas(scored, preserve_index=False)
+        self.parquet = self.parquet or pq.ParquetWriter(self.partial, table.schema)
+        self.parquet.write_table(cast_to(table, self.parquet.schema, self.source))
+
+    def wait(self) -> None:
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            pending.result()
+
+    def finish(self) -> None:
+        self.wait()
+        if self.parquet is not None:
+            self.parquet.close()
+            self.parquet = None
+
+    def abandon(self) -> None:
+        """After finish, or after a failure (its error already raised): release all."""
+        if self.pending is not None:
+            wait([self.pending])
+        self.pool.shutdown(wait=True)
+        if self.parquet is not None:
+            self.parquet.close()
 
 
 def cast_to(table: pa.Table, schema: pa.Schema, source: str) -> pa.Table:
