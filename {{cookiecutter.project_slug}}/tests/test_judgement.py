@@ -28,12 +28,12 @@ from {{ cookiecutter.module_name }}.evaluation import (
     metrics,
     robustness,
 )
-from {{ cookiecutter.module_name }}.evaluation.verdict import (
-    Criterion,
-)
 from {{ cookiecutter.module_name }}.evaluation.business import (
     DecisionPolicy,
     decide,
+)
+from {{ cookiecutter.module_name }}.evaluation.verdict import (
+    Criterion,
 )
 
 REGIONS = ["north", "south", "east", "west"]
