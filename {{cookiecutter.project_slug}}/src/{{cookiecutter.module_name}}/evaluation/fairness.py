@@ -35,6 +35,8 @@ class AttributeReport:
     # from the overall figure.
     gaps: dict[str, float]
     worst: dict[str, str]
+    # Base figure to the figure with the widest gap (multiclass: the class's own).
+    widest: dict[str, str]
 
 
 def _rate(hits: np.ndarray, among: np.ndarray) -> float | None:
@@ -90,13 +92,15 @@ def report(
     groups: dict[str, dict[str, Any]] = {}
     for value, index in labels.groupby(labels, sort=True, observed=True).groups.items():
         rows = np.asarray(index)
+        found = figures(problem, actual.iloc[rows], np.asarray(decided)[rows])
         groups[str(value)] = {
             "rows": len(rows),
             "judged": len(rows) >= min_rows,
-            **figures(problem, actual.iloc[rows], np.asarray(decided)[rows]),
+            **{name: None if v is None else round(v, 6) for name, v in found.items()},
         }
     gaps: dict[str, float] = {}
     worst: dict[str, str] = {}
+    widest: dict[str, str] = {}
     judged = {name: g for name, g in groups.items() if g["judged"]}
     for figure, whole in overall.items():
         seen = {name: g[figure] for name, g in judged.items() if g[figure] is not None}
@@ -108,7 +112,8 @@ def report(
         if gap >= gaps.get(base, 0.0):
             gaps[base] = round(gap, 6)
             worst[base] = max(seen, key=lambda name: abs(seen[name] - whole))
-    return AttributeReport(attribute, overall, groups, gaps, worst)
+            widest[base] = figure
+    return AttributeReport(attribute, overall, groups, gaps, worst, widest)
 
 
 def analyse(
@@ -136,11 +141,17 @@ def criterion(problem: ProblemSpec, reports: list[AttributeReport]) -> Criterion
     gap = widest.gaps.get(metric, 0.0)
     group = widest.worst.get(metric)
     detail = (
-        f"{widest.attribute}: worst group {group!r} (largest gap between groups with enough rows)"
+        f"{widest.attribute}: worst group {group!r} ({_figure_of(widest, group, metric)})"
         if group
         else f"{widest.attribute}: fewer than two groups with enough rows to compare"
     )
     return Criterion(f"fairness_gap_{metric}", gap, limit.max, gap <= limit.max, detail)
+
+
+def _figure_of(found: AttributeReport, group: str, metric: str) -> str:
+    """E.g. "true_positive_rate 0.0312 against 0.6414 on all rows"."""
+    name = found.widest[metric]
+    return f"{name} {found.groups[group][name]:.4f} against {found.overall[name]:.4f} on all rows"
 
 
 def metrics(reports: list[AttributeReport]) -> dict[str, Any]:
