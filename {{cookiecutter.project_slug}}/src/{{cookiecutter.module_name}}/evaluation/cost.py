@@ -68,7 +68,7 @@ def section(cost: dict[str, float | None], rows: int) -> Section:
             [
                 ["packaged model size", f"{size / 1024:,.1f} KiB"],
                 [
-                    "training time (train stage fit)",
+                    "training time (fit, cross-validation, search)",
                     "not recorded" if trained is None else f"{trained:,.2f} s",
                 ],
                 ["scoring time per 1,000 rows", f"{cost['scoring_ms_per_1000_rows']:,.2f} ms"],

@@ -57,7 +57,8 @@ def main() -> None:
     train, valid = read_table(paths.features("train")), read_table(paths.features("valid"))
     started = time.perf_counter()
     result = training.run(params, train, valid)
-    # Machine-dependent; evaluate reports it beside the model's value (resource efficiency).
+    # Fit, cross-validation and any search; machine-dependent. evaluate reports it beside
+    # the model's value (resource efficiency).
     fit_seconds = round(time.perf_counter() - started, 3)
     with Live(dir=LIVE_DIR, dvcyaml=None, save_dvc_exp=False, report=None) as live:
         track(live, result)
