@@ -55,7 +55,9 @@ def problem_conf(spend: dict[str, Any]) -> dict[str, Any]:
                               "predict": "20 + 9 * (Origin == 'Japan') + 6 * (Origin == 'Europe')"},
             "success_criteria": {"min_uplift_per_1000": 100.0, "min_value_per_1000": None,
                                  "metric_floors": {}},
-            "constraints": {"p99_latency_ms": 25, "min_rows": 300, "explainable": False}}
+            "constraints": {"p99_latency_ms": 25, "min_rows": 300, "explainable": False},
+            # The demo's `region` is not a column here: fairness is reported per origin.
+            "sensitive_attributes": ["Origin"]}
 
 
 def test_a_real_dataset_through_the_readme_then_a_pull_request(tmp_path: Path,

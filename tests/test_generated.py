@@ -93,6 +93,10 @@ def test_pipeline_runs_every_stage_and_beats_the_baseline(project: Path,
                                                         "slices_below_floor"}
     card = (project / "reports/model_card.html").read_text()
     assert "Sign-off" in card and card.count("<svg") >= 2
+    for section in ("Fairness", "Robustness", "Resource efficiency"):
+        assert f"<h2>{section}</h2>" in card
+    assert any(c["name"].startswith("fairness_gap_") for c in verdict["criteria"])
+    assert evaluation["cost"]["package_model_bytes"] > 0 and evaluation["fairness"]["region"]
 
     metadata = read_json(project / "models/package/metadata.json")
     assert metadata["verdict"]["passed"] and len(metadata["sha256"]) == 64

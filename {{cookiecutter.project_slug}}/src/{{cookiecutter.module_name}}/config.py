@@ -31,10 +31,18 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class FairnessGap(Strict):
+    """The largest gap allowed between groups of a sensitive attribute (evaluation/fairness.py)."""
+
+    metric: str
+    max: float = Field(ge=0)
+
+
 class SuccessCriteria(Strict):
     min_uplift_per_1000: float
     min_value_per_1000: float | None = None
     metric_floors: dict[str, float] = Field(default_factory=dict)
+    max_fairness_gap: FairnessGap | None = None
 
 
 class Constraints(Strict):
@@ -62,6 +70,8 @@ class _Problem(Strict):
 
     # ML metrics the spec may put a floor on (higher is better for all).
     floor_metrics: ClassVar[tuple[str, ...]] = ()
+    # Per-group figures a fairness gap may be judged on (evaluation/fairness.py).
+    fairness_metrics: ClassVar[tuple[str, ...]] = ()
     is_classification: ClassVar[bool] = True
     # The fields of the other tasks, refused by name rather than as "extra inputs".
     foreign_fields: ClassVar[tuple[str, ...]] = ()
@@ -72,6 +82,8 @@ class _Problem(Strict):
     baseline_rule: BaselineRule | None = None
     success_criteria: SuccessCriteria
     constraints: Constraints
+    # Columns of the prepared data (model inputs or not) that evaluate reports fairness by.
+    sensitive_attributes: list[str] = Field(default_factory=list)
 
     @model_validator(mode="before")
     @classmethod
@@ -104,6 +116,17 @@ class _Problem(Strict):
                 f"success_criteria.metric_floors: {sorted(unknown)} are not metrics of a "
                 f"{task} task; choose from {list(self.floor_metrics)}"
             )
+        gap = self.success_criteria.max_fairness_gap
+        if gap is not None and gap.metric not in self.fairness_metrics:
+            raise ValueError(
+                f"success_criteria.max_fairness_gap.metric: {gap.metric!r} is not a fairness "
+                f"figure of a {getattr(self, 'task', '')} task; choose from "
+                f"{list(self.fairness_metrics)}"
+            )
+        if gap is not None and not self.sensitive_attributes:
+            raise ValueError(
+                "success_criteria.max_fairness_gap needs sensitive_attributes to judge by"
+            )
         return self
 
     def _check_rule(self, rule: BaselineRule) -> None:
@@ -118,6 +141,11 @@ class ClassificationProblem(_Problem):
     """A decision among classes, valued per (actual, decided) pair."""
 
     foreign_fields: ClassVar[tuple[str, ...]] = ("under_cost_per_unit", "over_cost_per_unit")
+    fairness_metrics: ClassVar[tuple[str, ...]] = (
+        "selection_rate",
+        "true_positive_rate",
+        "false_positive_rate",
+    )
     min_classes: ClassVar[int] = 2
 
     classes: list[str | int] | None = None
@@ -210,6 +238,7 @@ class RegressionProblem(_Problem):
     """A number to predict, where predicting too low and too high cost different amounts."""
 
     floor_metrics: ClassVar[tuple[str, ...]] = ("r2",)
+    fairness_metrics: ClassVar[tuple[str, ...]] = ("mean_absolute_error", "bias")
     is_classification: ClassVar[bool] = False
     foreign_fields: ClassVar[tuple[str, ...]] = ("classes", "value_matrix")
 
@@ -524,6 +553,21 @@ class VerdictOverride(Strict):
         return bool(self.approved_by and self.reason)
 
 
+class RobustnessConfig(Strict):
+    """Perturbations of the test inputs that evaluate scores (evaluation/robustness.py)."""
+
+    # Gaussian noise with this standard deviation, as a fraction of each numeric
+    # feature's interquartile range on the train split (its std when the IQR is 0).
+    noise_fraction: float = Field(default=0.1, ge=0)
+    missing_share: float = Field(default=0.1, ge=0, le=1)
+    unseen_share: float = Field(default=0.1, ge=0, le=1)
+    # At most this many test rows are perturbed and scored, so evaluate stays quick.
+    sample_rows: int = Field(default=20000, ge=10)
+    seed: int = 0
+    # None: no criterion; else the verdict fails when the worst drop exceeds it.
+    max_value_drop_per_1000: float | None = Field(default=None, ge=0)
+
+
 class EvaluateConfig(Strict):
     # None: derived from conf/data (see columns_to_slice).
     slice_columns: list[str] | None = None
@@ -535,6 +579,9 @@ class EvaluateConfig(Strict):
     # "prod": compare with the version models/champion.json names; None: no comparison.
     champion: Literal["prod"] | None = None
     accept_failed_verdict: VerdictOverride
+    # Groups of a sensitive attribute with fewer test rows are reported, not judged.
+    fairness_min_group_rows: int = Field(default=100, ge=1)
+    robustness: RobustnessConfig = RobustnessConfig()
 
     def columns_to_slice(self, data: DataConfig) -> list[str]:
         """The slice columns as set, else every categorical feature, else the first numeric."""

@@ -3,6 +3,8 @@
 The candidate is compared with the dummy baseline, the rule baseline from the
 problem spec and, when models/champion.json names one, the champion (the model
 in prod, its package scored on this same split); per slice; and for calibration.
+Beside value: fairness per sensitive attribute, robustness under perturbed inputs
+and the cost to keep, train and run the model (fairness.py, robustness.py, cost.py).
 `assess` returns everything the evaluate stage writes: the metrics, the verdict
 (the Verdict contract), the plot tables and the model card's inputs.
 """
@@ -17,9 +19,10 @@ import pandas as pd
 
 from ..config import Params, ProblemSpec
 from ..contracts import Verdict
+from ..features.pipeline import as_model_input
 from ..models import artifact, factory
 from ..registry import champion as champion_file
-from . import card, curves, metrics, slices, verdict
+from . import card, cost, curves, fairness, metrics, robustness, slices, verdict
 from . import champion as champion_comparison
 from .baselines import rule_decisions
 from .business import DecisionPolicy, decide, value_per_1000
@@ -40,6 +43,15 @@ class Assessment:
             f"verdict: {'PASS' if self.verdict.passed else 'FAIL'}; uplift per 1,000 decisions "
             f"{uplift:+.1f} over the {self.verdict.best_baseline} baseline"
         )
+
+
+@dataclass(frozen=True)
+class FittedPipeline:
+    """What robustness and cost need beyond the featurized test split."""
+
+    pipeline: Any  # preprocessing + model, as package ships it
+    train: pd.DataFrame  # the prepared train split (feature spreads)
+    train_summary: dict[str, Any]  # metrics/train.json (the fit time)
 
 
 def score(
@@ -95,6 +107,59 @@ def plot_tables(
     }
 
 
+def beyond_value(
+    params: Params,
+    raw_test: pd.DataFrame,
+    actual: pd.Series,
+    decisions: np.ndarray,
+    policy: dict[str, Any],
+    fitted: FittedPipeline,
+) -> tuple[dict[str, Any], list[verdict.Criterion], list[card.Section]]:
+    """Fairness, robustness and cost: their metrics, criteria and model-card sections."""
+    problem, cfg = params.problem, params.evaluate
+
+    def scored(frame: pd.DataFrame) -> dict[str, float]:
+        scores, decided = score(
+            problem, fitted.pipeline, policy, as_model_input(frame, params.data, params.features)
+        )
+        return metrics.compute(problem, frame[problem.target], scores, decided)
+
+    groups = fairness.analyse(
+        problem,
+        raw_test,
+        actual,
+        decisions,
+        params.data.numeric,
+        cfg.slice_bins,
+        cfg.fairness_min_group_rows,
+    )
+    sample = robustness.sample(raw_test, cfg.robustness)
+    spreads = robustness.spread(fitted.train, params.data.numeric)
+    perturbed = robustness.analyse(problem, scored, sample, params.data, spreads, cfg.robustness)
+    inputs = as_model_input(raw_test, params.data, params.features)
+    costs = cost.figures(
+        fitted.pipeline,
+        lambda frame: factory.scores(fitted.pipeline, frame, problem),
+        inputs,
+        fitted.train_summary,
+    )
+    criteria = [
+        c
+        for c in (
+            fairness.criterion(problem, groups),
+            robustness.criterion(perturbed, cfg.robustness),
+        )
+        if c is not None
+    ]
+    sections = [
+        fairness.section(problem, groups, cfg.fairness_min_group_rows),
+        robustness.section(perturbed, cfg.robustness, len(sample)),
+        cost.section(costs, len(inputs)),
+    ]
+    figures = {"fairness": fairness.metrics(groups), "robustness": perturbed, "cost": costs}
+    return figures, criteria, sections
+
+
 def assess(
     params: Params,
     test: pd.DataFrame,
@@ -103,6 +168,7 @@ def assess(
     estimators: dict[str, Any],
     split: dict[str, Any],
     data_version: str,
+    fitted: FittedPipeline,
 ) -> Assessment:
     """`test`: the featurized test split; `raw_test`: the prepared one; `policies` and
     `estimators`: the model's and the dummy baseline's, keyed "model" and "baseline"."""
@@ -134,6 +200,9 @@ def assess(
     )
     champion = champion_record(params, raw_test, actual)
     champion_metrics = champion.get("metrics") if champion else None
+    judgement, more_criteria, more_sections = beyond_value(
+        params, raw_test, actual, model_decisions, policies["model"], fitted
+    )
     judged = verdict.as_record(
         verdict.judge(
             problem,
@@ -141,7 +210,8 @@ def assess(
             baselines,
             sum(s.flagged for s in found),
             champion_metrics,
-        ),
+        )
+        + more_criteria,
         params.evaluate.accept_failed_verdict,
     )
     uplift = round(model_metrics["value_per_1000"] - baselines[best]["value_per_1000"], 6)
@@ -152,6 +222,7 @@ def assess(
             **({"champion": champion_metrics} if champion_metrics else {}),
         },
         "uplift_per_1000": uplift,
+        **judgement,
         "verdict": {"passed": int(judged["passed"]), "promotable": int(judged["promotable"])},
     }
     recorded = Verdict.model_validate(
@@ -181,5 +252,6 @@ def assess(
         curves={name: plots[name] for name in plots if name not in ("predictions", "reliability")},
         split=split,
         data_version=data_version,
+        judged=more_sections,
     )
     return Assessment(evaluation, recorded, plots, card_inputs)

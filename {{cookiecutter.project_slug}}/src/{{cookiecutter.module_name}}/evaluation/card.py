@@ -51,6 +51,8 @@ class CardInputs:
     curves: dict[str, pd.DataFrame]
     split: dict[str, Any]
     data_version: str
+    # Fairness, robustness and cost sections (assessment.beyond_value), after the slices.
+    judged: list[Section] = field(default_factory=list)
 
 
 def sections(card: CardInputs) -> list[Section]:
@@ -83,6 +85,7 @@ def sections(card: CardInputs) -> list[Section]:
         _performance(card),
         _verdict(card),
         _slices(card),
+        *card.judged,
         _calibration(card),
         Section("Limitations", _limitations(card)),
         Section("Sign-off", [f"- [ ] {item}" for item in SIGN_OFF]),

@@ -1,6 +1,8 @@
 """Step 5, evaluation: the test split, read once, judged on business value.
 
-Reads the test split, the trained model and baseline and their decision policies;
+Reads the test split, the trained model and baseline and their decision policies
+(and, for robustness and cost, the preprocessor, the prepared train split and
+metrics/train.json);
 evaluation/assessment.py judges them (baselines, slices, champion, calibration);
 writes metrics/evaluate.json, reports/verdict.json (the Verdict contract), the plots
 and the model card. A failed verdict does not stop the pipeline (experiments must
@@ -10,10 +12,12 @@ unless conf/evaluate names who accepted it.
 
 from __future__ import annotations
 
+from sklearn.pipeline import Pipeline
+
 from .. import paths
 from ..config import load_params
 from ..evaluation import card
-from ..evaluation.assessment import assess
+from ..evaluation.assessment import FittedPipeline, assess
 from ..io import read_json, read_table, write_json, write_text
 from ..models import artifact
 from . import run_stage
@@ -21,17 +25,26 @@ from . import run_stage
 
 def main() -> None:
     params = load_params()
+    model = artifact.read_model(paths.MODEL)
+    fitted = FittedPipeline(
+        # As models/packaging.pipeline_of builds it (importing packaging would add the
+        # validation gates to this stage's dependencies).
+        Pipeline([("preprocess", artifact.read_model(paths.PREPROCESSOR)), ("model", model)]),
+        read_table(paths.prepared("train")),
+        read_json(paths.METRICS_DIR / "train.json"),
+    )
     assessment = assess(
         params,
         read_table(paths.features("test")),
         read_table(paths.prepared("test")),
         read_json(paths.DECISIONS),
         {
-            "model": artifact.read_model(paths.MODEL),
+            "model": model,
             "baseline": artifact.read_model(paths.BASELINE),
         },
         read_json(paths.SPLIT_REPORT),
         artifact.sha256_of(paths.RAW_DATASET)[:12],
+        fitted,
     )
     write_json(assessment.metrics, paths.METRICS_DIR / "evaluate.json")
     write_json(assessment.verdict.model_dump(mode="json"), paths.VERDICT)

@@ -7,6 +7,8 @@ records every run.
 
 from __future__ import annotations
 
+import time
+
 from dvclive import Live
 
 from .. import paths
@@ -53,14 +55,19 @@ def report(result: training.Training) -> str:
 def main() -> None:
     params = load_params()
     train, valid = read_table(paths.features("train")), read_table(paths.features("valid"))
+    started = time.perf_counter()
     result = training.run(params, train, valid)
+    # Fit, cross-validation and any search; machine-dependent. evaluate reports it beside
+    # the model's value (resource efficiency).
+    fit_seconds = round(time.perf_counter() - started, 3)
     with Live(dir=LIVE_DIR, dvcyaml=None, save_dvc_exp=False, report=None) as live:
         track(live, result)
     artifact.write_model(result.model.estimator, paths.MODEL)
     artifact.write_model(result.baseline.estimator, paths.BASELINE)
     write_json({"model": result.model.policy, "baseline": result.baseline.policy}, paths.DECISIONS)
     write_text(result.importance.to_csv(index=False), paths.FEATURE_IMPORTANCE)
-    write_json(result.summary(params.problem, train), paths.METRICS_DIR / "train.json")
+    summary = {**result.summary(params.problem, train), "fit_seconds": fit_seconds}
+    write_json(summary, paths.METRICS_DIR / "train.json")
     print(report(result))
 
 
