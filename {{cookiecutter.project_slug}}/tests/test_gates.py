@@ -63,10 +63,9 @@ def test_gate_over_splits_gives_the_verdicts_of_one_gate_per_split(
     derived = derived_expectations(params)
     splits = {"train": history[:500], "valid": history[500:700], "test": history[700:]}
     # An id in two splits breaks no split's uniqueness: stacking must not judge it.
+    id_column = params.data.id_column
     splits["test"] = splits["test"].copy()
-    splits["test"].iloc[0, splits["test"].columns.get_loc(params.data.id_column)] = history.iloc[
-        0, history.columns.get_loc(params.data.id_column)
-    ]
+    splits["test"].loc[splits["test"].index[0], id_column] = history[id_column].iloc[0]
     one_by_one = [
         gates.run(frame, "raw", name, derived).summary() for name, frame in splits.items()
     ]
@@ -74,7 +73,7 @@ def test_gate_over_splits_gives_the_verdicts_of_one_gate_per_split(
     assert [r.summary() for r in gates.run_splits(splits, "raw", derived)] == one_by_one
 
     splits["valid"] = splits["valid"].copy()
-    splits["valid"].iloc[3, splits["valid"].columns.get_loc("monthly_charges")] = -40.0
+    splits["valid"].loc[splits["valid"].index[3], "monthly_charges"] = -40.0
     together = [r.summary() for r in gates.run_splits(splits, "raw", derived)]
     assert [r["passed"] for r in together] == [True, False, True]
     assert "column 'monthly_charges'" in together[1]["failures"][0]
