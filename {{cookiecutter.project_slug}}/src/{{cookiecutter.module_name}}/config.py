@@ -623,6 +623,54 @@ class MonitorConfig(Strict):
         return self
 
 
+_BYTE_UNITS = {
+    "": 1,
+    "B": 1,
+    "KB": 10**3,
+    "MB": 10**6,
+    "GB": 10**9,
+    "TB": 10**12,
+    "KIB": 2**10,
+    "MIB": 2**20,
+    "GIB": 2**30,
+    "TIB": 2**40,
+}
+# Below this, a shuffle (de-duplication) gets workers killed by their nanny (dask-plan F7).
+MIN_WORKER_MEMORY = 2**30
+
+
+def byte_count(text: str) -> int:
+    """'2GiB', '1500MB', '1073741824' as bytes; the spelling dask accepts, parsed without dask."""
+    import re
+
+    match = re.fullmatch(r"\s*([0-9.]+)\s*([A-Za-z]*)\s*", text)
+    unit = match.group(2).upper() if match else ""
+    if match is None or unit not in _BYTE_UNITS:
+        raise ValueError(f"{text!r} is not a size such as '2GiB' or '1500MB'")
+    return int(float(match.group(1)) * _BYTE_UNITS[unit])
+
+
+class EngineConfig(Strict):
+    """Where stages run: pandas in one process, or a Dask cluster (conf/engine/)."""
+
+    name: Literal["pandas", "dask"] = "pandas"
+    # The LocalCluster a stage starts when DASK_SCHEDULER_ADDRESS is not set.
+    workers: int = Field(default=2, ge=1)
+    threads_per_worker: int = Field(default=1, ge=1)
+    memory_limit: str = "2GiB"
+    connect_timeout: str = "10s"
+    partition_rows: int = Field(default=1_000_000, ge=1)
+
+    @model_validator(mode="after")
+    def _memory_is_enough(self) -> EngineConfig:
+        if byte_count(self.memory_limit) < MIN_WORKER_MEMORY:
+            raise ValueError(
+                f"engine.memory_limit {self.memory_limit!r} is under 1GiB per worker: "
+                "a shuffle (de-duplication) needs about that much"
+            )
+        return self
+
+
 class Params(Strict):
     problem: ProblemSpec
     data: DataConfig
@@ -632,6 +680,7 @@ class Params(Strict):
     monitor: MonitorConfig
     selection: SelectionConfig
     search: SearchConfig | None = None
+    engine: EngineConfig = EngineConfig()
 
     @model_validator(mode="after")
     def _target_is_not_a_feature(self) -> Params:

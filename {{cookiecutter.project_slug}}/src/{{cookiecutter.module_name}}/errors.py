@@ -28,3 +28,7 @@ class RegistryError(PipelineError):
 class ContractError(PipelineError):
     """A written artifact (packaged metadata, verdict, monitor summary, prediction log)
     does not match its contract, or has a schema version this code does not read."""
+
+
+class EngineError(PipelineError):
+    """The Dask cluster a stage needs cannot be reached or cannot run this project."""

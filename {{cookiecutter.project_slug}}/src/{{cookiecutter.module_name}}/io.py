@@ -54,6 +54,45 @@ def read_table(location: str | Path) -> pd.DataFrame:
     raise DataError(f"{text}: unsupported format, expected .csv, .csv.gz, .parquet or sql:TABLE")
 
 
+TABLE_SUFFIXES = (".parquet", ".pq", ".csv", ".csv.gz")
+
+
+def table_files(location: str | Path) -> list[str]:
+    """The files a table is written in: one file, a directory of parts or a glob, local
+    or any fsspec URL; sorted, so partitions keep the files' order."""
+    import fsspec
+
+    text = str(location)
+    fs, root = fsspec.core.url_to_fs(text)
+    if fs.isdir(root):
+        names = [n for n in fs.find(root) if n.endswith(TABLE_SUFFIXES)]
+    elif any(mark in root for mark in "*?["):
+        names = [n for n in fs.glob(root) if n.endswith(TABLE_SUFFIXES)]
+    else:
+        names = [root] if fs.exists(root) else []
+    if not names:
+        raise DataError(f"{text}: no .parquet or .csv files there")
+    return [fs.unstrip_protocol(n) if "://" in text else n for n in sorted(names)]
+
+
+def schema_of(file: str) -> dict[str, str]:
+    """Column -> type of one file, read from the Parquet footer or a CSV's first rows."""
+    import fsspec
+
+    with fsspec.open(file, "rb", compression="infer") as handle:
+        if file.endswith((".parquet", ".pq")):
+            import pyarrow.parquet as pq
+
+            schema = pq.read_schema(handle)
+            return {name: str(schema.field(name).type) for name in schema.names}
+        head = pd.read_csv(handle, nrows=1000)
+    # A CSV's integers read as floats where a block holds a gap: one kind, "number".
+    return {
+        str(c): "number" if pd.api.types.is_numeric_dtype(t) else str(t)
+        for c, t in head.dtypes.items()
+    }
+
+
 def read_sql(table: str, chunk_rows: int | None = None) -> Iterator[pd.DataFrame]:
     """The table whole (chunk_rows None) or in chunks, through SQLAlchemy."""
     import sqlalchemy

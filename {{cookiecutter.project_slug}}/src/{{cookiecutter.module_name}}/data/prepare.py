@@ -27,6 +27,16 @@ def clean(
     labels have not arrived. `keep`: more columns to carry (the timestamps derived
     features read).
     """
+    frame = type_rows(
+        frame[kept_columns(frame, data, target, keep)].drop_duplicates(), data, source
+    )
+    return frame.reset_index(drop=True)
+
+
+def kept_columns(
+    frame: pd.DataFrame, data: DataConfig, target: str | None, keep: list[str] | tuple[str, ...]
+) -> list[str]:
+    """The columns a prepared split holds; one the data lacks stops here, named."""
     keys = [c for c in (data.id_column, data.time_column) if c]
     columns = list(dict.fromkeys([*keys, *keep, *data.features]))
     if target is not None:
@@ -34,9 +44,14 @@ def clean(
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise DataError(f"columns {missing} named in conf/data are not in the data")
-    frame = parse_times(frame[columns].drop_duplicates(), data, source)
+    return columns
+
+
+def type_rows(frame: pd.DataFrame, data: DataConfig, source: str) -> pd.DataFrame:
+    """Row by row, so the dask engine applies it per partition: times parsed, features typed."""
+    frame = parse_times(frame, data, source)
     frame[data.features] = typed_inputs(frame, data.numeric, data.categorical)
-    return frame.reset_index(drop=True)
+    return frame
 
 
 def split(frame: pd.DataFrame, data: DataConfig) -> dict[str, pd.DataFrame]:

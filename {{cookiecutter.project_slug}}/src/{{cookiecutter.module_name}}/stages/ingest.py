@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from .. import paths
 from ..config import load_params
-from ..data.sources import collect
-from ..io import write_table
+from ..engine import session
 from . import run_stage
 
 
 def main() -> None:
     params = load_params()
-    dataset, production = collect(params.data, params.problem)
-    write_table(dataset, paths.RAW_DATASET)
-    write_table(production, paths.RAW_PRODUCTION)
-    print(f"ingested {len(dataset)} rows and a production batch of {len(production)} rows")
+    with session(params.engine) as engine:
+        dataset, production = engine.collect(params.data, params.problem)
+        engine.write(dataset, paths.RAW_DATASET)
+        engine.write(production, paths.RAW_PRODUCTION)
+        rows = engine.rows(dataset)
+    print(f"ingested {rows} rows and a production batch of {len(production)} rows")
 
 
 if __name__ == "__main__":

@@ -4,23 +4,25 @@ from __future__ import annotations
 
 from .. import paths
 from ..config import load_params
-from ..data.prepare import clean, split, split_summary
-from ..io import read_table, write_json, write_table
+from ..engine import session
+from ..io import write_json
 from . import run_stage
 
 
 def main() -> None:
     params = load_params()
-    dataset = clean(
-        read_table(paths.RAW_DATASET),
-        params.data,
-        params.problem.target,
-        keep=params.features.derived_inputs,
-    )
-    parts = split(dataset, params.data)
-    for name, part in parts.items():
-        write_table(part, paths.prepared(name))
-    write_json(split_summary(parts, params.problem, params.data), paths.SPLIT_REPORT)
+    with session(params.engine) as engine:
+        dataset = engine.clean(
+            engine.read(paths.RAW_DATASET),
+            params.data,
+            params.problem.target,
+            keep=params.features.derived_inputs,
+        )
+        parts = engine.split(dataset, params.data)
+        for name, part in parts.items():
+            engine.write(part, paths.prepared(name))
+        summary = engine.split_summary(parts, params.problem, params.data)
+    write_json(summary, paths.SPLIT_REPORT)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,51 @@
+"""Where a stage's tables live: one pandas frame in this process, or a Dask cluster.
+
+A stage opens `session(params.engine)` and does its data work through the Engine it
+gets; library functions keep taking pandas frames (the dask engine applies them per
+partition). With `engine: pandas` every stage behaves exactly as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Protocol
+
+from ..config import DataConfig, EngineConfig, ProblemSpec
+
+
+class Engine(Protocol):
+    """What ingest and prepare do with a table; `Any` is a pandas or a Dask frame."""
+
+    name: str
+
+    def collect(self, data: DataConfig, problem: ProblemSpec) -> tuple[Any, Any]: ...
+
+    def read(self, location: str | Path) -> Any: ...
+
+    def write(self, table: Any, path: Path) -> None: ...
+
+    def clean(self, table: Any, data: DataConfig, target: str | None, keep: list[str]) -> Any: ...
+
+    def split(self, table: Any, data: DataConfig) -> dict[str, Any]: ...
+
+    def split_summary(
+        self, parts: dict[str, Any], problem: ProblemSpec, data: DataConfig
+    ) -> dict[str, dict[str, Any]]: ...
+
+    def rows(self, table: Any) -> int: ...
+
+
+@contextmanager
+def session(cfg: EngineConfig) -> Iterator[Engine]:
+    """The engine conf/engine selects; a dask session holds its cluster until the stage ends."""
+    if cfg.name == "pandas":
+        from .pandas_engine import PandasEngine
+
+        yield PandasEngine()
+        return
+    from . import dask_engine
+
+    with dask_engine.connect(cfg) as client:
+        yield dask_engine.DaskEngine(cfg, client)

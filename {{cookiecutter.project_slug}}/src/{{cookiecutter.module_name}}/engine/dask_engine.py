@@ -1,0 +1,247 @@
+"""The dask engine: tables are Dask frames, one partition per file, on a cluster.
+
+`connect` joins the scheduler in DASK_SCHEDULER_ADDRESS (any `distributed` cluster) or
+starts the LocalCluster conf/engine/dask.yaml sizes. Row-wise work runs per partition
+through the same pandas functions the pandas engine calls; what needs the whole table
+(duplicates, cut points, counts) is computed on the cluster, never collected whole.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import math
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import dask
+import dask.dataframe as dd
+import numpy as np
+import pandas as pd
+from distributed import Client, LocalCluster
+
+from ..config import DataConfig, EngineConfig, ProblemSpec
+from ..data import prepare, sources
+from ..data.times import parse_times
+from ..errors import DataError, EngineError, GateError
+from ..io import read_table, schema_of, table_files, write_table
+
+SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
+PACKAGE = __name__.split(".")[0]
+# Random split: a row's bucket of its hash, so the split needs no shuffle.
+HASH_BUCKETS = 10_000
+
+
+@contextmanager
+def connect(cfg: EngineConfig) -> Iterator[Client]:
+    """A client of the scheduler in $DASK_SCHEDULER_ADDRESS, else of a fresh LocalCluster."""
+    _quiet()
+    address = os.environ.get(SCHEDULER_ENV)
+    if not address:
+        with (
+            LocalCluster(
+                n_workers=cfg.workers,
+                threads_per_worker=cfg.threads_per_worker,
+                memory_limit=cfg.memory_limit,
+                dashboard_address=None,
+                processes=True,
+                silence_logs=logging.ERROR,
+            ) as cluster,
+            Client(cluster) as client,
+        ):
+            yield client
+        return
+    try:
+        client = Client(address, timeout=cfg.connect_timeout)
+    except Exception as err:  # OSError, TypeError (tls://), garbage from a non-scheduler
+        reason = (str(err).splitlines() or [type(err).__name__])[0]
+        raise EngineError(
+            f"{SCHEDULER_ENV}={address}: no Dask scheduler answered within "
+            f"{cfg.connect_timeout} ({reason}); unset {SCHEDULER_ENV} to run on a "
+            "LocalCluster sized by conf/engine/dask.yaml"
+        ) from None
+    with client:
+        _check_installed(client, address)
+        yield client
+
+
+def _quiet() -> None:
+    # Every p2p shuffle logs two WARNING lines that say nothing is wrong (dask-plan F6).
+    logging.getLogger("distributed.shuffle").setLevel(logging.ERROR)
+
+
+def _check_installed(client: Client, address: str) -> None:
+    """Workers unpickle this project's functions by reference: they must have it."""
+    try:
+        client.run(importlib.import_module, PACKAGE)
+    except Exception as err:
+        raise EngineError(
+            f"the workers of {address} cannot import {PACKAGE!r} ({err}); install this "
+            "project, at this version, on every worker"
+        ) from None
+
+
+class DaskEngine:
+    name = "dask"
+
+    def __init__(self, cfg: EngineConfig, client: Client) -> None:
+        self.cfg = cfg
+        self.client = client
+
+    def collect(self, data: DataConfig, problem: ProblemSpec) -> tuple[Any, Any]:
+        """(dataset, production batch): the dataset lazily, one partition per file."""
+        if data.source == "demo":
+            frame, production = sources.collect(data, problem)
+            rows = self.cfg.partition_rows
+            return dd.from_pandas(frame, chunksize=rows, sort=False), production
+        assert data.path is not None  # guaranteed by DataConfig
+        dataset = read_files(data.path, data)
+        if not data.production_path:
+            return dataset, dataset._meta.copy()
+        batch = read_table(data.production_path)
+        return dataset, parse_times(batch, data, data.production_path)
+
+    def read(self, location: str | Path) -> dd.DataFrame:
+        return dd.read_parquet(str(location))
+
+    def write(self, table: Any, path: Path) -> None:
+        """A directory of part files under `path`, swapped in whole when complete."""
+        if isinstance(table, pd.DataFrame):
+            write_table(table, path)
+            return
+        fresh = path.with_name(f".{path.name}.tmp")
+        stale = path.with_name(f".{path.name}.old")
+        for leftover in (fresh, stale):
+            _remove(leftover)
+        table.to_parquet(fresh, write_index=False, name_function=lambda i: f"part-{i:05d}.parquet")
+        if path.exists():
+            path.rename(stale)
+        fresh.rename(path)
+        _remove(stale)
+
+    def clean(
+        self, table: dd.DataFrame, data: DataConfig, target: str | None, keep: list[str]
+    ) -> dd.DataFrame:
+        """prepare.clean per partition, duplicates dropped across the whole table."""
+        columns = prepare.kept_columns(table._meta, data, target, keep)
+        unique = table[columns].drop_duplicates(split_out=table.npartitions, shuffle_method="p2p")
+        typed = partial(prepare.type_rows, data=data, source="the data")
+        return unique.map_partitions(typed, meta=typed(unique._meta.copy()))
+
+    def split(self, table: dd.DataFrame, data: DataConfig) -> dict[str, dd.DataFrame]:
+        """The pandas engine's split: by time at the same cut points, else by a row hash."""
+        cfg = data.split
+        if not data.time_column:
+            bucket = table.map_partitions(_hash_bucket, meta=("bucket", "float64"))
+            test, valid = cfg.test_fraction, cfg.test_fraction + cfg.valid_fraction
+            return {
+                "train": table[bucket >= valid],
+                "valid": table[(bucket >= test) & (bucket < valid)],
+                "test": table[bucket < test],
+            }
+        column = data.time_column
+        counts = table[column].value_counts().compute()
+        valid_start = quantile_from_counts(counts, 1 - cfg.valid_fraction - cfg.test_fraction)
+        test_start = quantile_from_counts(counts, 1 - cfg.test_fraction)
+        times = table[column]
+        parts = {
+            "train": table[times < valid_start],
+            "valid": table[(times >= valid_start) & (times < test_start)],
+            "test": table[times >= test_start],
+        }
+        return {name: part.sort_values(column) for name, part in parts.items()}
+
+    def split_summary(
+        self, parts: dict[str, dd.DataFrame], problem: ProblemSpec, data: DataConfig
+    ) -> dict[str, dict[str, Any]]:
+        """prepare.split_summary from cluster aggregates, in one pass."""
+        wanted: dict[str, dict[str, Any]] = {}
+        for name, part in parts.items():
+            wanted[name] = {"rows": part.shape[0]}
+            if problem.is_classification:
+                labels = part[problem.target].astype(str)
+                wanted[name]["label_share"] = labels.value_counts(normalize=True)
+            if data.time_column:
+                times = part[data.time_column]
+                wanted[name]["from"], wanted[name]["to"] = times.min(), times.max()
+        (computed,) = dask.compute(wanted)
+        for entry in computed.values():
+            if "label_share" in entry:
+                shares = entry["label_share"].sort_values(ascending=False, kind="stable")
+                entry["label_share"] = {k: round(float(v), 4) for k, v in shares.items()}
+            for key in ("from", "to"):
+                if key in entry:
+                    entry[key] = str(entry[key])
+            entry["rows"] = int(entry["rows"])
+        return computed
+
+    def rows(self, table: Any) -> int:
+        return len(table)
+
+
+def read_files(location: str, data: DataConfig) -> dd.DataFrame:
+    """A partitioned table, lazily, after every file's schema matched the first's."""
+    files = table_files(location)
+    check_schemas(files)
+    load = partial(_load_file, data=data)
+    return dd.from_map(load, files, meta=load(files[0]).iloc[:0], enforce_metadata=False)
+
+
+def check_schemas(files: list[str]) -> None:
+    """A file whose columns or types differ from the first file's stops ingest, named."""
+    first = schema_of(files[0])
+    for file in files[1:]:
+        schema = schema_of(file)
+        missing = [c for c in first if c not in schema]
+        extra = [c for c in schema if c not in first]
+        changed = [
+            f"{c} is {schema[c]}, not {t}" for c, t in first.items() if schema.get(c, t) != t
+        ]
+        if missing or extra or changed:
+            found = [
+                *([f"missing columns {missing}"] if missing else []),
+                *([f"extra columns {extra}"] if extra else []),
+                *changed,
+            ]
+            raise GateError(
+                f"{file}: schema differs from the first part {files[0]}: {'; '.join(found)}"
+            )
+
+
+def _load_file(file: str, data: DataConfig) -> pd.DataFrame:
+    frame = read_table(file)
+    if frame.empty:
+        raise DataError(f"{file}: the file has no rows")
+    return parse_times(frame, data, file)
+
+
+def quantile_from_counts(counts: pd.Series, q: float) -> Any:
+    """`Series.quantile(q)` (linear) of the values `counts` counts, exactly, from the counts."""
+    ordered = counts[counts > 0].sort_index()
+    ends = np.cumsum(ordered.to_numpy())
+    position = q * (int(ends[-1]) - 1)
+    lower = math.floor(position)
+
+    def value_at(rank: int) -> Any:
+        return ordered.index[int(np.searchsorted(ends, rank, side="right"))]
+
+    upper = min(lower + 1, int(ends[-1]) - 1)
+    pair = pd.Series([value_at(lower), value_at(upper)], dtype=ordered.index.dtype)
+    return pair.quantile(position - lower)
+
+
+def _hash_bucket(frame: pd.DataFrame) -> pd.Series:
+    hashes = pd.util.hash_pandas_object(frame, index=False)
+    return (hashes % HASH_BUCKETS).astype("float64") / HASH_BUCKETS
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
