@@ -73,6 +73,9 @@ def connect(cfg: EngineConfig) -> Iterator[Client]:
 def _quiet() -> None:
     # Every p2p shuffle logs two WARNING lines that say nothing is wrong (dask-plan F6).
     logging.getLogger("distributed.shuffle").setLevel(logging.ERROR)
+    # pandas 3's own `str` columns as they are: dask would turn them into
+    # `string[pyarrow]` with pd.NA, and the prepared splits would differ from pandas'.
+    dask.config.set({"dataframe.convert-string": False})
 
 
 def _check_installed(client: Client, address: str) -> None:
@@ -118,7 +121,9 @@ class DaskEngine:
         stale = path.with_name(f".{path.name}.old")
         for leftover in (fresh, stale):
             _remove(leftover)
-        table.to_parquet(fresh, write_index=False, name_function=lambda i: f"part-{i:05d}.parquet")
+        table.to_parquet(
+            fresh, write_index=False, schema=None, name_function=lambda i: f"part-{i:05d}.parquet"
+        )
         if path.exists():
             path.rename(stale)
         fresh.rename(path)
@@ -129,7 +134,7 @@ class DaskEngine:
     ) -> dd.DataFrame:
         """prepare.clean per partition, duplicates dropped across the whole table."""
         columns = prepare.kept_columns(table._meta, data, target, keep)
-        unique = table[columns].drop_duplicates(split_out=table.npartitions, shuffle_method="p2p")
+        unique = table[columns].drop_duplicates(split_out=table.npartitions, shuffle_method="tasks")
         typed = partial(prepare.type_rows, data=data, source="the data")
         return unique.map_partitions(typed, meta=typed(unique._meta.copy()))
 
@@ -154,7 +159,10 @@ class DaskEngine:
             "valid": table[(times >= valid_start) & (times < test_start)],
             "test": table[times >= test_start],
         }
-        return {name: part.sort_values(column) for name, part in parts.items()}
+        # Sorted within each partition only: a global sort_values made dask's graph
+        # build hang here (2026.8.0); readers that need time order sort themselves.
+        by_time = partial(_sorted_by, column=column)
+        return {name: part.map_partitions(by_time) for name, part in parts.items()}
 
     def split_summary(
         self, parts: dict[str, dd.DataFrame], problem: ProblemSpec, data: DataConfig
@@ -233,6 +241,10 @@ def quantile_from_counts(counts: pd.Series, q: float) -> Any:
     upper = min(lower + 1, int(ends[-1]) - 1)
     pair = pd.Series([value_at(lower), value_at(upper)], dtype=ordered.index.dtype)
     return pair.quantile(position - lower)
+
+
+def _sorted_by(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    return frame.sort_values(column, kind="stable")
 
 
 def _hash_bucket(frame: pd.DataFrame) -> pd.Series:

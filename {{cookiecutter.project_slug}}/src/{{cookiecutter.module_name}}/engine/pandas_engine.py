@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,8 @@ class PandasEngine:
         return read_table(location)
 
     def write(self, table: pd.DataFrame, path: Path) -> None:
+        if path.is_dir():  # the parts the dask engine wrote here last time
+            shutil.rmtree(path)
         write_table(table, path)
 
     def clean(
