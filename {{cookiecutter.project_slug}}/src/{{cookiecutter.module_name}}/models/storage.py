@@ -47,6 +47,12 @@ TRUSTED_TYPES = candidates.trusted_types() | {
 
 
 def sha256_of(path: Path) -> str:
+    """A file's SHA-256; for a directory of parts (the dask engine's tables), the SHA-256
+    of each file's relative name and digest, in name order."""
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file())
+        listing = "".join(f"{p.relative_to(path).as_posix()} {sha256_of(p)}\n" for p in files)
+        return hashlib.sha256(listing.encode()).hexdigest()
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
