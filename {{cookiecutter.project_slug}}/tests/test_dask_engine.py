@@ -119,6 +119,7 @@ def test_a_part_with_another_schema_is_refused_naming_it(
 ) -> None:
     folder = tmp_path / "run"
     shutil.copytree(both_engines["dask"], folder)
+    _params(folder, demo, data__source="file", data__path=str(folder / "parts"), engine=DASK)
     raw_before = sorted(p.read_bytes() for p in (folder / "data/raw/dataset.parquet").iterdir())
     column = demo.data.categorical[0]
     bad = folder / "parts" / "part-002.parquet"
