@@ -25,7 +25,7 @@ def clean(
     Features are typed exactly as the packaged model types its inputs, so what is
     trained on is what is served. `target` is None for a production batch whose
     labels have not arrived. `keep`: more columns to carry (the timestamps derived
-    features read).
+    features read, the sensitive attributes fairness groups by).
     """
     keys = [c for c in (data.id_column, data.time_column) if c]
     columns = list(dict.fromkeys([*keys, *keep, *data.features]))
@@ -33,7 +33,10 @@ def clean(
         columns.append(target)
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise DataError(f"columns {missing} named in conf/data are not in the data")
+        raise DataError(
+            f"columns {missing} named in conf/data (or read by conf/features, conf/problem) "
+            "are not in the data"
+        )
     frame = parse_times(frame[columns].drop_duplicates(), data, source)
     frame[data.features] = typed_inputs(frame, data.numeric, data.categorical)
     return frame.reset_index(drop=True)

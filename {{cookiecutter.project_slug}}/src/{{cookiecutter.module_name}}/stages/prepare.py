@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import paths
-from ..config import load_params
+from ..config import Params, load_params
 from ..data.prepare import clean, split, split_summary
 from ..io import read_table, write_json, write_table
 from . import run_stage
@@ -15,12 +15,18 @@ def main() -> None:
         read_table(paths.RAW_DATASET),
         params.data,
         params.problem.target,
-        keep=params.features.derived_inputs,
+        keep=kept_columns(params),
     )
     parts = split(dataset, params.data)
     for name, part in parts.items():
         write_table(part, paths.prepared(name))
     write_json(split_summary(parts, params.problem, params.data), paths.SPLIT_REPORT)
+
+
+def kept_columns(params: Params) -> list[str]:
+    """Columns carried beside the model's inputs: the timestamps derived features read,
+    and the sensitive attributes fairness groups by, whether or not the model reads them."""
+    return [*params.features.derived_inputs, *params.problem.sensitive_attributes]
 
 
 if __name__ == "__main__":
