@@ -64,7 +64,7 @@ def package_workspace() -> None:
         Verdict.read(paths.VERDICT),
     )
     preprocessor = artifact.read_model(paths.PREPROCESSOR)
-    artifact.save(paths.PACKAGE_DIR, packaging.pipeline_of(preprocessor, model), content)
+    artifact.save(paths.PACKAGE_DIR, artifact.pipeline_of(preprocessor, model), content)
     packaging.check_round_trip(
         artifact.load(paths.PACKAGE_DIR),
         params,

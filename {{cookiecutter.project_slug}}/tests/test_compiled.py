@@ -86,7 +86,7 @@ def fitted(params: Params, rows: int = 1500) -> tuple[artifact.Artifact, pd.Data
     prepared = clean(history, params.data, params.problem.target, keep=timestamps)
     inputs = as_model_input(prepared, params.data, params.features)
     estimator = factory.build(params.model, params.problem)
-    pipeline = packaging.pipeline_of(build_preprocessor(params.features, params.data), estimator)
+    pipeline = artifact.pipeline_of(build_preprocessor(params.features, params.data), estimator)
     pipeline.fit(inputs, prepared[params.problem.target])
     policy = {"threshold": 0.3, "expected_value": 0.0, "offset": 1.5}
     kind = {"binary": "threshold", "multiclass": "expected_value"}.get(

@@ -20,8 +20,15 @@ from {{ cookiecutter.module_name }}.data import demo
 from {{ cookiecutter.module_name }}.data.prepare import clean, split
 from {{ cookiecutter.module_name }}.errors import ConfigError, DataError, GateError
 from {{ cookiecutter.module_name }}.features import explore
-from {{ cookiecutter.module_name }}.features.information import mutual_information, target_information
-from {{ cookiecutter.module_name }}.features.pipeline import as_model_input, build_preprocessor, timestamp_inputs
+from {{ cookiecutter.module_name }}.features.information import (
+    mutual_information,
+    target_information,
+)
+from {{ cookiecutter.module_name }}.features.pipeline import (
+    as_model_input,
+    build_preprocessor,
+    timestamp_inputs,
+)
 from {{ cookiecutter.module_name }}.features.selection import select, with_derived
 from {{ cookiecutter.module_name }}.features.transforms import SkewTransformer, apply
 from {{ cookiecutter.module_name }}.models.compiled import TransformedBlock

@@ -20,8 +20,11 @@ from {{ cookiecutter.module_name }}.config import (
     Params,
     RobustnessConfig,
 )
+from {{ cookiecutter.module_name }}.data import demo
+from {{ cookiecutter.module_name }}.data.prepare import clean
 from {{ cookiecutter.module_name }}.errors import (
     ConfigError,
+    DataError,
 )
 from {{ cookiecutter.module_name }}.evaluation import (
     fairness,
@@ -35,6 +38,7 @@ from {{ cookiecutter.module_name }}.evaluation.business import (
 from {{ cookiecutter.module_name }}.evaluation.verdict import (
     Criterion,
 )
+from {{ cookiecutter.module_name }}.stages import prepare as prepare_stage
 
 REGIONS = ["north", "south", "east", "west"]
 
@@ -114,6 +118,21 @@ def test_an_unknown_sensitive_attribute_is_named(example_params: Callable[..., P
         fairness.report(problem, "gender", test, test["churned"], np.zeros(100), False, 4, 10)
 
 
+def test_prepare_carries_a_sensitive_attribute_the_model_does_not_read(
+    example_params: Callable[..., Params],
+) -> None:
+    """Fairness may group by a column that is no model input: prepare keeps it."""
+    params = example_params("problem=churn", "problem.sensitive_attributes=[segment]")
+    assert "segment" not in params.data.features
+    raw, _ = demo.generate(params.problem, 300, 0, seed=4)
+    raw["segment"] = np.where(np.arange(len(raw)) % 2 == 0, "a", "b")
+    kept = prepare_stage.kept_columns(params)
+    prepared = clean(raw, params.data, params.problem.target, keep=kept)
+    assert prepared["segment"].tolist() == raw.drop_duplicates()["segment"].tolist()
+    with pytest.raises(DataError, match=r"\['segment'\].*conf/problem"):
+        clean(raw.drop(columns="segment"), params.data, params.problem.target, keep=kept)
+
+
 def test_a_model_on_one_brittle_feature_fails_the_robustness_criterion(
     example_params: Callable[..., Params],
 ) -> None:
@@ -142,7 +161,7 @@ def test_a_model_on_one_brittle_feature_fails_the_robustness_criterion(
     spreads = robustness.spread(frame, data.numeric)
     table = robustness.analyse(problem, scorer, frame, data, spreads, cfg)
     assert table["clean"]["value_drop_per_1000"] == 0.0
-    assert table["unseen categories 10%"]["value_drop_per_1000"] == 0.0  # not an input
+    assert table["unseen_categories"]["value_drop_per_1000"] == 0.0  # not an input
     judged = robustness.criterion(table, cfg)
     assert judged is not None and not judged.passed
     assert judged.observed is not None and judged.observed > 500
@@ -156,7 +175,7 @@ def test_evaluate_reports_fairness_robustness_and_cost(pipeline_run: Path) -> No
     cost = evaluation["cost"]
     assert cost["package_model_bytes"] > 0 and cost["scoring_ms_per_1000_rows"] > 0
     assert cost["training_seconds"] is not None and cost["training_seconds"] > 0
-    assert set(evaluation["robustness"]) >= {"clean", "missing 10%", "unseen categories 10%"}
+    assert set(evaluation["robustness"]) >= {"clean", "noise", "missing", "unseen_categories"}
     params = Params.model_validate(yaml.safe_load((pipeline_run / "params.yaml").read_text()))
     assert set(evaluation["fairness"]) == set(params.problem.sensitive_attributes)
     card = (pipeline_run / "reports/model_card.md").read_text()

@@ -3,7 +3,7 @@
 Every path here is relative to the project root, the folder holding dvc.yaml, and is
 the string dvc.yaml declares. DVC starts each stage in that root. The command line
 (cli.py) finds it with `find_root`: `--root DIR` when given, else the nearest folder
-upward from the current one that holds dvc.yaml, else $EDA_TRY_ROOT
+upward from the current one that holds dvc.yaml, else ${{ cookiecutter.module_name | upper }}_ROOT
 (so a shell outside the project can name it), else the current folder; it then
 enters the root before it runs anything, so these paths, DVC, GTO and git (which all
 work on the current folder) agree on one root whatever folder the command ran from.
@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 PROJECT_FILE = "dvc.yaml"
-ROOT_ENV = "EDA_TRY_ROOT"
+ROOT_ENV = "{{ cookiecutter.module_name | upper }}_ROOT"
 
 PARAMS = Path("params.yaml")
 CONF_DIR = Path("conf")

@@ -25,15 +25,15 @@ def clean(
     Features are typed exactly as the packaged model types its inputs, so what is
     trained on is what is served. `target` is None for a production batch whose
     labels have not arrived. `keep`: more columns to carry (the timestamps derived
-    features read).
+    features read, the sensitive attributes fairness groups by).
     """
     frame = type_rows(
-        frame[kept_columns(frame, data, target, keep)].drop_duplicates(), data, source
+        frame[prepared_columns(frame, data, target, keep)].drop_duplicates(), data, source
     )
     return frame.reset_index(drop=True)
 
 
-def kept_columns(
+def prepared_columns(
     frame: pd.DataFrame, data: DataConfig, target: str | None, keep: list[str] | tuple[str, ...]
 ) -> list[str]:
     """The columns a prepared split holds; one the data lacks stops here, named."""
@@ -43,7 +43,10 @@ def kept_columns(
         columns.append(target)
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise DataError(f"columns {missing} named in conf/data are not in the data")
+        raise DataError(
+            f"columns {missing} named in conf/data (or read by conf/features, conf/problem) "
+            "are not in the data"
+        )
     return columns
 
 

@@ -133,7 +133,7 @@ class DaskEngine:
         self, table: dd.DataFrame, data: DataConfig, target: str | None, keep: list[str]
     ) -> dd.DataFrame:
         """prepare.clean per partition, duplicates dropped across the whole table."""
-        columns = prepare.kept_columns(table._meta, data, target, keep)
+        columns = prepare.prepared_columns(table._meta, data, target, keep)
         unique = table[columns].drop_duplicates(split_out=table.npartitions, shuffle_method="tasks")
         typed = partial(prepare.type_rows, data=data, source="the data")
         return unique.map_partitions(typed, meta=typed(unique._meta.copy()))

@@ -51,12 +51,9 @@ def perturbations(
     for column in data.categorical:
         hit = rng.random(len(clean)) < cfg.unseen_share
         unseen[column] = _with(clean[column], hit, UNSEEN)
-    return {
-        "clean": clean,
-        f"noise {cfg.noise_fraction:g} x IQR": noisy,
-        f"missing {cfg.missing_share:.0%}": missing,
-        f"unseen categories {cfg.unseen_share:.0%}": unseen,
-    }
+    # Fixed names: metric keys must not change with the settings (nor hold dots, which
+    # DVC reads as nesting); the card's text gives the sizes.
+    return {"clean": clean, "noise": noisy, "missing": missing, "unseen_categories": unseen}
 
 
 def _with(values: pd.Series, hit: np.ndarray, replacement: Any) -> pd.Series:
@@ -132,9 +129,10 @@ def section(table: dict[str, dict[str, float]], cfg: RobustnessConfig, rows: int
         "Robustness",
         [
             f"{rows:,} test rows (seed {cfg.seed}) scored clean and perturbed: noise with a "
-            "standard deviation that fraction of each numeric feature's train interquartile "
-            "range; a share of input values set missing; a share of categories replaced by one "
-            f"never seen in training. {limit}"
+            f"standard deviation of {cfg.noise_fraction:g} x each numeric feature's train "
+            f"interquartile range; missing: {cfg.missing_share:.0%} of input values set "
+            f"missing; unseen_categories: {cfg.unseen_share:.0%} of categories replaced by "
+            f"one never seen in training. {limit}"
         ],
         table=(
             ["inputs", *names],

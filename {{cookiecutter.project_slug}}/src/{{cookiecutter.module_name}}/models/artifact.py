@@ -119,6 +119,11 @@ def digest_of(metadata: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("ascii")).hexdigest()
 
 
+def pipeline_of(preprocessor: Any, model: Any) -> Pipeline:
+    """The pipeline a package ships (and evaluate judges): preprocessing, then the model."""
+    return Pipeline([("preprocess", preprocessor), ("model", model)])
+
+
 def save(directory: Path, pipeline: Pipeline, content: PackageContent) -> PackageMetadata:
     model_path = directory / MODEL_FILE
     write_model(pipeline, model_path)

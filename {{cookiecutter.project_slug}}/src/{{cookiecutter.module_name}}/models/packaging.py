@@ -121,10 +121,6 @@ def content(
     )
 
 
-def pipeline_of(preprocessor: Any, model: Any) -> Pipeline:
-    return Pipeline([("preprocess", preprocessor), ("model", model)])
-
-
 def check_round_trip(
     packaged: artifact.Artifact,
     params: Params,

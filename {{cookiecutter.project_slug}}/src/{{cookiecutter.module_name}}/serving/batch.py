@@ -14,10 +14,10 @@ import argparse
 import csv
 import re
 import sys
-from collections.abc import Generator, Iterator
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
-from typing import TypeVar
+from typing import Any
 
 import fsspec
 import numpy as np
@@ -32,8 +32,6 @@ from ..models import compiled
 from ..models.artifact import Artifact
 from . import loading
 
-T = TypeVar("T")
-
 # pandas' default missing-value markers (pyarrow's lack "None" and "<NA>"): a CSV means
 # the same missing values in batch scoring as in training, which reads it with pandas.
 CSV_NULLS = (
@@ -47,7 +45,7 @@ def read_chunks(
     chunk_rows: int,
     types: dict[str, pa.DataType] | None = None,
     wanted: list[str] | None = None,
-) -> Generator[pd.DataFrame | pa.Table, None, None]:
+) -> Iterator[pd.DataFrame | pa.Table]:
     """CSV or Parquet (as Arrow tables) from a path or fsspec URL, or `sql:TABLE` (as
     frames) through $DATABASE_URL. Only the `wanted` columns are read (all if None); a
     CSV's columns named in `types` are read as that type in every block (pyarrow would
@@ -204,13 +202,15 @@ def score(model: loading.ServedModel, source: str, output: Path, chunk_rows: int
             raise DataError(f"{source}: no rows to score")
         partial.replace(output)  # a failed run never leaves a half-written output
     finally:
-        chunks.close()
+        close_chunks(chunks)
         scored_file.abandon()
         partial.unlink(missing_ok=True)
     return scored_file.rows
 
 
-def prefetched(chunks: Iterator[T]) -> Generator[T, None, None]:
+def prefetched(
+    chunks: Iterator[pd.DataFrame | pa.Table],
+) -> Iterator[pd.DataFrame | pa.Table]:
     """`chunks`, each next one read on a thread while the caller works on this one
     (pyarrow reads without holding the GIL); a reading error is raised here."""
     pool = ThreadPoolExecutor(max_workers=1)
@@ -221,9 +221,14 @@ def prefetched(chunks: Iterator[T]) -> Generator[T, None, None]:
             yield chunk
     finally:
         pool.shutdown(wait=True)  # a chunk still being read is dropped
-        close = getattr(chunks, "close", None)
-        if close is not None:
-            close()
+        close_chunks(chunks)
+
+
+def close_chunks(chunks: Iterator[Any]) -> None:
+    """Close the generator behind `chunks` (its file or connection) now, not at exit."""
+    close = getattr(chunks, "close", None)
+    if close is not None:
+        close()
 
 
 class ScoredFile:

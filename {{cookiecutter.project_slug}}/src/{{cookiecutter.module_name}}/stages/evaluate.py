@@ -12,8 +12,6 @@ unless conf/evaluate names who accepted it.
 
 from __future__ import annotations
 
-from sklearn.pipeline import Pipeline
-
 from .. import paths
 from ..config import load_params
 from ..evaluation import card
@@ -27,9 +25,7 @@ def main() -> None:
     params = load_params()
     model = artifact.read_model(paths.MODEL)
     fitted = FittedPipeline(
-        # As models/packaging.pipeline_of builds it (importing packaging would add the
-        # validation gates to this stage's dependencies).
-        Pipeline([("preprocess", artifact.read_model(paths.PREPROCESSOR)), ("model", model)]),
+        artifact.pipeline_of(artifact.read_model(paths.PREPROCESSOR), model),
         read_table(paths.prepared("train")),
         read_json(paths.METRICS_DIR / "train.json"),
     )

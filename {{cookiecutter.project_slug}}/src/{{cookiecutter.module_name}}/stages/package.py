@@ -27,7 +27,7 @@ def main() -> None:
         read_json(paths.METRICS_DIR / "evaluate.json"),
         Verdict.read(paths.VERDICT),
     )
-    pipeline = packaging.pipeline_of(artifact.read_model(paths.PREPROCESSOR), model)
+    pipeline = artifact.pipeline_of(artifact.read_model(paths.PREPROCESSOR), model)
     # The compiled path must score the test split and the production batch exactly as
     # the scikit-learn pipeline does, before anything is written.
     batches = {

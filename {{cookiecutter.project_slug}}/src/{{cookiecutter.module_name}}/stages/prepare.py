@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import paths
-from ..config import load_params
+from ..config import Params, load_params
 from ..engine import session
 from ..io import write_json
 from . import run_stage
@@ -16,13 +16,19 @@ def main() -> None:
             engine.read(paths.RAW_DATASET),
             params.data,
             params.problem.target,
-            keep=params.features.derived_inputs,
+            keep=kept_columns(params),
         )
         parts = engine.split(dataset, params.data)
         for name, part in parts.items():
             engine.write(part, paths.prepared(name))
         summary = engine.split_summary(parts, params.problem, params.data)
     write_json(summary, paths.SPLIT_REPORT)
+
+
+def kept_columns(params: Params) -> list[str]:
+    """Columns carried beside the model's inputs: the timestamps derived features read,
+    and the sensitive attributes fairness groups by, whether or not the model reads them."""
+    return [*params.features.derived_inputs, *params.problem.sensitive_attributes]
 
 
 if __name__ == "__main__":
