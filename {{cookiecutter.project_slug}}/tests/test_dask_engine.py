@@ -31,7 +31,14 @@ from .conftest import PACKAGE, ROOT, example_overrides
 
 pytest.importorskip("distributed", reason="the dask engine needs the `dask` extra")
 
-from {{ cookiecutter.module_name }}.engine.dask_engine import quantile_from_counts
+import pyarrow as pa
+
+from {{ cookiecutter.module_name }}.data.prepare import type_rows
+from {{ cookiecutter.module_name }}.engine.dask_engine import (
+    _hash_bucket,
+    arrow_schema,
+    quantile_from_counts,
+)
 
 PARTS = 4
 DASK = {"name": "dask", "workers": 2, "threads_per_worker": 1, "memory_limit": "1GiB"}
@@ -105,6 +112,39 @@ def test_dask_prepares_the_splits_pandas_prepares(
     }
     assert len(frames["pandas"]) > 0
     pd.testing.assert_frame_equal(frames["dask"], frames["pandas"])
+
+
+@pytest.mark.parametrize("split", ["train", "valid", "test"])
+def test_dask_splits_are_in_time_order_across_parts(
+    split: str, demo: Params, both_engines: dict[str, Path]
+) -> None:
+    """Time-ordered cross-validation reads train in row order, as pandas writes it."""
+    time_column = demo.data.time_column
+    assert time_column is not None, "the demo splits by time"
+    folder = both_engines["dask"] / f"data/prepared/{split}.parquet"
+    parts = sorted(folder.glob("part-*.parquet"))
+    assert len(parts) > 1, "several parts, so the order across them is tested"
+    times = pd.concat(pd.read_parquet(part) for part in parts)[time_column]
+    assert times.is_monotonic_increasing
+
+
+def test_an_empty_part_is_written_with_the_columns_types(
+    demo: Params, both_engines: dict[str, Path]
+) -> None:
+    """A split's part with no rows must read back beside the others (not typed null)."""
+    raw = pd.read_parquet(both_engines["pandas"] / "data/raw/dataset.parquet").iloc[:0]
+    empty = type_rows(raw, demo.data, "the data")
+    schema = arrow_schema(empty)
+    assert not [f.name for f in schema if pa.types.is_null(f.type)]
+    assert set(schema.names) == set(empty.columns)
+
+
+def test_the_random_split_follows_the_seed_and_the_id() -> None:
+    rows = pd.DataFrame({"id": [f"c{i}" for i in range(2000)], "x": range(2000)})
+    first = _hash_bucket(rows, "id", seed=0)
+    assert first.equals(_hash_bucket(rows.assign(x=0), "id", seed=0)), "the id decides"
+    assert not first.equals(_hash_bucket(rows, "id", seed=7)), "another seed, another split"
+    assert 0.12 < (first < 0.15).mean() < 0.18, "fractions hold (approximately)"
 
 
 def test_dask_writes_the_split_report_pandas_writes(both_engines: dict[str, Path]) -> None:

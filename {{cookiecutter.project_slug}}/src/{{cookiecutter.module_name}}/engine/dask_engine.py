@@ -12,6 +12,7 @@ import importlib
 import logging
 import math
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -48,9 +49,11 @@ def connect(cfg: EngineConfig) -> Iterator[Client]:
                 n_workers=cfg.workers,
                 threads_per_worker=cfg.threads_per_worker,
                 memory_limit=cfg.memory_limit,
-                dashboard_address=None,
+                # ":0": a free port; None still binds 8787 and warns when it is taken.
+                dashboard_address=":0",
                 processes=True,
-                silence_logs=logging.ERROR,
+                # A task's error reaches the stage as an exception, said once in one line.
+                silence_logs=logging.CRITICAL,
             ) as cluster,
             Client(cluster) as client,
         ):
@@ -73,6 +76,7 @@ def connect(cfg: EngineConfig) -> Iterator[Client]:
 def _quiet() -> None:
     # Every p2p shuffle logs two WARNING lines that say nothing is wrong (dask-plan F6).
     logging.getLogger("distributed.shuffle").setLevel(logging.ERROR)
+    logging.getLogger("distributed.worker").setLevel(logging.CRITICAL)
     # pandas 3's own `str` columns as they are: dask would turn them into
     # `string[pyarrow]` with pd.NA, and the prepared splits would differ from pandas'.
     dask.config.set({"dataframe.convert-string": False})
@@ -119,11 +123,20 @@ class DaskEngine:
             return
         fresh = path.with_name(f".{path.name}.tmp")
         stale = path.with_name(f".{path.name}.old")
+        if stale.exists() and not path.exists():  # a swap cut short last time: restore
+            stale.rename(path)
         for leftover in (fresh, stale):
             _remove(leftover)
-        table.to_parquet(
-            fresh, write_index=False, schema=None, name_function=lambda i: f"part-{i:05d}.parquet"
-        )
+        try:
+            table.to_parquet(
+                fresh,
+                write_index=False,
+                schema=arrow_schema(table._meta),
+                name_function=lambda i: f"part-{i:05d}.parquet",
+            )
+        except BaseException:
+            _remove(fresh)  # the last complete table stays where it was
+            raise
         if path.exists():
             path.rename(stale)
         fresh.rename(path)
@@ -142,7 +155,8 @@ class DaskEngine:
         """The pandas engine's split: by time at the same cut points, else by a row hash."""
         cfg = data.split
         if not data.time_column:
-            bucket = table.map_partitions(_hash_bucket, meta=("bucket", "float64"))
+            hashed = partial(_hash_bucket, key=data.id_column, seed=cfg.seed)
+            bucket = table.map_partitions(hashed, meta=("bucket", "float64"))
             test, valid = cfg.test_fraction, cfg.test_fraction + cfg.valid_fraction
             return {
                 "train": table[bucket >= valid],
@@ -151,18 +165,17 @@ class DaskEngine:
             }
         column = data.time_column
         counts = table[column].value_counts().compute()
+        if counts.empty:
+            raise DataError(f"{column}: no row has a time, so the data cannot be split by it")
         valid_start = quantile_from_counts(counts, 1 - cfg.valid_fraction - cfg.test_fraction)
         test_start = quantile_from_counts(counts, 1 - cfg.test_fraction)
-        times = table[column]
-        parts = {
-            "train": table[times < valid_start],
-            "valid": table[(times >= valid_start) & (times < test_start)],
-            "test": table[times >= test_start],
+        ordered = in_time_order(table, column, counts)
+        times = ordered[column]
+        return {
+            "train": ordered[times < valid_start],
+            "valid": ordered[(times >= valid_start) & (times < test_start)],
+            "test": ordered[times >= test_start],
         }
-        # Sorted within each partition only: a global sort_values made dask's graph
-        # build hang here (2026.8.0); readers that need time order sort themselves.
-        by_time = partial(_sorted_by, column=column)
-        return {name: part.map_partitions(by_time) for name, part in parts.items()}
 
     def split_summary(
         self, parts: dict[str, dd.DataFrame], problem: ProblemSpec, data: DataConfig
@@ -194,7 +207,9 @@ class DaskEngine:
 
 def read_files(location: str, data: DataConfig) -> dd.DataFrame:
     """A partitioned table, lazily, after every file's schema matched the first's."""
-    files = table_files(location)
+    files = [file for file in table_files(location) if not _known_empty(file)]
+    if not files:
+        raise DataError(f"{location}: every part is empty; the dataset has no rows")
     check_schemas(files)
     load = partial(_load_file, data=data)
     return dd.from_map(load, files, meta=load(files[0]).iloc[:0], enforce_metadata=False)
@@ -202,9 +217,9 @@ def read_files(location: str, data: DataConfig) -> dd.DataFrame:
 
 def check_schemas(files: list[str]) -> None:
     """A file whose columns or types differ from the first file's stops ingest, named."""
-    first = schema_of(files[0])
+    first = _kinds(schema_of(files[0]))
     for file in files[1:]:
-        schema = schema_of(file)
+        schema = _kinds(schema_of(file))
         missing = [c for c in first if c not in schema]
         extra = [c for c in schema if c not in first]
         changed = [
@@ -221,11 +236,60 @@ def check_schemas(files: list[str]) -> None:
             )
 
 
+def _kinds(schema: dict[str, str]) -> dict[str, str]:
+    """Types as the data means them: pandas 2 and 3 write text as string or
+    large_string and times in ns or us; neither is a different column."""
+    kinds = {}
+    for column, kind in schema.items():
+        kind = "string" if kind in ("string", "large_string", "string_view") else kind
+        kinds[column] = re.sub(r"^timestamp\[(s|ms|us|ns)", "timestamp[", kind)
+    return kinds
+
+
+def _known_empty(file: str) -> bool:
+    """A Parquet part with no rows (Spark writes them): skipped, as it adds nothing."""
+    if not file.endswith((".parquet", ".pq")):
+        return False
+    import fsspec
+    import pyarrow.parquet as pq
+
+    with fsspec.open(file, "rb") as handle:
+        return bool(pq.read_metadata(handle).num_rows == 0)
+
+
 def _load_file(file: str, data: DataConfig) -> pd.DataFrame:
     frame = read_table(file)
     if frame.empty:
         raise DataError(f"{file}: the file has no rows")
     return parse_times(frame, data, file)
+
+
+def in_time_order(table: dd.DataFrame, column: str, counts: pd.Series) -> dd.DataFrame:
+    """The table in time order across partitions, as the pandas split is (time-ordered
+    cross-validation reads it so). The range boundaries come from the exact counts:
+    `sort_values` would estimate them, and its quantile step hung dask 2026.8.0."""
+    ordered = counts[counts > 0].sort_index()
+    ends = np.cumsum(ordered.to_numpy())
+    n = max(table.npartitions, 1)
+    at = [int(np.searchsorted(ends, ends[-1] * k / n, side="right")) for k in range(1, n)]
+    cuts = [ordered.index[min(i, len(ordered) - 1)] for i in at]
+    divisions = sorted({ordered.index[0], *cuts, ordered.index[-1]})
+    if len(divisions) < 2:  # one distinct time: any order is time order
+        return table
+    by_time = table.set_index(column, divisions=divisions, shuffle_method="tasks")
+    return by_time.reset_index()[list(table.columns)].map_partitions(_sorted_by, column=column)
+
+
+def arrow_schema(meta: pd.DataFrame) -> Any:
+    """The Parquet schema every part is written with, an empty part included: its text
+    columns would be typed null, and the directory would not read back."""
+    import pyarrow as pa
+
+    schema = pa.Schema.from_pandas(meta, preserve_index=False)
+    for i, field in enumerate(schema):
+        if pa.types.is_null(field.type):
+            schema = schema.set(i, field.with_type(pa.large_string()))
+    return schema
 
 
 def quantile_from_counts(counts: pd.Series, q: float) -> Any:
@@ -247,8 +311,11 @@ def _sorted_by(frame: pd.DataFrame, column: str) -> pd.DataFrame:
     return frame.sort_values(column, kind="stable")
 
 
-def _hash_bucket(frame: pd.DataFrame) -> pd.Series:
-    hashes = pd.util.hash_pandas_object(frame, index=False)
+def _hash_bucket(frame: pd.DataFrame, key: str | None, seed: int) -> pd.Series:
+    """A row's place in [0, 1) from its id (else the whole row) and the split's seed:
+    the same row lands in the same split in any partition, with no shuffle."""
+    rows = frame[[key]] if key else frame
+    hashes = pd.util.hash_pandas_object(rows, index=False, hash_key=f"{seed:016d}"[-16:])
     return (hashes % HASH_BUCKETS).astype("float64") / HASH_BUCKETS
 
 

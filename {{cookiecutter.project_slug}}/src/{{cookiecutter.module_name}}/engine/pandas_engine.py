@@ -23,9 +23,14 @@ class PandasEngine:
         return read_table(location)
 
     def write(self, table: pd.DataFrame, path: Path) -> None:
-        if path.is_dir():  # the parts the dask engine wrote here last time
-            shutil.rmtree(path)
-        write_table(table, path)
+        if not path.is_dir():
+            write_table(table, path)
+            return
+        # The parts the dask engine wrote here last time go once this table is complete.
+        fresh = path.with_name(f".swap-{path.name}")
+        write_table(table, fresh)
+        shutil.rmtree(path)
+        fresh.rename(path)
 
     def clean(
         self, table: pd.DataFrame, data: DataConfig, target: str | None, keep: list[str]
