@@ -30,6 +30,7 @@ from {{ cookiecutter.module_name }}.errors import ConfigError
 from .conftest import PACKAGE, ROOT, example_overrides
 
 pytest.importorskip("distributed", reason="the dask engine needs the `dask` extra")
+pytestmark = pytest.mark.dask
 
 import pyarrow as pa
 
