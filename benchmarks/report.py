@@ -31,6 +31,9 @@ def markdown(report: dict[str, Any]) -> str:
         "",
     ]
     lines += targets(report.get("targets", []))
+    from engines import markdown as engines_markdown
+
+    lines += engines_markdown(report)
     if "render_s" in report:
         lines += [f"Render with defaults (cookiecutter, post-gen hook, git init): "
                   f"{_s(report['render_s'])}, n={report['render_s']['n']}.", ""]

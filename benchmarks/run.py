@@ -208,8 +208,13 @@ def main() -> None:
     parser.add_argument("--rows", help="comma-separated row counts, e.g. 10000,100000")
     parser.add_argument("--repeats", type=int)
     parser.add_argument("--out", type=Path, default=HERE / "results")
+    parser.add_argument("--engine", choices=["pandas", "dask"], default="pandas",
+                        help="dask: the cold pipeline on both engines, per-worker memory "
+                             "(report-dask.md; sizes from dask_rows)")
     args = parser.parse_args()
     cfg = yaml.safe_load(args.config.read_text())
+    if args.engine == "dask":
+        cfg["rows"] = cfg["dask_rows"]
     if args.rows:
         cfg["rows"] = [int(r) for r in args.rows.split(",")]
     if args.repeats:
@@ -220,16 +225,28 @@ def main() -> None:
     sys.path.insert(0, str(HERE))
     from report import markdown
 
+    name = "report" if args.engine == "pandas" else "report-dask"
+
     def save(report: dict[str, Any]) -> None:  # after every figure: a long run keeps its part
-        (args.out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
-        (args.out / "report.md").write_text(markdown(report))
+        (args.out / f"{name}.json").write_text(json.dumps(report, indent=2) + "\n")
+        (args.out / f"{name}.md").write_text(markdown(report))
 
     work = Path(tempfile.mkdtemp(prefix="bench-"))
     try:
-        run(cfg, work, save)
+        if args.engine == "dask":
+            run_engines(cfg, work, save)
+        else:
+            run(cfg, work, save)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print((args.out / "report.md").read_text())
+    print((args.out / f"{name}.md").read_text())
+
+
+def run_engines(cfg: dict[str, Any], work: Path, save: Any) -> None:
+    import engines
+
+    report: dict[str, Any] = {"machine": machine(), "config": cfg}
+    engines.compare(cfg, work, ensure_generated_env(work / "deps"), save, report)
 
 
 if __name__ == "__main__":

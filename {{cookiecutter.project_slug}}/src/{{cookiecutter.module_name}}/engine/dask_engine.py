@@ -9,11 +9,13 @@ through the same pandas functions the pandas engine calls; what needs the whole 
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 import math
 import os
 import re
 import shutil
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -33,6 +35,7 @@ from ..errors import DataError, EngineError, GateError
 from ..io import read_table, schema_of, table_files, write_table
 
 SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
+WORKER_PEAKS_ENV = "WORKER_PEAKS_FILE"
 PACKAGE = __name__.split(".")[0]
 # Random split: a row's bucket of its hash, so the split needs no shuffle.
 HASH_BUCKETS = 10_000
@@ -58,6 +61,7 @@ def connect(cfg: EngineConfig) -> Iterator[Client]:
             Client(cluster) as client,
         ):
             yield client
+            record_worker_peaks(client)
         return
     try:
         client = Client(address, timeout=cfg.connect_timeout)
@@ -71,6 +75,29 @@ def connect(cfg: EngineConfig) -> Iterator[Client]:
     with client:
         _check_installed(client, address)
         yield client
+        record_worker_peaks(client)
+
+
+def record_worker_peaks(client: Client) -> None:
+    """Each worker's peak memory during this stage, appended to the JSON-lines file
+    $WORKER_PEAKS_FILE names (the benchmark sets it; nothing else does). From the
+    worker's own monitor: a worker's ru_maxrss inherits its parent's high-water mark."""
+    target = os.environ.get(WORKER_PEAKS_ENV)
+    if not target:
+        return
+    peaks = client.run(_worker_peak)
+    limits = {w["id"]: w["memory_limit"] for w in client.scheduler_info()["workers"].values()}
+    line = {
+        "stage": getattr(sys.modules["__main__"].__spec__, "name", "?").rsplit(".", 1)[-1],
+        "worker_peak_bytes": sorted(int(p) for p in peaks.values()),
+        "memory_limit_bytes": max(limits.values(), default=0),
+    }
+    with open(target, "a", encoding="utf-8") as out:
+        out.write(json.dumps(line) + "\n")
+
+
+def _worker_peak(dask_worker: Any) -> float:
+    return float(max(dask_worker.monitor.quantities["memory"], default=0))
 
 
 def _quiet() -> None:

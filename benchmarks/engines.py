@@ -1,0 +1,124 @@
+"""`make bench ENGINE=dask`: the cold pipeline on the dask engine beside the pandas engine.
+
+At each size both engines run the same demo, stage by stage (`dvc repro --single-item`):
+wall time, the stage process's peak RSS (the driver), and under dask each worker's peak
+memory against its limit, which each stage reports from the workers' own monitors
+through WORKER_PEAKS_FILE (see engine/dask_engine.record_worker_peaks in the generated
+repo). Log-log slopes over the sizes. Sizes where pandas would not fit
+(`pandas_max_rows`) run on dask alone.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from run import STAGES, measure, slope  # benchmarks/ is on sys.path
+from tests.conftest import GeneratedEnv, bake
+
+# A LocalCluster sized for a 2-core machine: two single-threaded workers.
+DASK_ENGINE = {"name": "dask", "workers": 2, "threads_per_worker": 1, "memory_limit": "2GiB",
+               "connect_timeout": "10s", "partition_rows": 250_000}
+
+
+def engine_project(work: Path, env: GeneratedEnv, rows: int, engine: dict[str, Any] | None,
+                   name: str) -> Path:
+    project = bake(work / name)
+    env.install(project)
+    local = {"data": {"demo": {"n_rows": rows, "n_production_rows": rows // 5}}}
+    if engine:
+        local["engine"] = engine
+    path = project / "conf/local/default.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("# @package _global_\n" + yaml.safe_dump(local))
+    env.run(["make", "params", f"VENV={env.root}"], cwd=project)
+    return project
+
+
+class PeaksEnv(GeneratedEnv):
+    """The generated environment, with the file the stages append worker peaks to."""
+
+    def __init__(self, root: Path, peaks: str) -> None:
+        super().__init__(root)
+        self.peaks = peaks
+
+    def env(self) -> dict[str, str]:
+        return {**super().env(), "WORKER_PEAKS_FILE": self.peaks}
+
+
+def stages_with_peaks(project: Path, env: GeneratedEnv) -> dict[str, dict[str, Any]]:
+    """Each stage cold: seconds, driver peak MB, and (dask) the workers' peaks."""
+    figures: dict[str, dict[str, Any]] = {}
+    for stage in STAGES:
+        with tempfile.NamedTemporaryFile(suffix=".jsonl") as peaks:
+            staged = PeaksEnv(env.root, peaks.name)
+            seconds, driver_mb = measure(["dvc", "repro", "--single-item", stage], project, staged)
+            lines = [json.loads(x) for x in Path(peaks.name).read_text().splitlines() if x]
+        figures[stage] = {"seconds": seconds, "driver_mb": driver_mb}
+        if lines:
+            worker = max(max(x["worker_peak_bytes"], default=0) for x in lines)
+            limit = max(x["memory_limit_bytes"] for x in lines)
+            figures[stage].update(worker_peak_mb=worker / 2**20, worker_limit_mb=limit / 2**20)
+    return figures
+
+
+def compare(cfg: dict[str, Any], work: Path, env: GeneratedEnv, save: Any,
+            report: dict[str, Any]) -> None:
+    """report["engines"][rows][engine][stage] and the slopes per engine."""
+    report["engines"] = {}
+    for rows in cfg["rows"]:
+        found: dict[str, Any] = {}
+        engines = {"dask": DASK_ENGINE}
+        if rows <= cfg.get("pandas_max_rows", 10_000_000):
+            engines = {"pandas": {}, **engines}
+        for name, engine in engines.items():
+            project = engine_project(work, env, rows, engine, f"{name}-{rows}")
+            found[name] = stages_with_peaks(project, env)
+            shutil.rmtree(project, ignore_errors=True)
+            report["engines"][str(rows)] = found
+            save(report)
+    sizes = [int(r) for r in report["engines"]]
+    report["engine_slopes"] = {
+        engine: {kind: slope(sizes, [sum(report["engines"][str(r)][engine][s][kind] for s in STAGES)
+                                     if kind == "seconds" else
+                                     max(report["engines"][str(r)][engine][s].get(kind, 0)
+                                         for s in STAGES) for r in sizes])
+                 for kind in ("seconds", "driver_mb", "worker_peak_mb")}
+        for engine in ("pandas", "dask")
+        if all(engine in report["engines"][str(r)] for r in sizes)}
+    save(report)
+
+
+def markdown(report: dict[str, Any]) -> list[str]:
+    engines = report.get("engines")
+    if not engines:
+        return []
+    lines = ["## Engines: the cold pipeline on pandas and on dask (2 workers x 1 thread)", "",
+             "Seconds; driver peak RSS; dask: the largest worker peak / its memory limit.", "",
+             "| rows | stage | pandas | dask | dask worker peak |", "|---:|---|---:|---:|---:|"]
+    for size, found in engines.items():
+        for stage in [*STAGES, "total"]:
+            cells = []
+            for engine in ("pandas", "dask"):
+                figures = found.get(engine)
+                if figures is None:
+                    cells.append("n/a")
+                elif stage == "total":
+                    cells.append(f"{sum(f['seconds'] for f in figures.values()):.1f} s")
+                else:
+                    f = figures[stage]
+                    cells.append(f"{f['seconds']:.1f} s; {f['driver_mb']:.0f} MB")
+            dask_stage = found.get("dask", {}).get(stage, {})
+            peak = (f"{dask_stage['worker_peak_mb']:.0f} / {dask_stage['worker_limit_mb']:.0f} MB"
+                    if "worker_peak_mb" in dask_stage else "")
+            lines.append(f"| {int(size):,} | {stage} | {cells[0]} | {cells[1]} | {peak} |")
+    for engine, slopes in report.get("engine_slopes", {}).items():
+        text = ", ".join(f"{k} {v:.2f}" for k, v in slopes.items() if v is not None)
+        lines.append(f"\nLog-log slope over the sizes, {engine}: {text} (1.0 = linear).")
+    return [*lines, ""]
+
