@@ -119,6 +119,7 @@ def markdown(report: dict[str, Any]) -> list[str]:
             lines.append(f"| {int(size):,} | {stage} | {cells[0]} | {cells[1]} | {peak} |")
     for engine, slopes in report.get("engine_slopes", {}).items():
         text = ", ".join(f"{k} {v:.2f}" for k, v in slopes.items() if v is not None)
-        lines.append(f"\nLog-log slope over the sizes, {engine}: {text} (1.0 = linear).")
+        if text:
+            lines.append(f"\nLog-log slope over the sizes, {engine}: {text} (1.0 = linear).")
     return [*lines, ""]
 
