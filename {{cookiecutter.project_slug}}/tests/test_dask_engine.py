@@ -20,26 +20,25 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 import yaml
 
 from {{ cookiecutter.module_name }}.compose import composed
 from {{ cookiecutter.module_name }}.config import Params, parse_params
+from {{ cookiecutter.module_name }}.data.prepare import type_rows
 from {{ cookiecutter.module_name }}.errors import ConfigError
 
 from .conftest import PACKAGE, ROOT, example_overrides
 
 pytest.importorskip("distributed", reason="the dask engine needs the `dask` extra")
-pytestmark = pytest.mark.dask
-
-import pyarrow as pa
-
-from {{ cookiecutter.module_name }}.data.prepare import type_rows
 from {{ cookiecutter.module_name }}.engine.dask_engine import (
     _hash_bucket,
     arrow_schema,
     quantile_from_counts,
 )
+
+pytestmark = pytest.mark.dask
 
 PARTS = 4
 DASK = {"name": "dask", "workers": 2, "threads_per_worker": 1, "memory_limit": "1GiB"}

@@ -12,6 +12,7 @@ returns the MonitorSummary contract and the drift behind it (for the report).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -42,6 +43,30 @@ def prediction_signal(packaged: artifact.Artifact, frame: pd.DataFrame) -> pd.Se
     scores = packaged.scores(frame)
     signal = tasks.for_problem(packaged.problem).prediction_signal
     return signal(scores, packaged.decide_from_scores(scores))
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The training reference as the monitor reads it: its columns profiled once, the
+    packaged model's outputs on it profiled the same way, and rows for the report's
+    histograms (the whole split with pandas; a bounded sample on the dask engine)."""
+
+    profile: drift.ReferenceProfile
+    prediction: drift.ColumnProfile
+    rows: int
+    shown: pd.DataFrame
+
+    @classmethod
+    def of(cls, params: Params, packaged: artifact.Artifact, frame: pd.DataFrame) -> Reference:
+        data, cfg = params.data, params.monitor
+        signal = prediction_signal(packaged, frame)
+        numeric = pd.api.types.is_numeric_dtype(signal)
+        return cls(
+            profile=drift.ReferenceProfile.of(frame, data.numeric, data.categorical, cfg),
+            prediction=drift.profile_column("prediction", signal, cfg, numeric),
+            rows=len(frame),
+            shown=frame,
+        )
 
 
 def judged_model(params: Params, reference: pd.DataFrame) -> tuple[artifact.Artifact, JudgedModel]:
@@ -110,7 +135,7 @@ def summarise(
     params: Params,
     packaged: artifact.Artifact,
     judged: JudgedModel,
-    reference: pd.DataFrame,
+    reference: Reference,
     current: pd.DataFrame,
 ) -> tuple[MonitorSummary, list[DriftRecord], pd.DataFrame]:
     """The summary, the per-feature drift and the cleaned batch it was measured on."""
@@ -130,20 +155,10 @@ def summarise(
         target if target in current.columns else None,
         keep=params.features.derived_inputs,
     )
-    profile = drift.ReferenceProfile.of(reference, data.numeric, data.categorical, params.monitor)
+    profile = reference.profile
     drifts = profile.compare(current)
     drifted = [d.column for d in drifts if d.drifted]
-    ref_signal, cur_signal = (
-        prediction_signal(packaged, reference),
-        prediction_signal(packaged, current),
-    )
-    prediction = drift.feature_drift(
-        "prediction",
-        ref_signal,
-        cur_signal,
-        params.monitor,
-        numeric=pd.api.types.is_numeric_dtype(ref_signal),
-    )
+    prediction = reference.prediction.compare(prediction_signal(packaged, current), params.monitor)
     perf = performance(params, packaged, current)
 
     def window_value(frame: pd.DataFrame) -> float | None:
@@ -157,7 +172,7 @@ def summarise(
         {
             "judged": judged,
             "model_version": packaged.version,
-            "reference_rows": len(reference),
+            "reference_rows": reference.rows,
             "current_rows": len(current),
             "n_features": len(drifts),
             "drifted_features": len(drifted),

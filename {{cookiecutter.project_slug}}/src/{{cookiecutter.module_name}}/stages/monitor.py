@@ -9,9 +9,13 @@ metrics/monitor.json and the HTML report.
 
 from __future__ import annotations
 
+from typing import Any
+
 from .. import paths
-from ..config import load_params
-from ..io import read_table, write_json, write_text
+from ..config import Params, load_params
+from ..engine import Engine, session
+from ..io import write_json, write_text
+from ..models import artifact
 from ..monitoring import report, summary
 from ..monitoring.current import load as load_current
 from . import run_stage
@@ -21,16 +25,18 @@ NO_BATCH_HTML = "<!doctype html><p>No production batch configured.</p>\n"
 
 def main() -> None:
     params = load_params()
-    reference = read_table(paths.prepared("train"))
-    packaged, judged = summary.judged_model(params, reference)
-    current = load_current(params.monitor.current, params.data)
+    with session(params.engine) as engine:
+        train = engine.read(paths.prepared("train"))
+        packaged, judged = summary.judged_model(params, train)
+        current = load_current(params.monitor.current, params.data)
+        reference = reference_of(params, packaged, train, engine)
     result, drifts, cleaned = summary.summarise(params, packaged, judged, reference, current)
     write_json(result.model_dump(mode="json"), paths.MONITOR_SUMMARY)
     write_json(summary.metrics_of(result), paths.METRICS_DIR / "monitor.json")
     if result.current_rows == 0:
         write_text(NO_BATCH_HTML, paths.MONITOR_REPORT)
         return
-    write_text(report.render(result, drifts, reference, cleaned), paths.MONITOR_REPORT)
+    write_text(report.render(result, drifts, reference.shown, cleaned), paths.MONITOR_REPORT)
     print(
         f"judged {judged.version} ({judged.source}); drifted features: "
         f"{result.drifted or 'none'}; retrain: {result.verdict.retrain}"
@@ -38,6 +44,18 @@ def main() -> None:
     checks = result.production_checks
     if checks is not None and not checks.passed:
         print("the batch failed its production checks:\n  " + "\n  ".join(checks.failures))
+
+
+def reference_of(
+    params: Params, packaged: artifact.Artifact, train: Any, engine: Engine
+) -> summary.Reference:
+    """The train split profiled in this process, or on the cluster from per-partition
+    sketches (the dask engine: the split is never collected)."""
+    if engine.name == "dask":
+        from ..monitoring import sketch
+
+        return sketch.reference(params, packaged, train)
+    return summary.Reference.of(params, packaged, train)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,84 @@
+"""The monitor's reference profiled from per-partition sketches (monitoring/sketch.py)
+against the exact profile the pandas engine keeps, on the pipeline run's train split
+cut into four partitions and its production batch.
+
+No cluster: dask's synchronous scheduler runs the same graph in this process (the
+whole-pipeline run on a LocalCluster is the template's test). Skipped where dask is not
+installed (it is the `dask` extra).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from {{ cookiecutter.module_name }}.config import Params, load_params
+from {{ cookiecutter.module_name }}.data.prepare import clean
+from {{ cookiecutter.module_name }}.models import artifact
+from {{ cookiecutter.module_name }}.monitoring import summary
+
+pytest.importorskip("dask", reason="the dask engine needs the `dask` extra")
+
+import dask
+import dask.dataframe as dd
+
+from {{ cookiecutter.module_name }}.monitoring import sketch
+
+# Normalised Wasserstein and PSI of a sketched numeric column, against the exact figures.
+TOLERANCE = 0.005
+
+
+@pytest.fixture(scope="module")
+def profiles(pipeline_run: Path) -> tuple[summary.Reference, summary.Reference, pd.DataFrame]:
+    params: Params = load_params(pipeline_run / "params.yaml")
+    train = pd.read_parquet(pipeline_run / "data/prepared/train.parquet")
+    packaged = artifact.load(pipeline_run / "models/package")
+    production = pd.read_parquet(pipeline_run / "data/raw/production.parquet")
+    current = clean(production, params.data, None, keep=params.features.derived_inputs)
+    exact = summary.Reference.of(params, packaged, train)
+    with dask.config.set(scheduler="sync"):
+        sketched = sketch.reference(params, packaged, dd.from_pandas(train, npartitions=4))
+    return exact, sketched, current
+
+
+def test_sketched_drift_flags_the_columns_exact_drift_flags(
+    profiles: tuple[summary.Reference, summary.Reference, pd.DataFrame],
+) -> None:
+    exact, sketched, current = profiles
+    found = {d.column: d for d in sketched.profile.compare(current)}
+    expected = {d.column: d for d in exact.profile.compare(current)}
+    assert {c for c, d in found.items() if d.drifted} == {
+        c for c, d in expected.items() if d.drifted
+    }
+    assert any(d.drifted for d in expected.values()), "the demo's batch drifts somewhere"
+    for column, want in expected.items():
+        got = found[column]
+        assert got.test == want.test, column
+        assert got.null_rate_reference == want.null_rate_reference, column
+        if want.kind == "categorical":
+            assert (got.statistic, got.psi) == (want.statistic, want.psi), column
+        else:
+            assert abs(got.statistic - want.statistic) <= TOLERANCE, (column, got, want)
+            assert abs(got.psi - want.psi) <= TOLERANCE, (column, got, want)
+
+
+def test_sketched_prediction_drift_matches_the_exact_one(
+    profiles: tuple[summary.Reference, summary.Reference, pd.DataFrame], pipeline_run: Path
+) -> None:
+    exact, sketched, current = profiles
+    cfg = load_params(pipeline_run / "params.yaml").monitor
+    signal = summary.prediction_signal(artifact.load(pipeline_run / "models/package"), current)
+    got, want = sketched.prediction.compare(signal, cfg), exact.prediction.compare(signal, cfg)
+    assert got.drifted == want.drifted
+    assert abs(got.statistic - want.statistic) <= TOLERANCE, (got, want)
+    assert sketched.rows == exact.rows
+
+
+def test_quantiles_from_counts_are_numpys() -> None:
+    values = pd.Series([3.0, 1.0, 1.0, 7.0, 2.0, 2.0, 2.0, 9.5])
+    grid = sketch.grid_from_counts(values.value_counts())
+    at = np.linspace(0, 1, sketch.GRID_POINTS)
+    assert grid == pytest.approx(np.quantile(values.to_numpy(), at))
