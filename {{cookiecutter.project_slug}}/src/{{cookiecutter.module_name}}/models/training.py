@@ -43,13 +43,13 @@ class Training:
     trials: list[dict[str, Any]] | None
     importance: pd.DataFrame
 
-    def summary(self, problem: ProblemSpec, train: pd.DataFrame) -> dict[str, Any]:
-        """metrics/train.json."""
+    def summary(self, balance: dict[str, Any] | None) -> dict[str, Any]:
+        """metrics/train.json; `balance`: the train split's class_balance."""
         return {
             "candidate": self.chosen.name,
             "hyperparameters": self.chosen.hyperparameters,
             "best_iteration": getattr(self.model.estimator, "best_iteration_", None),
-            "class_balance": class_balance(problem, train[problem.target]),
+            "class_balance": balance,
             "cross_validation": self.cross_validation,
             "valid": {"model": self.model.metrics, "baseline": self.baseline.metrics},
             "search": {"trials": self.trials} if self.trials is not None else None,

@@ -8,11 +8,13 @@ records every run.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from dvclive import Live
 
 from .. import paths
-from ..config import load_params
+from ..config import Params, load_params
+from ..engine import Engine, session
 from ..io import read_table, write_json, write_text
 from ..models import artifact, factory, training
 from . import run_stage
@@ -54,9 +56,9 @@ def report(result: training.Training) -> str:
 
 def main() -> None:
     params = load_params()
-    train, valid = read_table(paths.features("train")), read_table(paths.features("valid"))
     started = time.perf_counter()
-    result = training.run(params, train, valid)
+    with session(params.engine) as engine:
+        result, balance = fitted(params, engine)
     # Fit, cross-validation and any search; machine-dependent. evaluate reports it beside
     # the model's value (resource efficiency).
     fit_seconds = round(time.perf_counter() - started, 3)
@@ -66,9 +68,23 @@ def main() -> None:
     artifact.write_model(result.baseline.estimator, paths.BASELINE)
     write_json({"model": result.model.policy, "baseline": result.baseline.policy}, paths.DECISIONS)
     write_text(result.importance.to_csv(index=False), paths.FEATURE_IMPORTANCE)
-    summary = {**result.summary(params.problem, train), "fit_seconds": fit_seconds}
+    summary = {**result.summary(balance), "fit_seconds": fit_seconds}
     write_json(summary, paths.METRICS_DIR / "train.json")
     print(report(result))
+
+
+def fitted(params: Params, engine: Engine) -> tuple[training.Training, dict[str, Any] | None]:
+    """The models and the train split's class balance: in this process, or on the
+    cluster with LightGBM's Dask estimator (the dask engine)."""
+    if engine.name == "dask":
+        from ..engine.dask_engine import DaskEngine
+        from ..models import distributed
+
+        assert isinstance(engine, DaskEngine)
+        return distributed.run(params, engine.client)
+    train, valid = read_table(paths.features("train")), read_table(paths.features("valid"))
+    result = training.run(params, train, valid)
+    return result, training.class_balance(params.problem, train[params.problem.target])
 
 
 if __name__ == "__main__":
