@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import subprocess
@@ -30,6 +31,7 @@ from {{ cookiecutter.module_name }}.data.prepare import (
 )
 from {{ cookiecutter.module_name }}.errors import (
     ArtifactError,
+    ContractError,
     DataError,
 )
 from {{ cookiecutter.module_name }}.models import (
@@ -43,6 +45,7 @@ from {{ cookiecutter.module_name }}.serving import (
     loading,
     prediction_log,
     shadow_report,
+    state,
 )
 from {{ cookiecutter.module_name }}.serving.app import (
     create_app,
@@ -261,6 +264,23 @@ def test_the_challenger_shadows_every_request_into_the_log(
     assert report.get("agreement", 1.0) == 1.0 and report.get("mean_abs_difference", 0.0) == 0.0
     worth = report["with_labels"]["value_per_1000"]
     assert worth["champion"] == worth["challenger"]
+
+
+def test_a_challenger_reading_an_input_the_champion_lacks_is_refused_at_start(
+    packaged: artifact.Artifact,
+) -> None:
+    """Requests pass the champion's contract only: such a challenger could never be scored."""
+    champion = loading.ServedModel(packaged, "v1.0.0", "champion dir")
+    field = packaged.metadata.input_schema[0].model_copy(update={"name": "new_signal"})
+    wider = packaged.metadata.model_copy(
+        update={"input_schema": [*packaged.metadata.input_schema, field]}
+    )
+    challenger = loading.ServedModel(
+        dataclasses.replace(packaged, metadata=wider), "v1.1.0", "challenger dir"
+    )
+    state.require_shadowable(champion, champion)  # the same inputs: fine
+    with pytest.raises(ContractError, match=r"challenger v1\.1\.0 .*\['new_signal'\]"):
+        state.require_shadowable(champion, challenger)
 
 
 def test_the_monitor_reads_the_prediction_log(

@@ -19,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
 from ..contracts import InputField, NumericInput, TimestampInput
+from ..errors import ContractError
 from . import loading
 from .contract import RequestContract
 from .log_writer import LogWriter
@@ -77,6 +78,8 @@ class ServiceState:
         self.challenger = loading.load(
             settings.challenger_dir, settings.challenger_stage, settings.repo, settings.cache_dir
         )
+        if self.challenger is not None:
+            require_shadowable(champion, self.challenger)
         self.log = PredictionLog(
             settings.prediction_log,
             settings.prediction_log_max_bytes,
@@ -95,10 +98,10 @@ class ServiceState:
     def warm_up(self) -> None:
         """Score one record with each model, so the first real request is not the slow one,
         and start the log's writer thread."""
-        example = example_record(self.meta.input_schema)
-        Scored(self.champion, [example])
+        Scored(self.champion, [example_record(self.meta.input_schema)])
         if self.challenger is not None:
-            Scored(self.challenger, [example])
+            own_example = example_record(self.challenger.artifact.metadata.input_schema)
+            Scored(self.challenger, [own_example])
         self.log_writer = LogWriter(self.write_log, self.settings.prediction_log_queue)
         self.ready = True
 
@@ -151,6 +154,19 @@ class ServiceState:
             }
             for i, row in enumerate(job.rows)
         ]
+
+
+def require_shadowable(champion: loading.ServedModel, challenger: loading.ServedModel) -> None:
+    """Requests pass the champion's contract only, so a challenger that reads an input
+    the champion does not accept could never be scored in shadow: refused at start-up."""
+    accepted = set(champion.artifact.metadata.input_names)
+    unread = [n for n in challenger.artifact.metadata.input_names if n not in accepted]
+    if unread:
+        raise ContractError(
+            f"challenger {challenger.version} ({challenger.source}) reads inputs {unread} "
+            f"that the champion {champion.version}'s requests do not carry; shadow it beside "
+            "a champion whose inputs include them"
+        )
 
 
 @dataclass(frozen=True)
