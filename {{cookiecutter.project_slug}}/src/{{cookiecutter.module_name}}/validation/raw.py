@@ -6,6 +6,9 @@ validation/production.py, outside the training path.
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+
 import pandas as pd
 
 from ..config import ClassificationProblem, Params
@@ -58,6 +61,19 @@ def dataset_expectations(
         *varying,
         *time_expectations(params, now, dataset),
     ]
+
+
+def check_partitions(
+    params: Params, now: pd.Timestamp, location: Path, docs: gates.Docs | None
+) -> list[gates.GateResult]:
+    """check_dataset on the dask engine: each part file of `location` is a partition."""
+    from . import partitioned
+
+    table, parts = partitioned.partitions(location)
+    rules = dataset_expectations(params, now, table._meta)
+    gate = partitioned.run(table, "raw", "dataset", rules, parts, docs)
+    zones = time_zone_mismatches(params, table._meta, "dataset")  # a property of the dtypes
+    return [gate, dataclasses.replace(zones, rows=gate.rows)]
 
 
 def check_dataset(

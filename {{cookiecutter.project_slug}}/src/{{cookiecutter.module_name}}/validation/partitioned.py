@@ -1,0 +1,170 @@
+"""A GX gate over a partitioned table (engine: dask), with the same contract as `gates.run`.
+
+GX 1.x has no Dask data source, so the suite is split. Per-row rules (gates.ROW_WISE)
+hold for the table exactly when they hold for every partition: they run as today's
+checkpoint on each partition, on the workers, and a failure names its part. Rules about
+the whole table run on cluster aggregates: row count, uniqueness (value counts), distinct
+values, column maximum. An expectation type that is neither is refused in one line,
+rather than judged per partition where its verdict would be wrong. The result is one
+GateResult per dataset, so `gates.enforce` and the report read as with pandas.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import dask
+import dask.dataframe as dd
+import pandas as pd
+
+from ..errors import GateError
+from ..io import read_table, table_files
+from . import gates
+
+Expectation = gates.Expectation
+EXAMPLES = 5
+
+
+def run(
+    table: dd.DataFrame,
+    suite: str,
+    dataset: str,
+    derived: list[Expectation],
+    parts: list[str],
+    docs: gates.Docs | None = None,
+) -> gates.GateResult:
+    """`gates.run` over every partition of `table`, whose files are `parts` (in order)."""
+    expectations = [*gates.load_suite(suite), *derived]
+    per_row = [e for e in expectations if gates._row_wise(e)]
+    whole = [e for e in expectations if not gates._row_wise(e)]
+    unknown = sorted({e["type"] for e in whole if e["type"] not in TABLE_WISE})
+    if unknown:
+        raise GateError(
+            f"suite {suite!r}: {unknown} cannot be judged partition by partition nor from "
+            "aggregates; run this gate on the pandas engine, or drop the expectation"
+        )
+    checked = [
+        dask.delayed(_gate_part)(part, suite, f"{dataset}[{_name(file)}]", per_row, docs)
+        for part, file in zip(table.to_delayed(), parts, strict=True)
+    ]
+    results: list[gates.GateResult] = list(dask.compute(*checked))
+    failures = [
+        gates.Failure(f.expectation, f.column, f.rule, f"{f.observed} in {_name(file)}")
+        for result, file in zip(results, parts, strict=True)
+        for f in result.failures
+    ]
+    rows = sum(result.rows for result in results)
+    failures += [found for e in whole if (found := TABLE_WISE[e["type"]](table, e, rows, parts))]
+    return gates.GateResult(suite, dataset, rows, len(expectations), failures)
+
+
+def partitions(location: str | Path) -> tuple[dd.DataFrame, list[str]]:
+    """The table at `location` with one partition per part file, and the files."""
+    parts = table_files(location)
+    first = read_table(parts[0])
+    return dd.from_map(read_table, parts, meta=first.iloc[:0], enforce_metadata=False), parts
+
+
+def _gate_part(
+    part: pd.DataFrame,
+    suite: str,
+    dataset: str,
+    expectations: list[Expectation],
+    docs: gates.Docs | None,
+) -> gates.GateResult:
+    """Today's checkpoint on one partition (on a worker; Data Docs only where it fails)."""
+    return gates.run_expectations(part, suite, dataset, expectations, docs)
+
+
+def _name(file: str) -> str:
+    return file.rsplit("/", 1)[-1]
+
+
+def _unique(
+    table: dd.DataFrame, e: Expectation, rows: int, parts: list[str]
+) -> gates.Failure | None:
+    column = e["kwargs"]["column"]
+    counts = table[column].value_counts(split_out=max(table.npartitions // 8, 1))
+    repeated = counts[counts > 1].compute()
+    if repeated.empty:
+        return None
+    examples = list(repeated.index[:EXAMPLES])
+    holds = dask.compute(
+        *[dask.delayed(_holds_any)(p[column], examples) for p in table.to_delayed()]
+    )
+    where = [_name(file) for file, held in zip(parts, holds, strict=True) if held]
+    return gates.Failure(
+        e["type"],
+        column,
+        _rule(e),
+        f"{len(repeated)} values in more than one row, e.g. {[str(v) for v in examples]}, "
+        f"in {', '.join(where)}",
+    )
+
+
+def _holds_any(values: pd.Series, examples: list[Any]) -> bool:
+    return bool(values.isin(examples).any())
+
+
+def _row_count(
+    table: dd.DataFrame, e: Expectation, rows: int, parts: list[str]
+) -> gates.Failure | None:
+    low, high = e["kwargs"].get("min_value"), e["kwargs"].get("max_value")
+    if (low is None or rows >= low) and (high is None or rows <= high):
+        return None
+    return gates.Failure(e["type"], None, _rule(e), f"{rows} rows in all parts")
+
+
+def _distinct(
+    table: dd.DataFrame, e: Expectation, rows: int, parts: list[str]
+) -> gates.Failure | None:
+    column = e["kwargs"]["column"]
+    low, high = e["kwargs"].get("min_value"), e["kwargs"].get("max_value")
+    # At most `enough` distinct values per part decide the bounds (all of them with a max).
+    enough = None if high is not None else (low or 0) + 1
+    seen = dask.compute(
+        *[dask.delayed(_some_distinct)(p[column], enough) for p in table.to_delayed()]
+    )
+    distinct = len(set().union(*seen))
+    if (low is None or distinct >= low) and (high is None or distinct <= high):
+        return None
+    shown = f"at least {distinct}" if enough is not None and distinct >= enough else str(distinct)
+    return gates.Failure(e["type"], column, _rule(e), f"{shown} distinct values in all parts")
+
+
+def _maximum(
+    table: dd.DataFrame, e: Expectation, rows: int, parts: list[str]
+) -> gates.Failure | None:
+    column = e["kwargs"]["column"]
+    low, high = e["kwargs"].get("min_value"), e["kwargs"].get("max_value")
+    largest = table[column].max().compute()
+    if pd.isna(largest):
+        return None
+    if isinstance(largest, pd.Timestamp):  # the time rules write their bounds as ISO text
+        low, high = (None if v is None else pd.Timestamp(v) for v in (low, high))
+    if (low is None or largest >= low) and (high is None or largest <= high):
+        return None
+    return gates.Failure(e["type"], column, _rule(e), f"maximum {largest} in all parts")
+
+
+def _some_distinct(values: pd.Series, enough: int | None) -> set[Any]:
+    unique = values.dropna().unique()
+    return set(unique if enough is None else unique[:enough])
+
+
+def _rule(e: Expectation) -> str:
+    """As gates reports a rule: its arguments, less the column it names."""
+    kwargs = {k: v for k, v in e["kwargs"].items() if k not in ("column", "column_B")}
+    return ", ".join(f"{k}={gates._short(v)}" for k, v in kwargs.items())
+
+
+# Each judges a whole-table rule from aggregates: (table, expectation, rows, part files).
+TableRule = Callable[[dd.DataFrame, Expectation, int, list[str]], gates.Failure | None]
+TABLE_WISE: dict[str, TableRule] = {
+    "expect_column_values_to_be_unique": _unique,
+    "expect_table_row_count_to_be_between": _row_count,
+    "expect_column_unique_value_count_to_be_between": _distinct,
+    "expect_column_max_to_be_between": _maximum,
+}

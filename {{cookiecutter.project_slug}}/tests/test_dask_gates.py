@@ -1,0 +1,105 @@
+"""The raw-data gate over a partitioned table (validation/partitioned.py): the pipeline
+run's raw dataset written as four parts, a fault injected into one of them.
+
+The per-row rules run as GX checkpoints on each part and name it; the whole-table rules
+come from aggregates and name where they broke. No cluster: dask's synchronous scheduler
+runs the per-part work here. Skipped where dask is not installed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from {{ cookiecutter.module_name }}.config import Params, load_params
+from {{ cookiecutter.module_name }}.errors import GateError
+from {{ cookiecutter.module_name }}.validation import gates, raw
+
+pytest.importorskip("dask", reason="the dask engine needs the `dask` extra")
+
+import dask
+
+from {{ cookiecutter.module_name }}.validation import partitioned
+
+NOW = pd.Timestamp.now(tz="UTC").floor("s")
+PARTS = 4
+Fault = Callable[[pd.DataFrame, Params], pd.DataFrame]
+
+
+def _write_parts(frame: pd.DataFrame, folder: Path, fault: Fault | None, params: Params) -> Path:
+    folder.mkdir(parents=True)
+    for number, rows in enumerate(np.array_split(np.arange(len(frame)), PARTS)):
+        part = frame.iloc[rows].reset_index(drop=True)
+        if fault is not None and number == 2:
+            part = fault(part, params)
+        part.to_parquet(folder / f"part-{number:05d}.parquet", index=False)
+    return folder
+
+
+def _gate(folder: Path, params: Params) -> list[gates.GateResult]:
+    with dask.config.set(scheduler="sync"):
+        return raw.check_partitions(params, NOW, folder, None)
+
+
+@pytest.fixture(scope="module")
+def dataset(pipeline_run: Path) -> tuple[pd.DataFrame, Params]:
+    params = load_params(pipeline_run / "params.yaml")
+    return pd.read_parquet(pipeline_run / "data/raw/dataset.parquet"), params
+
+
+def test_good_parts_pass_as_the_whole_table_does(
+    dataset: tuple[pd.DataFrame, Params], tmp_path: Path
+) -> None:
+    frame, params = dataset
+    results = _gate(_write_parts(frame, tmp_path / "parts", None, params), params)
+    whole = raw.check_dataset(params, NOW, frame)
+    assert [r.summary() for r in results] == [r.summary() for r in whole]
+
+
+def _out_of_range(part: pd.DataFrame, params: Params) -> pd.DataFrame:
+    part.loc[:2, params.data.numeric[0]] = -1e9
+    return part
+
+
+def _repeated_id(part: pd.DataFrame, params: Params) -> pd.DataFrame:
+    assert params.data.id_column is not None
+    part.loc[0, params.data.id_column] = part.loc[1, params.data.id_column]
+    return part
+
+
+@pytest.mark.parametrize(
+    ("fault", "expectation"),
+    [
+        (_out_of_range, "expect_column_values_to_be_between"),
+        (_repeated_id, "expect_column_values_to_be_unique"),
+    ],
+)
+def test_a_fault_in_one_part_fails_the_gate_naming_the_part(
+    fault: Fault, expectation: str, dataset: tuple[pd.DataFrame, Params], tmp_path: Path
+) -> None:
+    frame, params = dataset
+    if fault is _repeated_id and params.data.id_column is None:
+        pytest.skip("the data has no id column")
+    results = _gate(_write_parts(frame, tmp_path / "parts", fault, params), params)
+    with pytest.raises(GateError) as failed:
+        gates.enforce("validate_raw", results)
+    lines = [line for line in str(failed.value).splitlines() if expectation in line]
+    assert len(lines) == 1, str(failed.value)
+    assert "part-00002.parquet" in lines[0], lines[0]
+
+
+def test_a_rule_that_is_neither_per_row_nor_aggregated_is_refused(
+    dataset: tuple[pd.DataFrame, Params], tmp_path: Path
+) -> None:
+    frame, params = dataset
+    folder = _write_parts(frame, tmp_path / "parts", None, params)
+    table, parts = partitioned.partitions(folder)
+    median = gates.expectation(
+        "expect_column_median_to_be_between", column=params.data.numeric[0], min_value=0
+    )
+    with pytest.raises(GateError, match="expect_column_median_to_be_between"):
+        partitioned.run(table, "raw", "dataset", [median], parts)
