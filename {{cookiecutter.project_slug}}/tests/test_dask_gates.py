@@ -66,9 +66,10 @@ def _out_of_range(part: pd.DataFrame, params: Params) -> pd.DataFrame:
 
 
 def _repeated_id(part: pd.DataFrame, params: Params) -> pd.DataFrame:
-    assert params.data.id_column is not None
-    part.loc[0, params.data.id_column] = part.loc[1, params.data.id_column]
-    return part
+    column = params.data.id_column
+    assert column is not None
+    ids = part[column]
+    return part.assign(**{column: ids.where(part.index != 0, ids.iloc[1])})
 
 
 @pytest.mark.parametrize(
