@@ -111,8 +111,7 @@ def _holds_any(values: pd.Series, examples: list[Any]) -> bool:
 def _row_count(
     table: dd.DataFrame, e: Expectation, rows: int, parts: list[str]
 ) -> gates.Failure | None:
-    low, high = e["kwargs"].get("min_value"), e["kwargs"].get("max_value")
-    if (low is None or rows >= low) and (high is None or rows <= high):
+    if _within(rows, e):
         return None
     return gates.Failure(e["type"], None, _rule(e), f"{rows} rows in all parts")
 
@@ -128,7 +127,7 @@ def _distinct(
         *[dask.delayed(_some_distinct)(p[column], enough) for p in table.to_delayed()]
     )
     distinct = len(set().union(*seen))
-    if (low is None or distinct >= low) and (high is None or distinct <= high):
+    if _within(distinct, e):
         return None
     shown = f"at least {distinct}" if enough is not None and distinct >= enough else str(distinct)
     return gates.Failure(e["type"], column, _rule(e), f"{shown} distinct values in all parts")
@@ -138,15 +137,18 @@ def _maximum(
     table: dd.DataFrame, e: Expectation, rows: int, parts: list[str]
 ) -> gates.Failure | None:
     column = e["kwargs"]["column"]
-    low, high = e["kwargs"].get("min_value"), e["kwargs"].get("max_value")
     largest = table[column].max().compute()
-    if pd.isna(largest):
-        return None
-    if isinstance(largest, pd.Timestamp):  # the time rules write their bounds as ISO text
-        low, high = (None if v is None else pd.Timestamp(v) for v in (low, high))
-    if (low is None or largest >= low) and (high is None or largest <= high):
+    if pd.isna(largest) or _within(largest, e):
         return None
     return gates.Failure(e["type"], column, _rule(e), f"maximum {largest} in all parts")
+
+
+def _within(value: Any, e: Expectation) -> bool:
+    """`value` inside the expectation's min_value/max_value (either may be absent)."""
+    low, high = e["kwargs"].get("min_value"), e["kwargs"].get("max_value")
+    if isinstance(value, pd.Timestamp):  # the time rules write their bounds as ISO text
+        low, high = (None if v is None else pd.Timestamp(v) for v in (low, high))
+    return (low is None or value >= low) and (high is None or value <= high)
 
 
 def _some_distinct(values: pd.Series, enough: int | None) -> set[Any]:
