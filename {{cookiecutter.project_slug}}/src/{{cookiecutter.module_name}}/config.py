@@ -660,6 +660,9 @@ class EngineConfig(Strict):
     memory_limit: str = "2GiB"
     connect_timeout: str = "10s"
     partition_rows: int = Field(default=1_000_000, ge=1)
+    # Rows of train and valid the exploratory report and the feature selection read:
+    # a seeded sample, collected to the stage (the fitted preprocessing sees every row).
+    sample_rows: int = Field(default=200_000, ge=1_000)
 
     @model_validator(mode="after")
     def _memory_is_enough(self) -> EngineConfig:

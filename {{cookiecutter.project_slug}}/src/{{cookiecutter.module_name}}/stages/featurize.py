@@ -14,6 +14,7 @@ import pandas as pd
 
 from .. import paths
 from ..config import Params, load_params
+from ..engine import session
 from ..features import explore
 from ..features.information import target_information
 from ..features.pipeline import as_model_input, build_preprocessor
@@ -25,20 +26,37 @@ from . import run_stage
 
 def main() -> None:
     params = load_params()
+    with session(params.engine) as engine:
+        if engine.name == "dask":  # statistics from every partition, transform per partition
+            from ..features import on_cluster
+
+            preprocessor = on_cluster.featurize(params, engine, explored)
+        else:
+            preprocessor = featurize(params)
+    write_model(preprocessor, paths.PREPROCESSOR)
+
+
+def featurize(params: Params) -> Any:
+    """Explore and select on train (and valid), fit on train, transform every split."""
     target = params.problem.target
-    classification = params.problem.task != "regression"
     splits = {name: read_table(paths.prepared(name)) for name in paths.SPLITS}
     train, valid = splits["train"], splits["valid"]
-    chosen = select(train, valid, target, params.features, params.data, classification)
-    write_reports(params, train, chosen.record(), classification)
-    dropped = list(chosen.dropped)
-    preprocessor = build_preprocessor(params.features, params.data, dropped)
+    preprocessor = build_preprocessor(params.features, params.data, explored(params, train, valid))
     preprocessor.fit(as_model_input(train, params.data, params.features))
     for name, frame in splits.items():
         features = preprocessor.transform(as_model_input(frame, params.data, params.features))
         features[target] = frame[target].to_numpy()
         write_table(features, paths.features(name))
-    write_model(preprocessor, paths.PREPROCESSOR)
+    return preprocessor
+
+
+def explored(params: Params, train: pd.DataFrame, valid: pd.DataFrame) -> list[str]:
+    """The reports written, and the features the selection dropped."""
+    classification = params.problem.task != "regression"
+    target = params.problem.target
+    chosen = select(train, valid, target, params.features, params.data, classification)
+    write_reports(params, train, chosen.record(), classification)
+    return list(chosen.dropped)
 
 
 def write_reports(
