@@ -37,7 +37,7 @@ def featurize(params: Params, engine: Any, explored: Explore) -> Any:
         params.data,
     )
     transform = Transform(preprocessor, params)
-    meta = transform(train.head(2)).iloc[:0]
+    meta = transform.empty = transform(train.head(2)).iloc[:0]
     for name, split in splits.items():
         engine.write(split.map_partitions(transform, meta=meta), paths.features(name))
     return preprocessor
@@ -57,8 +57,13 @@ class Transform:
     def __init__(self, preprocessor: Any, params: Params) -> None:
         self.preprocessor = preprocessor
         self.params = params
+        # The columns of no rows: scikit-learn refuses to transform an empty partition
+        # (a time split leaves some empty).
+        self.empty: pd.DataFrame | None = None
 
     def __call__(self, part: pd.DataFrame) -> pd.DataFrame:
+        if part.empty and self.empty is not None:
+            return self.empty
         inputs = as_model_input(part, self.params.data, self.params.features)
         features = self.preprocessor.transform(inputs)
         target = self.params.problem.target
