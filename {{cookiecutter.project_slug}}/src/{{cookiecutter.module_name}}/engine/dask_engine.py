@@ -141,7 +141,7 @@ class DaskEngine:
         return dataset, parse_times(batch, data, data.production_path)
 
     def read(self, location: str | Path) -> dd.DataFrame:
-        return dd.read_parquet(str(location))
+        return read_parts(location)[0]
 
     def write(self, table: Any, path: Path) -> None:
         """A directory of part files under `path`, swapped in whole when complete."""
@@ -230,6 +230,25 @@ class DaskEngine:
 
     def rows(self, table: Any) -> int:
         return len(table)
+
+
+def read_parts(location: str | Path) -> tuple[dd.DataFrame, list[str]]:
+    """A table written as parts, one partition per file, and the files. (`read_parquet`
+    fuses small files by the columns read, so two projections of one table could split
+    into different partitions: LightGBM's Dask fit needs features and labels aligned.)"""
+    files = table_files(location)
+    return dd.from_map(read_table, files, meta=_empty_like(files[0]), enforce_metadata=False), files
+
+
+def _empty_like(file: str) -> pd.DataFrame:
+    """The file's columns and types, with no rows, from its footer where it has one."""
+    if file.endswith((".parquet", ".pq")):
+        import fsspec
+        import pyarrow.parquet as pq
+
+        with fsspec.open(file, "rb") as handle:
+            return pq.read_schema(handle).empty_table().to_pandas()
+    return read_table(file).iloc[:0]
 
 
 def read_files(location: str, data: DataConfig) -> dd.DataFrame:

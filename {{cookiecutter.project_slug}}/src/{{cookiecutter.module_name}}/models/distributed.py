@@ -26,6 +26,7 @@ from distributed import Client
 
 from .. import paths, tasks
 from ..config import ModelConfig, Params, ProblemSpec
+from ..engine.dask_engine import read_parts
 from ..errors import ConfigError
 from ..evaluation import metrics
 from ..evaluation.business import decide, tune_policy
@@ -42,8 +43,8 @@ def run(params: Params, client: Client) -> tuple[Training, dict[str, Any] | None
     """The candidate and the baseline, fitted on the cluster; the class balance of train."""
     refuse_unsupported(params)
     problem, target = params.problem, params.problem.target
-    train = dd.read_parquet(str(paths.features("train")))
-    valid = dd.read_parquet(str(paths.features("valid")))
+    train, _ = read_parts(paths.features("train"))
+    valid, _ = read_parts(paths.features("valid"))
     model = fit_lightgbm(params.model, problem, client, train, valid)
     y_valid, valid_scores = collect_scores(model, valid, problem)
     classify = tasks.for_problem(problem).classification

@@ -20,7 +20,6 @@ import dask.dataframe as dd
 import pandas as pd
 
 from ..errors import GateError
-from ..io import read_table, table_files
 from . import gates
 
 Expectation = gates.Expectation
@@ -62,9 +61,9 @@ def run(
 
 def partitions(location: str | Path) -> tuple[dd.DataFrame, list[str]]:
     """The table at `location` with one partition per part file, and the files."""
-    parts = table_files(location)
-    first = read_table(parts[0])
-    return dd.from_map(read_table, parts, meta=first.iloc[:0], enforce_metadata=False), parts
+    from ..engine.dask_engine import read_parts
+
+    return read_parts(location)
 
 
 def _gate_part(
