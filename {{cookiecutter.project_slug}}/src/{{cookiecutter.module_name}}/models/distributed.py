@@ -129,7 +129,9 @@ def _partition_losses(
     x, y = part.drop(columns=[target]), part[target].to_numpy()
     rounds = booster.current_iteration()
     raw = None
-    sums = np.empty(rounds + 1)
+    sums = np.zeros(rounds + 1)
+    if part.empty:  # a time split leaves some partitions empty; LightGBM refuses them
+        return sums
     for i in range(rounds):
         step = booster.predict(x, start_iteration=i, num_iteration=1, raw_score=True)
         raw = step if raw is None else raw + step
@@ -172,11 +174,12 @@ def collect_scores(
     """The valid split's labels and the model's scores: computed per partition, only
     those collected."""
 
-    def score(part: pd.DataFrame) -> tuple[pd.Series, np.ndarray]:
+    def score(part: pd.DataFrame) -> tuple[pd.Series, np.ndarray] | None:
         x, y = xy(part, problem.target)
-        return y, factory.scores(model, x, problem)
+        return None if part.empty else (y, factory.scores(model, x, problem))
 
-    pairs = dask.compute(*[dask.delayed(score)(part) for part in valid.to_delayed()])
+    scored = dask.compute(*[dask.delayed(score)(part) for part in valid.to_delayed()])
+    pairs = [pair for pair in scored if pair is not None]
     labels = pd.concat([y for y, _ in pairs], ignore_index=True)
     return labels, np.concatenate([s for _, s in pairs])
 

@@ -41,7 +41,7 @@ def reference(
     # A fresh copy travels to the workers: a used artifact holds its compiled form's
     # per-thread buffers, which do not pickle; each worker compiles its own.
     unused = artifact.Artifact(packaged.pipeline, packaged.metadata)
-    signal = train.map_partitions(PredictionSignal(unused), meta=example.iloc[:0])
+    signal = train.map_partitions(PredictionSignal(unused, example.iloc[:0]), meta=example.iloc[:0])
     columns = {name: train[name] for name in [*data.numeric, *data.categorical]}
     numeric = {name: name in data.numeric for name in columns}
     columns["prediction"] = signal
@@ -62,8 +62,11 @@ class PredictionSignal:
     """The packaged model's watched output on one partition (runs on the workers)."""
 
     packaged: artifact.Artifact
+    empty: pd.Series | None = None  # the signal of no rows (an empty partition)
 
     def __call__(self, part: pd.DataFrame) -> pd.Series:
+        if part.empty and self.empty is not None:  # scoring refuses no rows
+            return self.empty
         return summary.prediction_signal(self.packaged, part).rename("prediction")
 
     def __dask_tokenize__(self) -> tuple[str, str]:
