@@ -128,7 +128,7 @@ def fit_from_partitions(
     numbers: dict[str, Moments] = merged["numeric"]
     labels: dict[str, pd.Series] = merged["categorical"]
     _refuse_unfittable(numbers, labels, merged["raw_low"], skew, features)
-    centre = _centres(numbers, parts, layout, skew, data, features)
+    centre = _centres(numbers, Passes(parts, layout, skew, data, features))
     shape = _derived(sample.head(1), layout, data, features)
     layout.encode.fit(_synthetic(numbers, labels, shape, layout, features))
     _set_numeric_state(layout, skew, numbers, centre)
@@ -218,22 +218,29 @@ def _refuse_unfittable(
         )
 
 
-def _centres(
-    numbers: dict[str, Moments],
-    parts: list[Any],
-    layout: Layout,
-    skew: Any,
-    data: DataConfig,
-    features: FeaturesConfig,
-) -> dict[str, float]:
+@dataclass(frozen=True)
+class Passes:
+    """The train split's partitions, and how one becomes the numbers the imputer sees."""
+
+    parts: list[Any]
+    layout: Layout
+    skew: Any
+    data: DataConfig
+    features: FeaturesConfig
+
+    def numbers(self, part: pd.DataFrame) -> pd.DataFrame:
+        return _numbers(part, self.layout, self.skew, self.data, self.features)
+
+
+def _centres(numbers: dict[str, Moments], passes: Passes) -> dict[str, float]:
     """The imputer's fill value per numeric column: the mean, or the exact median."""
-    strategy = layout.numeric_steps()["impute"].strategy
+    strategy = passes.layout.numeric_steps()["impute"].strategy
     if strategy == "mean":
         return {c: m.mean for c, m in numbers.items()}
     centre = {c: _median_of_counts(m.counts) for c, m in numbers.items() if m.counts is not None}
     rest = [c for c in numbers if c not in centre]
     if rest:
-        centre.update(_median_by_band(numbers, rest, parts, layout, skew, data, features))
+        centre.update(_median_by_band(numbers, rest, passes))
     return centre
 
 
@@ -248,23 +255,17 @@ def _median_of_counts(counts: pd.Series) -> float:
 
 
 def _median_by_band(
-    numbers: dict[str, Moments],
-    columns: list[str],
-    parts: list[Any],
-    layout: Layout,
-    skew: Any,
-    data: DataConfig,
-    features: FeaturesConfig,
+    numbers: dict[str, Moments], columns: list[str], passes: Passes
 ) -> dict[str, float]:
     """np.median exactly, in two more passes: a histogram places the middle ranks in a
     bin or two; then only the values in those bins are gathered."""
     edges = {c: np.linspace(numbers[c].low, numbers[c].high, HISTOGRAM_BINS + 1) for c in columns}
 
     def histogram(part: pd.DataFrame) -> dict[str, np.ndarray]:
-        frame = _numbers(part, layout, skew, data, features)
+        frame = passes.numbers(part)
         return {c: _bin_counts(frame[c].to_numpy(), edges[c]) for c in columns}
 
-    counted = dask.compute(*[dask.delayed(histogram)(p) for p in parts])
+    counted = dask.compute(*[dask.delayed(histogram)(p) for p in passes.parts])
     bands: dict[str, tuple[float, float, int]] = {}
     for column in columns:
         counts = np.sum([c[column] for c in counted], axis=0)
@@ -276,10 +277,10 @@ def _median_by_band(
         bands[column] = (edges[column][first], edges[column][last + 1], below)
 
     def band(part: pd.DataFrame) -> dict[str, np.ndarray]:
-        frame = _numbers(part, layout, skew, data, features)
+        frame = passes.numbers(part)
         return {c: _in_band(frame[c].to_numpy(), *bands[c][:2]) for c in columns}
 
-    gathered = dask.compute(*[dask.delayed(band)(p) for p in parts])
+    gathered = dask.compute(*[dask.delayed(band)(p) for p in passes.parts])
     medians = {}
     for column in columns:
         values = np.sort(np.concatenate([g[column] for g in gathered]))
