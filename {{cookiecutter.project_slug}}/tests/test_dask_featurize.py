@@ -16,7 +16,10 @@ import pytest
 
 from {{ cookiecutter.module_name }}.config import Params, load_params
 from {{ cookiecutter.module_name }}.errors import DataError
-from {{ cookiecutter.module_name }}.features.pipeline import as_model_input, build_preprocessor
+from {{ cookiecutter.module_name }}.features.pipeline import (
+    as_model_input,
+    build_preprocessor,
+)
 
 pytest.importorskip("dask", reason="the dask engine needs the `dask` extra")
 
