@@ -14,12 +14,12 @@ import pandas as pd
 
 from .. import paths
 from ..config import Params, load_params
-from ..engine import session
+from ..engine import Engine, session
 from ..features import explore
 from ..features.information import target_information
 from ..features.pipeline import as_model_input, build_preprocessor
 from ..features.selection import select, with_derived
-from ..io import read_table, write_table
+from ..io import read_table
 from ..models.storage import write_model
 from . import run_stage
 
@@ -32,11 +32,11 @@ def main() -> None:
 
             preprocessor = on_cluster.featurize(params, engine, explored)
         else:
-            preprocessor = featurize(params)
+            preprocessor = featurize(params, engine)
     write_model(preprocessor, paths.PREPROCESSOR)
 
 
-def featurize(params: Params) -> Any:
+def featurize(params: Params, engine: Engine) -> Any:
     """Explore and select on train (and valid), fit on train, transform every split."""
     target = params.problem.target
     splits = {name: read_table(paths.prepared(name)) for name in paths.SPLITS}
@@ -46,7 +46,7 @@ def featurize(params: Params) -> Any:
     for name, frame in splits.items():
         features = preprocessor.transform(as_model_input(frame, params.data, params.features))
         features[target] = frame[target].to_numpy()
-        write_table(features, paths.features(name))
+        engine.write(features, paths.features(name))  # replaces a dask run's part directory
     return preprocessor
 
 
