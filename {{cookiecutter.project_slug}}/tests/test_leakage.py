@@ -100,8 +100,12 @@ def test_a_shift_inside_one_slice_is_caught_where_the_split_average_hides_it(
     )
     valid.loc[basic, "usage_hours"] = np.where(np.arange(basic.sum()) % 3 == 0, np.nan, 1.0)
     splits["valid"] = valid
+    train, now = (
+        leakage.Counts.whole(leakage.split_rates(frame, params.problem, params.data))
+        for frame in (splits["train"], valid)
+    )
     whole_split = leakage._compare(
-        splits["train"], valid, "valid", params.problem, params.data.features, params.data.checks
+        train, now, "valid", params.problem, params.data.features, params.data.checks
     )
     assert whole_split == []
     found = leakage.rate_shifts(splits, params.problem, params.data)

@@ -232,6 +232,14 @@ class DaskEngine:
         return len(table)
 
 
+def sampled(split: dd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
+    """At most `rows` rows of `split`, a seeded sample (all of it when it is smaller)."""
+    total = int(split.shape[0].compute())
+    if total <= rows:
+        return split.compute()
+    return split.sample(frac=rows / total, random_state=seed).compute()
+
+
 def read_parts(location: str | Path) -> tuple[dd.DataFrame, list[str]]:
     """A table written as parts, one partition per file, and the files. (`read_parquet`
     fuses small files by the columns read, so two projections of one table could split

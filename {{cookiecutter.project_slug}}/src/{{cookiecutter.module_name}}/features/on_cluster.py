@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import dask.dataframe as dd
 import pandas as pd
 
 from .. import paths
 from ..config import Params
+from ..engine.dask_engine import sampled
 from .pipeline import as_model_input, build_preprocessor
 from .statistics import fit_from_partitions
 
@@ -41,14 +41,6 @@ def featurize(params: Params, engine: Any, explored: Explore) -> Any:
     for name, split in splits.items():
         engine.write(split.map_partitions(transform, meta=meta), paths.features(name))
     return preprocessor
-
-
-def sampled(split: dd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
-    """At most `rows` rows of `split`, a seeded sample (all of it when it is smaller)."""
-    total = int(split.shape[0].compute())
-    if total <= rows:
-        return split.compute()
-    return split.sample(frac=rows / total, random_state=seed).compute()
 
 
 class Transform:

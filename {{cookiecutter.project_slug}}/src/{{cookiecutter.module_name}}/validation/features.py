@@ -6,6 +6,9 @@ validation/leakage.py) on the prepared splits.
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pandas as pd
 
 from ..config import Params
@@ -31,14 +34,13 @@ def feature_expectations(columns: list[str], target: str) -> list[gates.Expectat
 
 def split_checks(params: Params, prepared: dict[str, pd.DataFrame]) -> gates.GateResult:
     data, problem = params.data, params.problem
+    rates = {name: leakage.split_rates(frame, problem, data) for name, frame in prepared.items()}
     failures = [
         *leakage.target_leakage(prepared["train"], data.features, problem, data.checks),
         *leakage.shared_ids(prepared, data.id_column),
-        *leakage.rate_shifts(prepared, problem, data),
+        *leakage.shifts_between(rates, problem, data),
     ]
-    checked = len(data.features) * (len(prepared) + 1) + len(prepared)
-    rows = sum(len(frame) for frame in prepared.values())
-    return gates.GateResult("leakage", "prepared splits", rows, checked, failures)
+    return _leakage_result(params, rates, failures)
 
 
 def check_features(
@@ -51,3 +53,46 @@ def check_features(
     derived = feature_expectations(list(featurized["train"].columns), params.problem.target)
     results = gates.run_splits(featurized, "features", derived, docs)
     return [*results, split_checks(params, prepared)]
+
+
+def check_partitions(
+    params: Params,
+    featurized_at: dict[str, Path],
+    prepared_at: dict[str, Path],
+    docs: gates.Docs | None = None,
+) -> list[gates.GateResult]:
+    """check_features on the dask engine, each split a directory of parts: the suite on
+    every part on the workers, the split checks from cluster aggregates (the leakage
+    score from a seeded sample of train, as on pandas)."""
+    import dask
+
+    from ..engine.dask_engine import sampled
+    from . import partitioned
+
+    featurized = {name: partitioned.partitions(at) for name, at in featurized_at.items()}
+    columns = list(featurized["train"][0].columns)
+    derived = feature_expectations(columns, params.problem.target)
+    results = [
+        partitioned.run(table, "features", name, derived, parts, docs)
+        for name, (table, parts) in featurized.items()
+    ]
+    data, problem = params.data, params.problem
+    prepared = {name: partitioned.partitions(at)[0] for name, at in prepared_at.items()}
+    lazy = {name: leakage.split_rates(table, problem, data) for name, table in prepared.items()}
+    (rates,) = dask.compute(lazy)
+    train = sampled(prepared["train"], leakage.SAMPLE_ROWS, seed=0)
+    failures = [
+        *leakage.target_leakage(train, data.features, problem, data.checks),
+        *partitioned.shared_ids(prepared, data.id_column),
+        *leakage.shifts_between(rates, problem, data),
+    ]
+    return [*results, _leakage_result(params, rates, failures)]
+
+
+def _leakage_result(
+    params: Params, rates: dict[str, dict[str, Any]], failures: list[gates.Failure]
+) -> gates.GateResult:
+    features = params.data.features
+    checked = len(features) * (len(rates) + 1) + len(rates)
+    rows = sum(int(found["rows"]) for found in rates.values())
+    return gates.GateResult("leakage", "prepared splits", rows, checked, failures)

@@ -11,6 +11,9 @@ Each returns gate Failures, so a stage reports them exactly like GX failures.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import pandas as pd
 
 from .. import tasks
@@ -77,37 +80,97 @@ def rate_shifts(
     """Label shares (classification) and null rates per column, each split against
     train: over the whole split, then per value of each categorical feature (a
     slice), where the slice has at least `min_slice_rows` rows in both."""
-    reference, checks = splits["train"], data.checks
+    rates = {name: split_rates(frame, problem, data) for name, frame in splits.items()}
+    return shifts_between(rates, problem, data)
+
+
+def split_rates(frame: Any, problem: ProblemSpec, data: DataConfig) -> dict[str, Any]:
+    """The counts the rate checks compare: rows, label and null counts over the split
+    and per value of each categorical feature. Written in the API pandas and Dask
+    share: on a Dask frame these are cluster aggregates, to `dask.compute`."""
+    nulls = frame[data.features].isna()
+    labels = frame[problem.target].astype(str)
+    found: dict[str, Any] = {"rows": frame.shape[0], "nulls": nulls.sum()}
+    if problem.is_classification:
+        found["labels"] = labels.value_counts()
+    for column in data.categorical:
+        key = frame[column]
+        found[column] = {
+            "rows": key.groupby(key, observed=True).size(),
+            "nulls": nulls.groupby(key, observed=True).sum(),
+        }
+        if problem.is_classification:
+            found[column]["labels"] = labels.groupby(key, observed=True).value_counts()
+    return found
+
+
+@dataclass(frozen=True)
+class Counts:
+    """One split, or one slice of it: its rows, label counts and null counts."""
+
+    rows: int
+    labels: pd.Series
+    nulls: pd.Series
+
+    @classmethod
+    def whole(cls, rates: dict[str, Any]) -> Counts:
+        return cls(int(rates["rows"]), rates.get("labels", EMPTY), rates["nulls"])
+
+    @classmethod
+    def slice(cls, rates: dict[str, Any], column: str, value: Any) -> Counts:
+        by = rates[column]
+        labels = by.get("labels", EMPTY)
+        return cls(
+            int(by["rows"].get(value, 0)),
+            labels.xs(value, level=0) if value in labels.index.get_level_values(0) else EMPTY,
+            by["nulls"].loc[value] if value in by["nulls"].index else EMPTY,
+        )
+
+    def share(self, label: str) -> float:
+        return float(self.labels.get(label, 0)) / self.rows if self.rows else 0.0
+
+    def null_rate(self, column: str) -> float:
+        return float(self.nulls.get(column, 0)) / self.rows if self.rows else float("nan")
+
+
+EMPTY = pd.Series(dtype="int64")
+
+
+def shifts_between(
+    rates: dict[str, dict[str, Any]], problem: ProblemSpec, data: DataConfig
+) -> list[Failure]:
+    """rate_shifts from each split's computed `split_rates`."""
+    reference, checks = rates["train"], data.checks
     failures = []
-    for name, frame in splits.items():
+    for name, found in rates.items():
         if name == "train":
             continue
-        failures += _compare(reference, frame, name, problem, data.features, checks)
+        failures += _compare(
+            Counts.whole(reference), Counts.whole(found), name, problem, data.features, checks
+        )
         for column in data.categorical:
-            for value, part in frame.groupby(column, observed=True):
-                before = reference[reference[column] == value]
-                if min(len(part), len(before)) >= checks.min_slice_rows:
+            for value in found[column]["rows"].sort_index().index:
+                now, before = (
+                    Counts.slice(found, column, value),
+                    Counts.slice(reference, column, value),
+                )
+                if min(now.rows, before.rows) >= checks.min_slice_rows:
                     where = f"{name}[{column}={value}]"
-                    failures += _compare(before, part, where, problem, data.features, checks)
+                    failures += _compare(before, now, where, problem, data.features, checks)
     return failures
 
 
 def _compare(
-    reference: pd.DataFrame,
-    frame: pd.DataFrame,
+    reference: Counts,
+    counts: Counts,
     where: str,
     problem: ProblemSpec,
     features: list[str],
     checks: DataChecks,
 ) -> list[Failure]:
     failures = []
-    task = tasks.for_problem(problem)
-    now, before = (
-        task.label_shares(frame[problem.target]),
-        task.label_shares(reference[problem.target]),
-    )
-    for label, share_now in now.items():
-        share_before = before[label]
+    for label in problem.labels:  # none for regression
+        share_now, share_before = counts.share(label), reference.share(label)
         if abs(share_now - share_before) > checks.max_label_share_shift:
             failures.append(
                 Failure(
@@ -118,10 +181,7 @@ def _compare(
                 )
             )
     for column in features:
-        rate_now, rate_before = (
-            float(frame[column].isna().mean()),
-            float(reference[column].isna().mean()),
-        )
+        rate_now, rate_before = counts.null_rate(column), reference.null_rate(column)
         if abs(rate_now - rate_before) > checks.max_null_rate_shift:
             failures.append(
                 Failure(

@@ -66,6 +66,43 @@ def partitions(location: str | Path) -> tuple[dd.DataFrame, list[str]]:
     return read_parts(location)
 
 
+def shared_ids(splits: dict[str, dd.DataFrame], id_column: str | None) -> list[gates.Failure]:
+    """leakage.shared_ids from joins on the cluster: the ids of each pair of splits
+    joined, counted, and the first three (as text) named."""
+    if id_column is None:
+        return []
+    ids = {
+        name: split[[id_column]].dropna().drop_duplicates(shuffle_method="tasks")
+        for name, split in splits.items()
+    }
+    names = list(splits)
+    pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1 :]]
+    common = {
+        (a, b): ids[a].merge(ids[b], on=id_column, shuffle_method="tasks")[id_column]
+        for a, b in pairs
+    }
+    (found,) = dask.compute(
+        {
+            pair: (both.shape[0], both.map_partitions(_first_texts, meta=(id_column, object)))
+            for pair, both in common.items()
+        }
+    )
+    return [
+        gates.Failure(
+            "ids_unique_across_splits",
+            id_column,
+            f"{a} ∩ {b} = ∅",
+            f"{count} ids in both, e.g. {sorted(examples)[:3]}",
+        )
+        for (a, b), (count, examples) in found.items()
+        if count
+    ]
+
+
+def _first_texts(ids: pd.Series) -> pd.Series:
+    return pd.Series(sorted(map(str, ids))[:3], dtype=object, name=ids.name)
+
+
 def _gate_part(
     part: pd.DataFrame,
     suite: str,
