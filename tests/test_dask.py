@@ -61,6 +61,8 @@ for name, folder in (("pandas", sys.argv[2]), ("dask", sys.argv[3])):
         "auc": float(roc_auc_score(truth, scores[:, -1])),
         "estimator": type(model.pipeline[-1]).__module__ + "." + type(model.pipeline[-1]).__name__,
         "scoring_path": model.metadata.scoring_path,
+        "input_schema": [f.model_dump(mode="json") for f in model.metadata.input_schema],
+        "training_rows": model.metadata.training_rows,
     }
 print(json.dumps(found))
 """
@@ -93,6 +95,8 @@ def test_the_pipeline_on_dask_agrees_with_pandas(tmp_path: Path,
         results[engine] = {
             "verdict": json.loads((project / "reports/verdict.json").read_text()),
             "monitor": json.loads((project / "reports/monitor.json").read_text()),
+            "features": json.loads((project / "reports/validation/features.json").read_text()),
+            "production": json.loads((project / "reports/validation/production.json").read_text()),
         }
         if engine == "pandas":
             shutil.copytree(project / "data/prepared", kept / "prepared")
@@ -103,6 +107,10 @@ def test_the_pipeline_on_dask_agrees_with_pandas(tmp_path: Path,
         assert found["verdict"]["passed"], f"{engine}: {found['verdict']['criteria']}"
     drifted = {engine: set(found["monitor"]["drifted"]) for engine, found in results.items()}
     assert drifted["dask"] == drifted["pandas"], drifted
+    # The feature gate on partitions checks as many rows and rules as on one frame, and
+    # the production check's verdicts do not move with a sample of training.
+    for report in ("features", "production"):
+        assert results["dask"][report] == results["pandas"][report], report
 
     compared = json.loads(run(["python", "-c", COMPARE, str(tmp_path / "pandas/prepared/test.parquet"),
                                str(tmp_path / "pandas/package"), str(tmp_path / "dask/package")],
@@ -111,6 +119,9 @@ def test_the_pipeline_on_dask_agrees_with_pandas(tmp_path: Path,
     # The same kind of artifact: the registry, the service and the compiled path take it.
     assert dask_run["estimator"] == pandas_run["estimator"]
     assert dask_run["scoring_path"] == pandas_run["scoring_path"] == "compiled"
+    # The input schema the service checks requests with, from cluster aggregates.
+    assert dask_run["input_schema"] == pandas_run["input_schema"]
+    assert dask_run["training_rows"] == pandas_run["training_rows"]
     pairs = list(zip(pandas_run["decisions"], dask_run["decisions"], strict=True))
     agreement = sum(a == b for a, b in pairs) / len(pairs)
     gap = abs(dask_run["auc"] - pandas_run["auc"])

@@ -36,6 +36,16 @@ class Engine(Protocol):
 
     def rows(self, table: Any) -> int: ...
 
+    def compute(self, lazy: Any) -> Any:
+        """Aggregates written in the API pandas and Dask share, made concrete (in one
+        pass over the data on dask; as they are on pandas)."""
+        ...
+
+    def sample(self, table: Any, seed: int) -> Any:
+        """A pandas frame that stands for `table` where a sample will do (spreads,
+        distances): on dask a seeded sample of `sample_rows`; on pandas the table."""
+        ...
+
 
 @contextmanager
 def session(cfg: EngineConfig) -> Iterator[Engine]:

@@ -148,12 +148,7 @@ class DaskEngine:
         if isinstance(table, pd.DataFrame):
             write_table(table, path)
             return
-        fresh = path.with_name(f".{path.name}.tmp")
-        stale = path.with_name(f".{path.name}.old")
-        if stale.exists() and not path.exists():  # a swap cut short last time: restore
-            stale.rename(path)
-        for leftover in (fresh, stale):
-            _remove(leftover)
+        fresh = staging_for(path)
         try:
             table.to_parquet(
                 fresh,
@@ -162,12 +157,9 @@ class DaskEngine:
                 name_function=lambda i: f"part-{i:05d}.parquet",
             )
         except BaseException:
-            _remove(fresh)  # the last complete table stays where it was
+            remove(fresh)  # the last complete table stays where it was
             raise
-        if path.exists():
-            path.rename(stale)
-        fresh.rename(path)
-        _remove(stale)
+        swap_in(fresh, path)
 
     def clean(
         self, table: dd.DataFrame, data: DataConfig, target: str | None, keep: list[str]
@@ -231,6 +223,13 @@ class DaskEngine:
     def rows(self, table: Any) -> int:
         return len(table)
 
+    def compute(self, lazy: Any) -> Any:
+        (done,) = dask.compute(lazy)
+        return done
+
+    def sample(self, table: dd.DataFrame, seed: int) -> pd.DataFrame:
+        return sampled(table, self.cfg.sample_rows, seed)
+
 
 def sampled(split: dd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
     """At most `rows` rows of `split`, a seeded sample (all of it when it is smaller)."""
@@ -238,6 +237,27 @@ def sampled(split: dd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
     if total <= rows:
         return split.compute()
     return split.sample(frac=rows / total, random_state=seed).compute()
+
+
+def staging_for(path: Path) -> Path:
+    """Where a directory of parts is written before it replaces `path` (swap_in): a
+    sibling, emptied, after a swap cut short last time is undone."""
+    fresh = path.with_name(f".{path.name}.tmp")
+    stale = path.with_name(f".{path.name}.old")
+    if stale.exists() and not path.exists():
+        stale.rename(path)
+    for leftover in (fresh, stale):
+        remove(leftover)
+    return fresh
+
+
+def swap_in(fresh: Path, path: Path) -> None:
+    """The complete directory `fresh` in place of `path`, in two renames."""
+    stale = path.with_name(f".{path.name}.old")
+    if path.exists():
+        path.rename(stale)
+    fresh.rename(path)
+    remove(stale)
 
 
 def read_parts(location: str | Path) -> tuple[dd.DataFrame, list[str]]:
@@ -261,7 +281,7 @@ def _empty_like(file: str) -> pd.DataFrame:
 
 def read_files(location: str, data: DataConfig) -> dd.DataFrame:
     """A partitioned table, lazily, after every file's schema matched the first's."""
-    files = [file for file in table_files(location) if not _known_empty(file)]
+    files = [file for file in table_files(location) if not known_empty(file)]
     if not files:
         raise DataError(f"{location}: every part is empty; the dataset has no rows")
     check_schemas(files)
@@ -300,7 +320,7 @@ def _kinds(schema: dict[str, str]) -> dict[str, str]:
     return kinds
 
 
-def _known_empty(file: str) -> bool:
+def known_empty(file: str) -> bool:
     """A Parquet part with no rows (Spark writes them): skipped, as it adds nothing."""
     if not file.endswith((".parquet", ".pq")):
         return False
@@ -373,7 +393,7 @@ def _hash_bucket(frame: pd.DataFrame, key: str | None, seed: int) -> pd.Series:
     return (hashes % HASH_BUCKETS).astype("float64") / HASH_BUCKETS
 
 
-def _remove(path: Path) -> None:
+def remove(path: Path) -> None:
     if path.is_dir():
         shutil.rmtree(path)
     else:

@@ -47,3 +47,9 @@ class PandasEngine:
 
     def rows(self, table: pd.DataFrame) -> int:
         return len(table)
+
+    def compute(self, lazy: Any) -> Any:
+        return lazy
+
+    def sample(self, table: pd.DataFrame, seed: int) -> pd.DataFrame:
+        return table

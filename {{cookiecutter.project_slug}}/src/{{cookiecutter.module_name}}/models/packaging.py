@@ -9,6 +9,7 @@ confirms that it makes exactly the decisions that were evaluated.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -45,60 +46,92 @@ RECORDS_PROVEN = 5_000
 def input_schema(
     frame: pd.DataFrame, data: DataConfig, timestamps: list[str] | None = None
 ) -> list[InputField]:
-    schema: list[InputField] = []
+    return schema_of(column_facts(frame, data, timestamps or []), data, timestamps or [])
+
+
+def column_facts(frame: Any, data: DataConfig, timestamps: list[str]) -> dict[str, Any]:
+    """What the input schema says of each column, and the row count, as aggregates in
+    the API pandas and Dask share (on a Dask frame: lazy, one `dask.compute` for all)."""
+    facts: dict[str, Any] = {"rows": frame.shape[0]}
     for column in data.numeric:
         values = frame[column]
+        facts[column] = {
+            "nullable": values.isna().any(),
+            "min": values.min(),
+            "max": values.max(),
+            "integer": (values.dropna() % 1 == 0).all(),
+        }
+    for column in data.categorical:
+        values = frame[column]
+        facts[column] = {"nullable": values.isna().any(), "categories": values.dropna().unique()}
+    for column in timestamps:  # read by derived features (features/derived.py)
+        values = frame[column]
+        facts[column] = {"nullable": values.isna().any(), "min": values.min(), "max": values.max()}
+    return facts
+
+
+def schema_of(facts: dict[str, Any], data: DataConfig, timestamps: list[str]) -> list[InputField]:
+    """The input schema from computed `column_facts`."""
+    schema: list[InputField] = []
+    for column in data.numeric:
+        found = facts[column]
         schema.append(
             NumericInput(
                 name=column,
                 kind="numeric",
-                nullable=bool(values.isna().any()),
-                min=float(values.min()),
-                max=float(values.max()),
-                integer=bool((values.dropna() % 1 == 0).all()),
+                nullable=bool(found["nullable"]),
+                min=float(found["min"]),
+                max=float(found["max"]),
+                integer=bool(found["integer"]),
             )
         )
     for column in data.categorical:
-        values = frame[column]
+        found = facts[column]
         schema.append(
             CategoricalInput(
                 name=column,
                 kind="categorical",
-                nullable=bool(values.isna().any()),
-                categories=sorted(str(v) for v in values.dropna().unique()),
+                nullable=bool(found["nullable"]),
+                categories=sorted(str(v) for v in found["categories"]),
             )
         )
-    for column in timestamps or []:  # read by derived features (features/derived.py)
-        values = frame[column]
+    for column in timestamps:
+        found = facts[column]
         schema.append(
             TimestampInput(
                 name=column,
                 kind="timestamp",
-                nullable=bool(values.isna().any()),
-                min=values.min().isoformat(),
-                max=values.max().isoformat(),
+                nullable=bool(found["nullable"]),
+                min=found["min"].isoformat(),
+                max=found["max"].isoformat(),
             )
         )
     return schema
 
 
+def _as_is(facts: Any) -> Any:
+    return facts
+
+
 def content(
     params: Params,
     policy: dict[str, Any],
-    train: pd.DataFrame,
+    train: Any,
     evaluation: dict[str, Any],
     verdict: Verdict,
+    compute: Callable[[Any], Any] = _as_is,
 ) -> PackageContent:
-    """The metadata packaging decides; `evaluation` is metrics/evaluate.json."""
+    """The metadata packaging decides; `evaluation` is metrics/evaluate.json; `train`
+    the prepared train split, a pandas frame or (with the engine's `compute`) a Dask one."""
+    timestamps = timestamp_inputs(params.features, params.data)
+    facts = compute(column_facts(train, params.data, timestamps))
     return PackageContent(
         name=params.problem.name,
         task=params.problem.task,
         target=params.problem.target,
         problem=params.problem,
         decision_policy=PackagedPolicy.model_validate(policy),
-        input_schema=input_schema(
-            train, params.data, timestamp_inputs(params.features, params.data)
-        ),
+        input_schema=schema_of(facts, params.data, timestamps),
         id_column=params.data.id_column,
         # The service checks each request against the suite this model was trained under.
         serving_suite=gates.load_suite("serving"),
@@ -107,7 +140,7 @@ def content(
             features=params.features.model_dump(mode="json"),
         ),
         data_version=artifact.sha256_of(paths.RAW_DATASET)[:12],
-        training_rows=len(train),
+        training_rows=int(facts["rows"]),
         metrics=evaluation["test"]["model"],
         baseline_metrics={
             k: v for k, v in evaluation["test"].items() if k not in ("model", "champion")

@@ -2,6 +2,7 @@
 
     python -m {{ cookiecutter.module_name }}.serving.batch data/new.parquet scored.parquet --stage prod
     python -m {{ cookiecutter.module_name }}.serving.batch sql:customers scored.csv   # SQLAlchemy URL in $DATABASE_URL
+    python -m {{ cookiecutter.module_name }}.serving.batch 's3://bucket/new/*.parquet' build/scored --engine dask
 
 Chunks keep memory flat at any size: CSV streams through pyarrow's reader, Parquet by
 record batches, and each chunk is scored through the package's compiled path (the
@@ -295,11 +296,23 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--stage", default="prod", help="registry stage to load (default prod)")
     parser.add_argument("--model-dir", type=Path, help="a packaged model folder instead of a stage")
     parser.add_argument("--chunk-rows", type=int, default=200_000)
+    parser.add_argument(
+        "--engine",
+        choices=["pandas", "dask"],
+        default="pandas",
+        help="dask: each part of SOURCE scored on a cluster ($DASK_SCHEDULER_ADDRESS, else "
+        "the LocalCluster conf/engine/dask.yaml sizes) into OUTPUT, a directory of parts",
+    )
     args = parser.parse_args(argv)
     try:
         model = loading.load(args.model_dir, args.stage, Path("."), Path("build/serving"))
         assert model is not None  # a stage always has a default
-        rows = score(model, args.source, args.output, args.chunk_rows)
+        if args.engine == "dask":
+            from . import batch_on_cluster
+
+            rows = batch_on_cluster.score(model, args.source, args.output, args.chunk_rows)
+        else:
+            rows = score(model, args.source, args.output, args.chunk_rows)
     except PipelineError as err:
         print(f"batch: {err}", file=sys.stderr)
         sys.exit(1)

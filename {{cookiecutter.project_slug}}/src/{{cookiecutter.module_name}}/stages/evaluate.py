@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from .. import paths
 from ..config import load_params
+from ..engine import session
 from ..evaluation import card
 from ..evaluation.assessment import FittedPipeline, assess
 from ..io import read_json, read_table, write_json, write_text
@@ -24,9 +25,11 @@ from . import run_stage
 def main() -> None:
     params = load_params()
     model = artifact.read_model(paths.MODEL)
+    with session(params.engine) as engine:  # train's feature spreads: a sample on dask
+        train = engine.sample(engine.read(paths.prepared("train")), seed=0)
     fitted = FittedPipeline(
         artifact.pipeline_of(artifact.read_model(paths.PREPROCESSOR), model),
-        read_table(paths.prepared("train")),
+        train,
         read_json(paths.METRICS_DIR / "train.json"),
     )
     assessment = assess(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from .. import paths
 from ..config import load_params
 from ..contracts import Verdict
+from ..engine import session
 from ..io import read_json, read_table
 from ..models import artifact, packaging
 from . import run_stage
@@ -20,13 +21,15 @@ def main() -> None:
     params = load_params()
     policy = read_json(paths.DECISIONS)["model"]
     model = artifact.read_model(paths.MODEL)
-    content = packaging.content(
-        params,
-        policy,
-        read_table(paths.prepared("train")),
-        read_json(paths.METRICS_DIR / "evaluate.json"),
-        Verdict.read(paths.VERDICT),
-    )
+    with session(params.engine) as engine:  # the input schema from cluster aggregates on dask
+        content = packaging.content(
+            params,
+            policy,
+            engine.read(paths.prepared("train")),
+            read_json(paths.METRICS_DIR / "evaluate.json"),
+            Verdict.read(paths.VERDICT),
+            engine.compute,
+        )
     pipeline = artifact.pipeline_of(artifact.read_model(paths.PREPROCESSOR), model)
     # The compiled path must score the test split and the production batch exactly as
     # the scikit-learn pipeline does, before anything is written.

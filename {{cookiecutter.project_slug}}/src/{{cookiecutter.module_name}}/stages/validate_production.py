@@ -12,8 +12,8 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import paths
-from ..config import Params, load_params
-from ..engine import Engine, session
+from ..config import load_params
+from ..engine import session
 from ..io import read_table, write_json
 from ..validation import gates
 from ..validation.production import check_batch
@@ -24,24 +24,13 @@ def main() -> None:
     params = load_params()
     now = pd.Timestamp.now(tz="UTC").floor("s")
     with session(params.engine) as engine:
-        training = training_reference(params, engine)
+        # On dask the skew check compares distributions with a seeded sample of training.
+        training = engine.sample(engine.read(paths.RAW_DATASET), seed=0)
     production = read_table(paths.RAW_PRODUCTION)
     docs = gates.Docs(paths.DATA_DOCS_DIR / "production")
     results = check_batch(params, now, training, production, docs)
     write_json([r.summary() for r in results], paths.PRODUCTION_CHECK)
     gates.enforce("validate_production", results)
-
-
-def training_reference(params: Params, engine: Engine) -> pd.DataFrame:
-    """The training dataset the skew check measures the batch against: all of it on
-    pandas; on dask a seeded sample of `engine.sample_rows` rows (the check compares
-    distributions, which such a sample pins down far inside its tolerances)."""
-    training = engine.read(paths.RAW_DATASET)
-    if engine.name != "dask":
-        return training
-    from ..engine.dask_engine import sampled
-
-    return sampled(training, params.engine.sample_rows, seed=0)
 
 
 if __name__ == "__main__":
