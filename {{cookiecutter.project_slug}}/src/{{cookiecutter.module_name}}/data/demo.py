@@ -22,6 +22,8 @@ HISTORY_START = pd.Timestamp("2023-01-01")
 HISTORY_DAYS = 730
 PRODUCTION_START = HISTORY_START + pd.Timedelta(days=HISTORY_DAYS)
 PRODUCTION_DAYS = 90
+# The production batch's random stream beside the parts' (generate_production).
+PRODUCTION_STREAM = 2**31
 
 PLANS = ("basic", "standard", "premium")
 REGIONS = ("north", "south", "east", "west")
@@ -46,8 +48,7 @@ def generate(
     problem: ProblemSpec, n_rows: int, n_production_rows: int, seed: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return (history, production) for the problem's task and target name."""
-    if isinstance(problem, MulticlassProblem) and len(problem.labels) != 3:
-        raise DataError("the demo data has three plan-change classes: (down, stay, up)")
+    _check_classes(problem)
     rng = np.random.default_rng(seed)
     history = _customers(rng, n_rows, HISTORY_START, HISTORY_DAYS, REFERENCE, first_id=1)
     production = _customers(
@@ -56,6 +57,37 @@ def generate(
     for frame in (history, production):
         frame[problem.target] = _target(rng, frame, problem)
     return history, production
+
+
+def generate_part(
+    problem: ProblemSpec, part: int, rows: int, first_id: int, seed: int
+) -> pd.DataFrame:
+    """One part of a demo history made part by part (the dask engine's demo, so that no
+    process holds it whole): customers `first_id` onwards, drawn as `generate` draws
+    them, from the part's own random stream. Same seed and part, same rows."""
+    _check_classes(problem)
+    rng = np.random.default_rng([seed, part])
+    history = _customers(rng, rows, HISTORY_START, HISTORY_DAYS, REFERENCE, first_id)
+    history[problem.target] = _target(rng, history, problem)
+    return history
+
+
+def generate_production(
+    problem: ProblemSpec, n_rows: int, n_production_rows: int, seed: int
+) -> pd.DataFrame:
+    """The production batch that goes with a history of `n_rows` made by `generate_part`."""
+    _check_classes(problem)
+    rng = np.random.default_rng([seed, PRODUCTION_STREAM])
+    production = _customers(
+        rng, n_production_rows, PRODUCTION_START, PRODUCTION_DAYS, SHIFTED, first_id=n_rows + 1
+    )
+    production[problem.target] = _target(rng, production, problem)
+    return production
+
+
+def _check_classes(problem: ProblemSpec) -> None:
+    if isinstance(problem, MulticlassProblem) and len(problem.labels) != 3:
+        raise DataError("the demo data has three plan-change classes: (down, stay, up)")
 
 
 def _customers(

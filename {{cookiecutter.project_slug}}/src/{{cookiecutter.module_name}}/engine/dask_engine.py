@@ -29,7 +29,7 @@ import pandas as pd
 from distributed import Client, LocalCluster
 
 from ..config import DataConfig, EngineConfig, ProblemSpec
-from ..data import prepare, sources
+from ..data import demo, prepare
 from ..data.times import parse_times
 from ..errors import DataError, EngineError, GateError
 from ..io import read_table, schema_of, table_files, write_table
@@ -130,9 +130,7 @@ class DaskEngine:
     def collect(self, data: DataConfig, problem: ProblemSpec) -> tuple[Any, Any]:
         """(dataset, production batch): the dataset lazily, one partition per file."""
         if data.source == "demo":
-            frame, production = sources.collect(data, problem)
-            rows = self.cfg.partition_rows
-            return dd.from_pandas(frame, chunksize=rows, sort=False), production
+            return demo_parts(data, problem, self.cfg.partition_rows)
         assert data.path is not None  # guaranteed by DataConfig
         dataset = read_files(data.path, data)
         if not data.production_path:
@@ -237,6 +235,27 @@ def sampled(split: dd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
     if total <= rows:
         return split.compute()
     return split.sample(frac=rows / total, random_state=seed).compute()
+
+
+def demo_parts(data: DataConfig, problem: ProblemSpec, rows: int) -> tuple[Any, Any]:
+    """The demo made on the workers, `rows` a part (demo.generate_part), and its batch."""
+    assert data.demo is not None  # guaranteed by DataConfig
+    total, seed = data.demo.n_rows, data.demo.seed
+    parts = [
+        (i, min(rows, total - start), start + 1) for i, start in enumerate(range(0, total, rows))
+    ]
+    made = partial(_demo_part, problem=problem, data=data, seed=seed)
+    history = dd.from_map(made, parts, meta=made((0, 2, 1)).iloc[:0], enforce_metadata=False)
+    batch = demo.generate_production(problem, total, data.demo.n_production_rows, seed)
+    return history, parse_times(batch, data, "the production batch")
+
+
+def _demo_part(
+    part: tuple[int, int, int], problem: ProblemSpec, data: DataConfig, seed: int
+) -> pd.DataFrame:
+    number, rows, first_id = part
+    history = demo.generate_part(problem, number, rows, first_id, seed)
+    return parse_times(history, data, "the demo dataset")
 
 
 def staging_for(path: Path) -> Path:
