@@ -59,7 +59,7 @@ def package_workspace() -> None:
     content = packaging.content(
         params,
         policy,
-        read_table(paths.prepared("train")),
+        packaging.facts_of(params)(read_table(paths.prepared("train"))),
         read_json(paths.METRICS_DIR / "evaluate.json"),
         Verdict.read(paths.VERDICT),
     )

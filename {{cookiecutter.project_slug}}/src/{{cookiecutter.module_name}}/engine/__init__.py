@@ -7,10 +7,12 @@ partition). With `engine: pandas` every stage behaves exactly as before.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
+
+import pandas as pd
 
 from ..config import DataConfig, EngineConfig, ProblemSpec
 
@@ -36,9 +38,11 @@ class Engine(Protocol):
 
     def rows(self, table: Any) -> int: ...
 
-    def compute(self, lazy: Any) -> Any:
-        """Aggregates written in the API pandas and Dask share, made concrete (in one
-        pass over the data on dask; as they are on pandas)."""
+    def summarise(
+        self, table: Any, summary: Callable[[pd.DataFrame], Any], combine: Callable[[Any, Any], Any]
+    ) -> Any:
+        """`summary` (a pandas function) of the whole table: on dask, of each partition on
+        the workers, folded with `combine` (counts add, bounds widen) in this process."""
         ...
 
     def sample(self, table: Any, seed: int) -> Any:

@@ -16,9 +16,9 @@ import os
 import re
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import partial
+from functools import partial, reduce
 from pathlib import Path
 from typing import Any
 
@@ -221,12 +221,26 @@ class DaskEngine:
     def rows(self, table: Any) -> int:
         return len(table)
 
-    def compute(self, lazy: Any) -> Any:
-        (done,) = dask.compute(lazy)
-        return done
+    def summarise(
+        self,
+        table: dd.DataFrame,
+        summary: Callable[[pd.DataFrame], Any],
+        combine: Callable[[Any, Any], Any],
+    ) -> Any:
+        return summarise(table, summary, combine)
 
     def sample(self, table: dd.DataFrame, seed: int) -> pd.DataFrame:
         return sampled(table, self.cfg.sample_rows, seed)
+
+
+def summarise(
+    table: dd.DataFrame, summary: Callable[[pd.DataFrame], Any], combine: Callable[[Any, Any], Any]
+) -> Any:
+    """`summary` of each partition on the workers, folded with `combine` here. (Small
+    results, no shuffle: dask's own grouped counts shuffle once a table has more than 15
+    partitions, and its grouped `value_counts` fails there in 2026.8.0.)"""
+    parts = [dask.delayed(summary)(part) for part in table.to_delayed()]
+    return reduce(combine, dask.compute(*parts))
 
 
 def sampled(split: dd.DataFrame, rows: int, seed: int) -> pd.DataFrame:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -48,8 +49,13 @@ class PandasEngine:
     def rows(self, table: pd.DataFrame) -> int:
         return len(table)
 
-    def compute(self, lazy: Any) -> Any:
-        return lazy
+    def summarise(
+        self,
+        table: pd.DataFrame,
+        summary: Callable[[pd.DataFrame], Any],
+        combine: Callable[[Any, Any], Any],
+    ) -> Any:
+        return summary(table)
 
     def sample(self, table: pd.DataFrame, seed: int) -> pd.DataFrame:
         return table

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -49,10 +50,10 @@ def input_schema(
     return schema_of(column_facts(frame, data, timestamps or []), data, timestamps or [])
 
 
-def column_facts(frame: Any, data: DataConfig, timestamps: list[str]) -> dict[str, Any]:
-    """What the input schema says of each column, and the row count, as aggregates in
-    the API pandas and Dask share (on a Dask frame: lazy, one `dask.compute` for all)."""
-    facts: dict[str, Any] = {"rows": frame.shape[0]}
+def column_facts(frame: pd.DataFrame, data: DataConfig, timestamps: list[str]) -> dict[str, Any]:
+    """What the input schema says of each column, and the row count. The facts of two
+    parts combine (`combine_facts`): the dask engine gathers them per partition."""
+    facts: dict[str, Any] = {"rows": len(frame)}
     for column in data.numeric:
         values = frame[column]
         facts[column] = {
@@ -68,6 +69,38 @@ def column_facts(frame: Any, data: DataConfig, timestamps: list[str]) -> dict[st
         values = frame[column]
         facts[column] = {"nullable": values.isna().any(), "min": values.min(), "max": values.max()}
     return facts
+
+
+def combine_facts(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
+    """Two parts' `column_facts` as one: rows add, bounds widen, flags join, categories unite."""
+    joined: dict[str, Any] = {"rows": first["rows"] + second["rows"]}
+    for column, found in first.items():
+        if column != "rows":
+            joined[column] = {key: JOIN[key](v, second[column][key]) for key, v in found.items()}
+    return joined
+
+
+def _least(first: Any, second: Any) -> Any:
+    return pd.Series([first, second]).min()  # a part's NaN or NaT (no values) is skipped
+
+
+def _most(first: Any, second: Any) -> Any:
+    return pd.Series([first, second]).max()
+
+
+JOIN: dict[str, Callable[[Any, Any], Any]] = {
+    "nullable": lambda a, b: bool(a) or bool(b),
+    "integer": lambda a, b: bool(a) and bool(b),
+    "min": _least,
+    "max": _most,
+    "categories": lambda a, b: [*{*a, *b}],
+}
+
+
+def facts_of(params: Params) -> Callable[[pd.DataFrame], dict[str, Any]]:
+    """The `column_facts` the package's input schema needs, as a function of the train split."""
+    timestamps = timestamp_inputs(params.features, params.data)
+    return partial(column_facts, data=params.data, timestamps=timestamps)
 
 
 def schema_of(facts: dict[str, Any], data: DataConfig, timestamps: list[str]) -> list[InputField]:
@@ -109,29 +142,23 @@ def schema_of(facts: dict[str, Any], data: DataConfig, timestamps: list[str]) ->
     return schema
 
 
-def _as_is(facts: Any) -> Any:
-    return facts
-
-
 def content(
     params: Params,
     policy: dict[str, Any],
-    train: Any,
+    train_facts: dict[str, Any],
     evaluation: dict[str, Any],
     verdict: Verdict,
-    compute: Callable[[Any], Any] = _as_is,
 ) -> PackageContent:
-    """The metadata packaging decides; `evaluation` is metrics/evaluate.json; `train`
-    the prepared train split, a pandas frame or (with the engine's `compute`) a Dask one."""
+    """The metadata packaging decides; `train_facts` are `facts_of(params)` of the
+    prepared train split, `evaluation` is metrics/evaluate.json."""
     timestamps = timestamp_inputs(params.features, params.data)
-    facts = compute(column_facts(train, params.data, timestamps))
     return PackageContent(
         name=params.problem.name,
         task=params.problem.task,
         target=params.problem.target,
         problem=params.problem,
         decision_policy=PackagedPolicy.model_validate(policy),
-        input_schema=schema_of(facts, params.data, timestamps),
+        input_schema=schema_of(train_facts, params.data, timestamps),
         id_column=params.data.id_column,
         # The service checks each request against the suite this model was trained under.
         serving_suite=gates.load_suite("serving"),
@@ -140,7 +167,7 @@ def content(
             features=params.features.model_dump(mode="json"),
         ),
         data_version=artifact.sha256_of(paths.RAW_DATASET)[:12],
-        training_rows=int(facts["rows"]),
+        training_rows=int(train_facts["rows"]),
         metrics=evaluation["test"]["model"],
         baseline_metrics={
             k: v for k, v in evaluation["test"].items() if k not in ("model", "champion")

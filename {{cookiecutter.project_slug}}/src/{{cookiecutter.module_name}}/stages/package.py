@@ -21,15 +21,16 @@ def main() -> None:
     params = load_params()
     policy = read_json(paths.DECISIONS)["model"]
     model = artifact.read_model(paths.MODEL)
-    with session(params.engine) as engine:  # the input schema from cluster aggregates on dask
-        content = packaging.content(
-            params,
-            policy,
-            engine.read(paths.prepared("train")),
-            read_json(paths.METRICS_DIR / "evaluate.json"),
-            Verdict.read(paths.VERDICT),
-            engine.compute,
-        )
+    with session(params.engine) as engine:  # on dask: the schema's facts per partition
+        train = engine.read(paths.prepared("train"))
+        facts = engine.summarise(train, packaging.facts_of(params), packaging.combine_facts)
+    content = packaging.content(
+        params,
+        policy,
+        facts,
+        read_json(paths.METRICS_DIR / "evaluate.json"),
+        Verdict.read(paths.VERDICT),
+    )
     pipeline = artifact.pipeline_of(artifact.read_model(paths.PREPROCESSOR), model)
     # The compiled path must score the test split and the production batch exactly as
     # the scikit-learn pipeline does, before anything is written.

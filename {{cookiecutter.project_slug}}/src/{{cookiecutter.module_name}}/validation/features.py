@@ -6,6 +6,7 @@ validation/leakage.py) on the prepared splits.
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -62,11 +63,9 @@ def check_partitions(
     docs: gates.Docs | None = None,
 ) -> list[gates.GateResult]:
     """check_features on the dask engine, each split a directory of parts: the suite on
-    every part on the workers, the split checks from cluster aggregates (the leakage
+    every part on the workers, the split checks from counts per partition, summed (the leakage
     score from a seeded sample of train, as on pandas)."""
-    import dask
-
-    from ..engine.dask_engine import sampled
+    from ..engine.dask_engine import sampled, summarise
     from . import partitioned
 
     featurized = {name: partitioned.partitions(at) for name, at in featurized_at.items()}
@@ -78,8 +77,8 @@ def check_partitions(
     ]
     data, problem = params.data, params.problem
     prepared = {name: partitioned.partitions(at)[0] for name, at in prepared_at.items()}
-    lazy = {name: leakage.split_rates(table, problem, data) for name, table in prepared.items()}
-    (rates,) = dask.compute(lazy)
+    count = partial(leakage.split_rates, problem=problem, data=data)
+    rates = {name: summarise(table, count, leakage.add_rates) for name, table in prepared.items()}
     train = sampled(prepared["train"], leakage.SAMPLE_ROWS, seed=0)
     failures = [
         *leakage.target_leakage(train, data.features, problem, data.checks),

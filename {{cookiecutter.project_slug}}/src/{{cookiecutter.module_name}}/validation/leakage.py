@@ -84,13 +84,13 @@ def rate_shifts(
     return shifts_between(rates, problem, data)
 
 
-def split_rates(frame: Any, problem: ProblemSpec, data: DataConfig) -> dict[str, Any]:
+def split_rates(frame: pd.DataFrame, problem: ProblemSpec, data: DataConfig) -> dict[str, Any]:
     """The counts the rate checks compare: rows, label and null counts over the split
-    and per value of each categorical feature. Written in the API pandas and Dask
-    share: on a Dask frame these are cluster aggregates, to `dask.compute`."""
+    and per value of each categorical feature. Counts add up (`add_rates`), so on the
+    dask engine each partition is counted on a worker and the counts summed."""
     nulls = frame[data.features].isna()
     labels = frame[problem.target].astype(str)
-    found: dict[str, Any] = {"rows": frame.shape[0], "nulls": nulls.sum()}
+    found: dict[str, Any] = {"rows": len(frame), "nulls": nulls.sum()}
     if problem.is_classification:
         found["labels"] = labels.value_counts()
     for column in data.categorical:
@@ -102,6 +102,15 @@ def split_rates(frame: Any, problem: ProblemSpec, data: DataConfig) -> dict[str,
         if problem.is_classification:
             found[column]["labels"] = labels.groupby(key, observed=True).value_counts()
     return found
+
+
+def add_rates(first: Any, second: Any) -> Any:
+    """Two parts' `split_rates` as one: every count adds."""
+    if isinstance(first, dict):
+        return {key: add_rates(value, second[key]) for key, value in first.items()}
+    if isinstance(first, pd.Series | pd.DataFrame):
+        return first.add(second, fill_value=0)
+    return first + second
 
 
 @dataclass(frozen=True)
