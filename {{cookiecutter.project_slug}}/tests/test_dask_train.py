@@ -8,9 +8,10 @@ LocalCluster is the template's test). Skipped where dask is not installed.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 import lightgbm as lgb
 import numpy as np
@@ -18,6 +19,7 @@ import pandas as pd
 import pytest
 
 from {{ cookiecutter.module_name }}.config import Params
+from {{ cookiecutter.module_name }}.errors import EngineError
 from {{ cookiecutter.module_name }}.models import factory, training
 
 pytest.importorskip("dask", reason="the dask engine needs the `dask` extra")
@@ -83,3 +85,24 @@ def test_the_baseline_from_counts_is_the_baseline_from_rows(
         counted = distributed.fit_baseline(problem, None, float(values.mean()), zero)
         fitted = factory.build(factory.BASELINE, problem).fit(rows, values)
         assert counted.predict(zero) == pytest.approx(fitted.predict(zero))
+
+
+class _Scheduler:
+    """Two workers; from the third look on, worker b has left and c stands in its place."""
+
+    def __init__(self) -> None:
+        self.looks = 0
+
+    def scheduler_info(self) -> dict[str, Any]:
+        self.looks += 1
+        names = ("tcp://a", "tcp://b") if self.looks < 3 else ("tcp://a", "tcp://c")
+        return {"workers": {key: {} for key in names}}
+
+
+def test_a_worker_lost_during_the_fit_stops_it_in_one_line() -> None:
+    """LightGBM would wait for the lost worker for ever (its tasks are pinned to it)."""
+    never = threading.Event()
+    with pytest.raises(EngineError, match=r"worker tcp://b left during the LightGBM fit"):
+        distributed.watched(cast(Any, _Scheduler()), never.wait, every=0.01)
+    never.set()
+    assert distributed.watched(cast(Any, _Scheduler()), lambda: "fitted", every=0.01) == "fitted"

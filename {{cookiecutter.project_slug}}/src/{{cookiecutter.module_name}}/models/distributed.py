@@ -14,7 +14,10 @@ tune the decision policy and measure it as on pandas.
 from __future__ import annotations
 
 import logging
+import threading
 import warnings
+from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Any
 
 import dask
@@ -27,7 +30,7 @@ from distributed import Client
 from .. import paths, tasks
 from ..config import ModelConfig, Params, ProblemSpec
 from ..engine.dask_engine import read_parts
-from ..errors import ConfigError
+from ..errors import ConfigError, EngineError
 from ..evaluation import metrics
 from ..evaluation.business import decide, tune_policy
 from . import candidates, explain, factory
@@ -90,10 +93,12 @@ def fit_lightgbm(
     if not classify:
         settings.pop("class_weight", None)
     estimator = lgb.DaskLGBMClassifier if classify else lgb.DaskLGBMRegressor
-    x, y = train.drop(columns=[problem.target]), train[problem.target]
+    # float32: each worker holds its share of train twice during the fit (its parts, then
+    # them joined into LightGBM's matrix); float64 made 7M x 28 outgrow 2 GiB workers.
+    x, y = train.drop(columns=[problem.target]).astype("float32"), train[problem.target]
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Parameter n_jobs will be ignored")
-        fitted = estimator(**settings, verbose=-1, client=client).fit(x, y)
+        fitted = watched(client, lambda: estimator(**settings, verbose=-1, client=client).fit(x, y))
     local = fitted.to_local()
     losses, metric = validation_losses(local, valid, problem)
     rounds = model.hyperparameters.get("early_stopping_rounds")
@@ -106,6 +111,33 @@ def fit_lightgbm(
     kept.best_iteration = best
     local._Booster, local._best_iteration = kept, best
     return local
+
+
+def watched(client: Client, fit: Callable[[], Any], every: float = 2.0) -> Any:
+    """`fit()`, stopped with one line if a worker leaves meanwhile: LightGBM pins its
+    tasks to the workers it started on, and would wait for a lost one for ever (a worker
+    its nanny restarts for exceeding engine.memory_limit comes back at another address)."""
+    done: Future[Any] = Future()
+
+    def run() -> None:
+        try:
+            done.set_result(fit())
+        except BaseException as err:
+            done.set_exception(err)
+
+    started = set(client.scheduler_info()["workers"])
+    threading.Thread(target=run, daemon=True).start()
+    while True:
+        try:
+            return done.result(timeout=every)
+        except TimeoutError:
+            lost = started - set(client.scheduler_info()["workers"])
+            if lost:
+                raise EngineError(
+                    f"worker {sorted(lost)[0]} left during the LightGBM fit, which cannot go "
+                    "on without it (most often it outgrew engine.memory_limit: raise it, or "
+                    "add workers)"
+                ) from None
 
 
 def validation_losses(
