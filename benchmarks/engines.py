@@ -1,7 +1,8 @@
 """`make bench ENGINE=dask`: the cold pipeline on the dask engine beside the pandas engine.
 
 At each size both engines run the same demo, stage by stage (`dvc repro --single-item`):
-wall time, the stage process's peak RSS (the driver), and under dask each worker's peak
+wall time, the peak RSS of the stage's largest process (the driver; under dask a worker
+where one was larger: RUSAGE_CHILDREN covers every descendant), and under dask each worker's peak
 memory against its limit, which each stage reports from the workers' own monitors
 through WORKER_PEAKS_FILE (see engine/dask_engine.record_worker_peaks in the generated
 repo). Log-log slopes over the sizes. Sizes where pandas would not fit
@@ -99,7 +100,9 @@ def markdown(report: dict[str, Any]) -> list[str]:
     if not engines:
         return []
     lines = ["## Engines: the cold pipeline on pandas and on dask (2 workers x 1 thread)", "",
-             "Seconds; driver peak RSS; dask: the largest worker peak / its memory limit.", "",
+             "Seconds; the peak RSS of the stage's largest process (RUSAGE_CHILDREN: the "
+             "driver, or under dask a worker where one was larger); dask: the largest worker "
+             "peak, from the workers' own monitors, / its memory limit.", "",
              "| rows | stage | pandas | dask | dask worker peak |", "|---:|---|---:|---:|---:|"]
     for size, found in engines.items():
         for stage in [*STAGES, "total"]:
