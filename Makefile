@@ -29,8 +29,9 @@ demo: venv  ## render with defaults, install the repo, run its pipeline, show th
 test: venv  ## render the template and run what it generates
 	$(BIN)/pytest tests --durations=15
 
-bench: venv  ## benchmarks/config.yaml sizes (ROWS=10000,100000 REPEATS=3 ENGINE=dask override); report in benchmarks/results/
-	$(BIN)/python benchmarks/run.py $(if $(ROWS),--rows $(ROWS)) $(if $(REPEATS),--repeats $(REPEATS)) $(if $(ENGINE),--engine $(ENGINE))
+bench: venv  ## benchmarks/config.yaml sizes (ROWS=10000,100000 REPEATS=3 ENGINE=dask DASK_WORKERS=8 DASK_MEMORY=1GiB NAME=report-x override); report in benchmarks/results/
+	$(BIN)/python benchmarks/run.py $(if $(ROWS),--rows $(ROWS)) $(if $(REPEATS),--repeats $(REPEATS)) $(if $(ENGINE),--engine $(ENGINE)) \
+		$(if $(DASK_WORKERS),--dask-workers $(DASK_WORKERS)) $(if $(DASK_MEMORY),--dask-memory $(DASK_MEMORY)) $(if $(NAME),--name $(NAME))
 
 clean:
 	rm -rf $(VENV) build .cache

@@ -22,9 +22,17 @@ import yaml
 from run import STAGES, measure, slope  # benchmarks/ is on sys.path
 from tests.conftest import GeneratedEnv, bake
 
-# A LocalCluster sized for a 2-core machine: two single-threaded workers.
-DASK_ENGINE = {"name": "dask", "workers": 2, "threads_per_worker": 1, "memory_limit": "2GiB",
-               "connect_timeout": "10s", "partition_rows": 250_000}
+
+
+def dask_engine(cfg: dict[str, Any]) -> dict[str, Any]:
+    """conf/engine for the dask runs: the LocalCluster `dask_engine` in config.yaml sizes."""
+    return {"name": "dask", "connect_timeout": "10s", **cfg["dask_engine"]}
+
+
+def cluster_caption(cfg: dict[str, Any]) -> str:
+    engine = cfg.get("dask_engine", {})
+    return (f"{engine.get('workers', '?')} workers x {engine.get('threads_per_worker', '?')} "
+            f"thread x {engine.get('memory_limit', '?')}")
 
 
 def engine_project(work: Path, env: GeneratedEnv, rows: int, engine: dict[str, Any] | None,
@@ -74,7 +82,7 @@ def compare(cfg: dict[str, Any], work: Path, env: GeneratedEnv, save: Any,
     report["engines"] = {}
     for rows in cfg["rows"]:
         found: dict[str, Any] = {}
-        engines = {"dask": DASK_ENGINE}
+        engines = {"dask": dask_engine(cfg)}
         if rows <= cfg.get("pandas_max_rows", 10_000_000):
             engines = {"pandas": {}, **engines}
         for name, engine in engines.items():
@@ -99,7 +107,8 @@ def markdown(report: dict[str, Any]) -> list[str]:
     engines = report.get("engines")
     if not engines:
         return []
-    lines = ["## Engines: the cold pipeline on pandas and on dask (2 workers x 1 thread)", "",
+    caption = cluster_caption(report.get("config", {}))
+    lines = [f"## Engines: the cold pipeline on pandas and on dask ({caption})", "",
              "Seconds; the peak RSS of the stage's largest process (RUSAGE_CHILDREN: the "
              "driver, or under dask a worker where one was larger); dask: the largest worker "
              "peak, from the workers' own monitors, / its memory limit.", "",

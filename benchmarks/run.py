@@ -211,10 +211,17 @@ def main() -> None:
     parser.add_argument("--engine", choices=["pandas", "dask"], default="pandas",
                         help="dask: the cold pipeline on both engines, per-worker memory "
                              "(report-dask.md; sizes from dask_rows)")
+    parser.add_argument("--dask-workers", type=int, help="LocalCluster workers (dask_engine)")
+    parser.add_argument("--dask-memory", help="memory limit per worker, e.g. 1GiB (dask_engine)")
+    parser.add_argument("--name", help="report file name (default report, report-dask)")
     args = parser.parse_args()
     cfg = yaml.safe_load(args.config.read_text())
     if args.engine == "dask":
         cfg["rows"] = cfg["dask_rows"]
+    if args.dask_workers:
+        cfg["dask_engine"]["workers"] = args.dask_workers
+    if args.dask_memory:
+        cfg["dask_engine"]["memory_limit"] = args.dask_memory
     if args.rows:
         cfg["rows"] = [int(r) for r in args.rows.split(",")]
     if args.repeats:
@@ -225,7 +232,7 @@ def main() -> None:
     sys.path.insert(0, str(HERE))
     from report import markdown
 
-    name = "report" if args.engine == "pandas" else "report-dask"
+    name = args.name or ("report" if args.engine == "pandas" else "report-dask")
 
     def save(report: dict[str, Any]) -> None:  # after every figure: a long run keeps its part
         (args.out / f"{name}.json").write_text(json.dumps(report, indent=2) + "\n")

@@ -6,6 +6,7 @@ Skipped where dask is not installed (it is the `dask` extra).
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +22,8 @@ pytest.importorskip("distributed", reason="the dask engine needs the `dask` extr
 from distributed import Client, LocalCluster
 
 from {{ cookiecutter.module_name }}.serving import batch_on_cluster
+
+from .conftest import ROOT
 
 pytestmark = pytest.mark.dask
 
@@ -73,3 +76,25 @@ def test_parts_scored_on_the_cluster_are_the_rows_one_process_scores(
         batch_on_cluster.score_parts(client, shipped, broken, output, CHUNK_ROWS)
     assert len(pd.read_parquet(output)) == rows, "the last output was kept whole"
     assert not list(tmp_path.glob(".scored*")), "no staging left behind"
+
+
+def test_the_cluster_is_sized_by_the_composed_engine_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """conf/local's engine overrides reach batch scoring as they reach the stages."""
+    shutil.copytree(ROOT / "conf", tmp_path / "conf")
+    local = tmp_path / "conf/local/default.yaml"
+    local.parent.mkdir(exist_ok=True)
+    local.write_text("# @package _global_\nengine:\n  workers: 3\n  memory_limit: 3GiB\n")
+    monkeypatch.chdir(tmp_path)
+    sized = batch_on_cluster.engine_config()
+    assert (sized.name, sized.workers, sized.memory_limit) == ("dask", 3, "3GiB")
+
+
+def test_a_csv_output_is_refused_before_any_cluster_starts(
+    pipeline_run: Path, tmp_path: Path
+) -> None:
+    model = loading.from_dir(pipeline_run / "models/package")
+    with pytest.raises(DataError, match=r"scored\.csv: .*directory of Parquet parts"):
+        batch_on_cluster.score(model, str(tmp_path), tmp_path / "scored.csv", CHUNK_ROWS)
+    assert not (tmp_path / "scored.csv").exists()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
 
@@ -26,7 +27,9 @@ pytest.importorskip("dask", reason="the dask engine needs the `dask` extra")
 
 import dask
 import dask.dataframe as dd
+from distributed import Client, LocalCluster
 
+from {{ cookiecutter.module_name }}.engine.dask_engine import read_parts
 from {{ cookiecutter.module_name }}.models import distributed
 
 
@@ -106,3 +109,27 @@ def test_a_worker_lost_during_the_fit_stops_it_in_one_line() -> None:
         distributed.watched(cast(Any, _Scheduler()), never.wait, every=0.01)
     never.set()
     assert distributed.watched(cast(Any, _Scheduler()), lambda: "fitted", every=0.01) == "fitted"
+
+
+@pytest.mark.dask
+def test_more_workers_than_train_parts_with_rows_still_fit(tmp_path: Path) -> None:
+    """A time split leaves train parts empty; a worker holding only those would give
+    LightGBM's Dask fit an empty matrix ("Input data must be 2 dimensional and non empty")."""
+    folder = tmp_path / "train.parquet"
+    folder.mkdir()
+    table = _table(2000, 0)
+    table.to_parquet(folder / "part-00000.parquet", index=False)
+    for number in range(1, 6):
+        table.iloc[:0].to_parquet(folder / f"part-{number:05d}.parquet", index=False)
+    train, files = read_parts(folder, skip_empty=True)
+    assert [Path(f).name for f in files] == ["part-00000.parquet"]
+    valid = dd.from_pandas(_table(500, 1), npartitions=2)
+    model: Any = SimpleNamespace(hyperparameters={"n_estimators": 20, "num_leaves": 7})
+    problem: Any = SimpleNamespace(target="label", task="binary_classification", labels=[0, 1])
+    with (
+        LocalCluster(n_workers=3, threads_per_worker=1, dashboard_address=":0") as cluster,
+        Client(cluster) as client,
+    ):
+        fitted = distributed.fit_lightgbm(model, problem, client, train, valid)
+    assert fitted.booster_.current_iteration() >= 1
+    assert list(fitted.classes_) == [0, 1]

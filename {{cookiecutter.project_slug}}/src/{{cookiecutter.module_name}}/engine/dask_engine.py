@@ -293,12 +293,17 @@ def swap_in(fresh: Path, path: Path) -> None:
     remove(stale)
 
 
-def read_parts(location: str | Path) -> tuple[dd.DataFrame, list[str]]:
+def read_parts(location: str | Path, skip_empty: bool = False) -> tuple[dd.DataFrame, list[str]]:
     """A table written as parts, one partition per file, and the files. (`read_parquet`
     fuses small files by the columns read, so two projections of one table could split
-    into different partitions: LightGBM's Dask fit needs features and labels aligned.)"""
+    into different partitions: LightGBM's Dask fit needs features and labels aligned.)
+    `skip_empty`: without the parts that hold no rows (a time split leaves some), as long
+    as one part is left to carry the columns."""
     files = table_files(location)
-    return dd.from_map(read_table, files, meta=_empty_like(files[0]), enforce_metadata=False), files
+    kept = [file for file in files if not known_empty(file)] if skip_empty else files
+    kept = kept or files[:1]
+    meta = _empty_like(files[0])
+    return dd.from_map(read_table, kept, meta=meta, enforce_metadata=False), kept
 
 
 def _empty_like(file: str) -> pd.DataFrame:

@@ -46,7 +46,9 @@ def run(params: Params, client: Client) -> tuple[Training, dict[str, Any] | None
     """The candidate and the baseline, fitted on the cluster; the class balance of train."""
     refuse_unsupported(params)
     problem, target = params.problem, params.problem.target
-    train, _ = read_parts(paths.features("train"))
+    # No empty parts: LightGBM's Dask fit fails on a worker whose parts are all empty
+    # (with more workers than the time split leaves train parts, some would be).
+    train, _ = read_parts(paths.features("train"), skip_empty=True)
     valid, _ = read_parts(paths.features("valid"))
     model = fit_lightgbm(params.model, problem, client, train, valid)
     y_valid, valid_scores = collect_scores(model, valid, problem)

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
 from distributed import Client
 
-from .. import paths
+from ..compose import composed_params
 from ..config import EngineConfig
 from ..engine.dask_engine import connect, known_empty, remove, staging_for, swap_in
 from ..errors import DataError
@@ -24,18 +23,21 @@ from ..io import table_files
 from ..models.artifact import Artifact
 from . import batch, loading
 
+CSV_SUFFIXES = (".csv", ".csv.gz")
+
 
 def engine_config() -> EngineConfig:
-    """The LocalCluster conf/engine/dask.yaml sizes (its defaults without the file)."""
-    conf = paths.CONF_DIR / "engine" / "dask.yaml"
-    found = yaml.safe_load(conf.read_text()) if conf.exists() else {"name": "dask"}
-    return EngineConfig.model_validate(found)
+    """conf/engine/dask.yaml as the pipeline composes it (conf/local's overrides too)."""
+    return EngineConfig.model_validate(composed_params(["engine=dask"])["engine"])
 
 
 def score(model: loading.ServedModel, source: str, output: Path, chunk_rows: int) -> int:
     """`batch.score` of every part of `source` on the cluster; returns the rows scored."""
-    if output.suffix:
-        raise DataError(f"{output}: with --engine dask the output is a directory of parts")
+    if output.name.endswith(CSV_SUFFIXES):
+        raise DataError(
+            f"{output}: with --engine dask the output is a directory of Parquet parts; "
+            "name it without a CSV suffix"
+        )
     files = [file for file in table_files(source) if not known_empty(file)]
     if not files:
         raise DataError(f"{source}: every part is empty; no rows to score")
