@@ -1,20 +1,24 @@
 """Summaries gathered per partition and folded (engine/dask_engine.summarise): the
-package's input-schema facts and the feature gate's label and null counts, over a
-table of 21 parts (one of them empty, as a time split leaves), equal what one pandas
-pass over the whole table gives. No cluster: dask's synchronous scheduler. Skipped
-where dask is not installed.
+package's input-schema facts, the feature gate's label and null counts and evaluate's
+scores of the test split, over a table of 21 parts (one of them empty, as a time split
+leaves), equal what one pandas pass over the whole table gives. No cluster: dask's
+synchronous scheduler. Skipped where dask is not installed.
 """
 
 from __future__ import annotations
 
+import operator
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from {{ cookiecutter.module_name }} import paths
 from {{ cookiecutter.module_name }}.config import Params, load_params
-from {{ cookiecutter.module_name }}.models import packaging
+from {{ cookiecutter.module_name }}.evaluation import assessment
+from {{ cookiecutter.module_name }}.models import artifact, packaging
 from {{ cookiecutter.module_name }}.validation import leakage
 
 pytest.importorskip("dask", reason="the dask engine needs the `dask` extra")
@@ -39,7 +43,7 @@ def prepared(pipeline_run: Path) -> tuple[Params, dict[str, pd.DataFrame]]:
 
 def _in_parts(frame: pd.DataFrame) -> dd.DataFrame:
     parts = [frame.iloc[rows] for rows in np.array_split(np.arange(len(frame)), PARTS)]
-    parts.append(frame.iloc[:0])
+    parts.insert(PARTS // 2, frame.iloc[:0])
     return dd.from_map(_as_is, parts, meta=frame.iloc[:0], enforce_metadata=False)
 
 
@@ -88,3 +92,22 @@ def test_rates_from_parts_judge_a_shift_as_the_whole_split_does(
         assert [ours.null_rate(c) for c in data.features] == [
             theirs.null_rate(c) for c in data.features
         ]
+
+
+def test_the_test_split_scored_per_partition_is_the_split_scored_whole(
+    pipeline_run: Path, prepared: tuple[Params, dict[str, pd.DataFrame]]
+) -> None:
+    params, _ = prepared
+    features = pd.read_parquet(pipeline_run / "data/features/test.parquet")
+    estimators = {
+        "model": artifact.read_model(pipeline_run / paths.MODEL),
+        "baseline": artifact.read_model(pipeline_run / paths.BASELINE),
+    }
+    score = partial(assessment.scored_parts, params.problem, estimators)
+    with dask.config.set(scheduler="sync"):
+        folded = assessment.joined(summarise(_in_parts(features), score, operator.add))
+    whole = assessment.joined(score(features))
+    assert len(folded.actual) == len(features)
+    pd.testing.assert_series_equal(folded.actual, whole.actual)
+    for name in estimators:
+        np.testing.assert_allclose(folded.scores[name], whole.scores[name], rtol=1e-12)

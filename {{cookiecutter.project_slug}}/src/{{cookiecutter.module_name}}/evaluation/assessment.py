@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..config import Params, ProblemSpec
 from ..contracts import Verdict
+from ..errors import DataError
 from ..features.pipeline import as_model_input
 from ..models import artifact, factory
 from ..registry import champion as champion_file
@@ -54,11 +55,47 @@ class FittedPipeline:
     train_summary: dict[str, Any]  # metrics/train.json (the fit time)
 
 
+@dataclass(frozen=True)
+class ScoredSplit:
+    """The featurized test split's labels and each estimator's scores ("model",
+    "baseline"), row for row with the prepared test split. On dask each partition is
+    scored on a worker (`scored_parts`) and only these columns are collected."""
+
+    actual: pd.Series
+    scores: dict[str, np.ndarray]
+
+
+def scored_parts(
+    problem: ProblemSpec, estimators: dict[str, Any], part: pd.DataFrame
+) -> list[ScoredSplit]:
+    """One partition of the featurized test split, scored (a list, so parts add up)."""
+    if part.empty:  # a time split leaves some partitions empty
+        return []
+    inputs, actual = part.drop(columns=[problem.target]), part[problem.target]
+    return [
+        ScoredSplit(actual, {k: factory.scores(e, inputs, problem) for k, e in estimators.items()})
+    ]
+
+
+def joined(parts: list[ScoredSplit]) -> ScoredSplit:
+    """The parts in partition order, as one split."""
+    if not parts:
+        raise DataError("the featurized test split has no rows to evaluate")
+    return ScoredSplit(
+        pd.concat([p.actual for p in parts], ignore_index=True),
+        {k: np.concatenate([p.scores[k] for p in parts]) for k in parts[0].scores},
+    )
+
+
 def score(
     problem: ProblemSpec, estimator: Any, policy: dict[str, Any], inputs: pd.DataFrame
 ) -> tuple[np.ndarray, np.ndarray]:
     scores = factory.scores(estimator, inputs, problem)
     return scores, decide(problem, DecisionPolicy.from_dict(policy), scores)
+
+
+def decided(problem: ProblemSpec, policy: dict[str, Any], scores: np.ndarray) -> np.ndarray:
+    return decide(problem, DecisionPolicy.from_dict(policy), scores)
 
 
 def champion_record(
@@ -136,7 +173,7 @@ def beyond_value(
     sample = robustness.sample(raw_test, cfg.robustness)
     spreads = robustness.spread(fitted.train, params.data.numeric)
     perturbed = robustness.analyse(problem, scored, sample, params.data, spreads, cfg.robustness)
-    inputs = as_model_input(raw_test, params.data, params.features)
+    inputs = as_model_input(cost.timed_rows(raw_test), params.data, params.features)
     costs = cost.figures(
         fitted.pipeline,
         lambda frame: factory.scores(fitted.pipeline, frame, problem),
@@ -162,22 +199,26 @@ def beyond_value(
 
 def assess(
     params: Params,
-    test: pd.DataFrame,
+    test: ScoredSplit,
     raw_test: pd.DataFrame,
     policies: dict[str, Any],
-    estimators: dict[str, Any],
     split: dict[str, Any],
     data_version: str,
     fitted: FittedPipeline,
 ) -> Assessment:
-    """`test`: the featurized test split; `raw_test`: the prepared one; `policies` and
-    `estimators`: the model's and the dummy baseline's, keyed "model" and "baseline"."""
-    problem, target = params.problem, params.problem.target
-    inputs, actual = test.drop(columns=[target]), test[target]
-    model_scores, model_decisions = score(problem, estimators["model"], policies["model"], inputs)
-    dummy_scores, dummy_decisions = score(
-        problem, estimators["baseline"], policies["baseline"], inputs
-    )
+    """`test`: the featurized test split, scored; `raw_test`: the prepared one, row for
+    row; `policies`: the model's and the dummy baseline's, keyed "model" and "baseline"."""
+    problem = params.problem
+    if len(test.actual) != len(raw_test):
+        raise DataError(
+            f"the featurized test split has {len(test.actual):,} rows, the prepared one "
+            f"{len(raw_test):,}: run `dvc repro featurize` so that they match"
+        )
+    actual = test.actual
+    model_scores = test.scores["model"]
+    model_decisions = decided(problem, policies["model"], model_scores)
+    dummy_scores = test.scores["baseline"]
+    dummy_decisions = decided(problem, policies["baseline"], dummy_scores)
 
     model_metrics = metrics.compute(problem, actual, model_scores, model_decisions)
     baselines = {"dummy": metrics.compute(problem, actual, dummy_scores, dummy_decisions)}
