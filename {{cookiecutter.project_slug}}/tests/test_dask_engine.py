@@ -84,18 +84,39 @@ def demo() -> Params:
     return parse_params(composed(example_overrides(SMALL), ROOT / "conf"))
 
 
+DUPLICATES = 300
+
+
 @pytest.fixture(scope="module")
 def both_engines(demo: Params, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """The demo prepared by the pandas engine, and by the dask engine from it in parts."""
+    """The demo written as parts, with DUPLICATES rows repeated in the last part (their
+    originals spread over all parts), prepared by the pandas and by the dask engine."""
     runs = {name: tmp_path_factory.mktemp(name) for name in ("pandas", "dask")}
     _params(runs["pandas"], demo)
-    _run(runs["pandas"], "ingest", "prepare")
-    parts = _write_parts(
-        pd.read_parquet(runs["pandas"] / "data/raw/dataset.parquet"), runs["dask"] / "parts"
-    )
+    _run(runs["pandas"], "ingest")
+    raw = pd.read_parquet(runs["pandas"] / "data/raw/dataset.parquet")
+    repeated = pd.concat([raw, raw.sample(n=DUPLICATES, random_state=0)], ignore_index=True)
+    parts = _write_parts(repeated, runs["dask"] / "parts.parquet")  # a directory both read
+    _params(runs["pandas"], demo, data__source="file", data__path=str(parts))
     _params(runs["dask"], demo, data__source="file", data__path=str(parts), engine=DASK)
-    _run(runs["dask"], "ingest", "prepare")
+    for folder in runs.values():
+        _run(folder, "ingest", "prepare")
     return runs
+
+
+def test_duplicates_across_parts_are_dropped_and_no_scratch_is_left(
+    both_engines: dict[str, Path],
+) -> None:
+    written = len(pd.read_parquet(both_engines["pandas"] / "data/raw/dataset.parquet"))
+    kept = {
+        engine: sum(
+            len(pd.read_parquet(folder / f"data/prepared/{split}.parquet"))
+            for split in ("train", "valid", "test")
+        )
+        for engine, folder in both_engines.items()
+    }
+    assert kept["dask"] == kept["pandas"] == written - DUPLICATES
+    assert not list((both_engines["dask"] / "data/prepared").glob(".*")), "scratch removed"
 
 
 @pytest.mark.parametrize("split", ["train", "valid", "test"])
@@ -159,10 +180,11 @@ def test_a_part_with_another_schema_is_refused_naming_it(
 ) -> None:
     folder = tmp_path / "run"
     shutil.copytree(both_engines["dask"], folder)
-    _params(folder, demo, data__source="file", data__path=str(folder / "parts"), engine=DASK)
+    parts = folder / "parts.parquet"
+    _params(folder, demo, data__source="file", data__path=str(parts), engine=DASK)
     raw_before = sorted(p.read_bytes() for p in (folder / "data/raw/dataset.parquet").iterdir())
     column = demo.data.categorical[0]
-    bad = folder / "parts" / "part-002.parquet"
+    bad = parts / "part-002.parquet"
     pd.read_parquet(bad).drop(columns=[column]).to_parquet(bad, index=False)
     done = _stage(folder, "ingest")
     assert done.returncode == 1

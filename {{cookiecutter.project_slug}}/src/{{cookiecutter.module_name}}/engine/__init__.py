@@ -62,4 +62,8 @@ def session(cfg: EngineConfig) -> Iterator[Engine]:
     from . import dask_engine
 
     with dask_engine.connect(cfg) as client:
-        yield dask_engine.DaskEngine(cfg, client)
+        engine = dask_engine.DaskEngine(cfg, client)
+        try:
+            yield engine
+        finally:
+            engine.close()

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from distributed import Client, LocalCluster
 
+from .. import paths
 from ..config import DataConfig, EngineConfig, ProblemSpec
 from ..data import demo, prepare
 from ..data.times import parse_times
@@ -126,6 +127,13 @@ class DaskEngine:
     def __init__(self, cfg: EngineConfig, client: Client) -> None:
         self.cfg = cfg
         self.client = client
+        # Tables computed once and read back (clean's output); removed when the session ends.
+        self.scratch: list[Path] = []
+        self.time_ordered: dd.DataFrame | None = None
+
+    def close(self) -> None:
+        for path in self.scratch:
+            remove(path)
 
     def collect(self, data: DataConfig, problem: ProblemSpec) -> tuple[Any, Any]:
         """(dataset, production batch): the dataset lazily, one partition per file."""
@@ -162,11 +170,30 @@ class DaskEngine:
     def clean(
         self, table: dd.DataFrame, data: DataConfig, target: str | None, keep: list[str]
     ) -> dd.DataFrame:
-        """prepare.clean per partition, duplicates dropped across the whole table."""
+        """prepare.clean per partition, duplicates dropped across the whole table, in one
+        shuffle, computed once into a scratch directory and read back from there (else
+        each split written and the split summary would run the shuffle again)."""
         columns = prepare.prepared_columns(table._meta, data, target, keep)
-        unique = table[columns].drop_duplicates(split_out=table.npartitions, shuffle_method="tasks")
+        table = table[columns]
+        ordered = None
+        if data.time_column:  # rows that are exact duplicates share their time
+            counts = table[data.time_column].value_counts().compute()
+            ordered = in_time_order(table, data.time_column, counts, unique=True)
+        unique = ordered
+        if unique is None:
+            unique = table.drop_duplicates(split_out=table.npartitions, shuffle_method="tasks")
         typed = partial(prepare.type_rows, data=data, source="the data")
-        return unique.map_partitions(typed, meta=typed(unique._meta.copy()))
+        cleaned = self.computed(unique.map_partitions(typed, meta=typed(unique._meta.copy())))
+        self.time_ordered = cleaned if ordered is not None else None
+        return cleaned
+
+    def computed(self, table: dd.DataFrame) -> dd.DataFrame:
+        """`table` computed once into a scratch directory of parts beside the prepared
+        splits (a path the workers share, as they share the outputs), read back lazily."""
+        path = paths.PREPARED_DIR / f".computed-{len(self.scratch)}.parquet"
+        self.scratch.append(path)
+        self.write(table, path)
+        return read_parts(path)[0]
 
     def split(self, table: dd.DataFrame, data: DataConfig) -> dict[str, dd.DataFrame]:
         """The pandas engine's split: by time at the same cut points, else by a row hash."""
@@ -186,7 +213,9 @@ class DaskEngine:
             raise DataError(f"{column}: no row has a time, so the data cannot be split by it")
         valid_start = quantile_from_counts(counts, 1 - cfg.valid_fraction - cfg.test_fraction)
         test_start = quantile_from_counts(counts, 1 - cfg.test_fraction)
-        ordered = in_time_order(table, column, counts)
+        ordered = table if table is self.time_ordered else in_time_order(table, column, counts)
+        if ordered is None:  # one distinct time: any order is time order
+            ordered = table
         times = ordered[column]
         return {
             "train": ordered[times < valid_start],
@@ -376,20 +405,27 @@ def _load_file(file: str, data: DataConfig) -> pd.DataFrame:
     return parse_times(frame, data, file)
 
 
-def in_time_order(table: dd.DataFrame, column: str, counts: pd.Series) -> dd.DataFrame:
+def in_time_order(
+    table: dd.DataFrame, column: str, counts: pd.Series, unique: bool = False
+) -> dd.DataFrame | None:
     """The table in time order across partitions, as the pandas split is (time-ordered
-    cross-validation reads it so). The range boundaries come from the exact counts:
-    `sort_values` would estimate them, and its quantile step hung dask 2026.8.0."""
+    cross-validation reads it so); None when it has one distinct time (any order is time
+    order). The range boundaries come from the exact counts: `sort_values` would
+    estimate them, and its quantile step hung dask 2026.8.0. `unique`: exact duplicates
+    dropped too, per partition: the shuffle puts rows of one time in one partition."""
     ordered = counts[counts > 0].sort_index()
+    if ordered.empty:
+        return None
     ends = np.cumsum(ordered.to_numpy())
     n = max(table.npartitions, 1)
     at = [int(np.searchsorted(ends, ends[-1] * k / n, side="right")) for k in range(1, n)]
     cuts = [ordered.index[min(i, len(ordered) - 1)] for i in at]
     divisions = sorted({ordered.index[0], *cuts, ordered.index[-1]})
-    if len(divisions) < 2:  # one distinct time: any order is time order
-        return table
+    if len(divisions) < 2:
+        return None
     by_time = table.set_index(column, divisions=divisions, shuffle_method="tasks")
-    return by_time.reset_index()[list(table.columns)].map_partitions(_sorted_by, column=column)
+    put_in_order = partial(_sorted_by, column=column, unique=unique)
+    return by_time.reset_index()[list(table.columns)].map_partitions(put_in_order)
 
 
 def arrow_schema(meta: pd.DataFrame) -> Any:
@@ -419,8 +455,8 @@ def quantile_from_counts(counts: pd.Series, q: float) -> Any:
     return pair.quantile(position - lower)
 
 
-def _sorted_by(frame: pd.DataFrame, column: str) -> pd.DataFrame:
-    return frame.sort_values(column, kind="stable")
+def _sorted_by(frame: pd.DataFrame, column: str, unique: bool = False) -> pd.DataFrame:
+    return (frame.drop_duplicates() if unique else frame).sort_values(column, kind="stable")
 
 
 def _hash_bucket(frame: pd.DataFrame, key: str | None, seed: int) -> pd.Series:
