@@ -272,9 +272,10 @@ def summarise(
     return reduce(combine, dask.compute(*parts))
 
 
-def sampled(split: dd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
-    """At most `rows` rows of `split`, a seeded sample (all of it when it is smaller)."""
-    total = int(split.shape[0].compute())
+def sampled(split: dd.DataFrame, rows: int, seed: int, total: int | None = None) -> pd.DataFrame:
+    """At most `rows` rows of `split`, a seeded sample (all of it when it is smaller).
+    `total`: the split's row count where the caller has counted it (else a pass counts)."""
+    total = int(split.shape[0].compute()) if total is None else total
     if total <= rows:
         return split.compute()
     return split.sample(frac=rows / total, random_state=seed).compute()

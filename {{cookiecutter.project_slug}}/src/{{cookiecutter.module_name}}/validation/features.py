@@ -79,7 +79,8 @@ def check_partitions(
     prepared = {name: partitioned.partitions(at)[0] for name, at in prepared_at.items()}
     count = partial(leakage.split_rates, problem=problem, data=data)
     rates = {name: summarise(table, count, leakage.add_rates) for name, table in prepared.items()}
-    train = sampled(prepared["train"], leakage.SAMPLE_ROWS, seed=0)
+    train_rows = int(rates["train"]["rows"])
+    train = sampled(prepared["train"], leakage.SAMPLE_ROWS, seed=0, total=train_rows)
     failures = [
         *leakage.target_leakage(train, data.features, problem, data.checks),
         *partitioned.shared_ids(prepared, data.id_column),
