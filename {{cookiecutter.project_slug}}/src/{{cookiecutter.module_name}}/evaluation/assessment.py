@@ -87,15 +87,15 @@ def joined(parts: list[ScoredSplit]) -> ScoredSplit:
     )
 
 
+def decided(problem: ProblemSpec, policy: dict[str, Any], scores: np.ndarray) -> np.ndarray:
+    return decide(problem, DecisionPolicy.from_dict(policy), scores)
+
+
 def score(
     problem: ProblemSpec, estimator: Any, policy: dict[str, Any], inputs: pd.DataFrame
 ) -> tuple[np.ndarray, np.ndarray]:
     scores = factory.scores(estimator, inputs, problem)
-    return scores, decide(problem, DecisionPolicy.from_dict(policy), scores)
-
-
-def decided(problem: ProblemSpec, policy: dict[str, Any], scores: np.ndarray) -> np.ndarray:
-    return decide(problem, DecisionPolicy.from_dict(policy), scores)
+    return scores, decided(problem, policy, scores)
 
 
 def champion_record(
