@@ -104,7 +104,8 @@ def test_the_test_split_scored_per_partition_is_the_split_scored_whole(
         "baseline": artifact.read_model(pipeline_run / paths.BASELINE),
     }
     score = partial(assessment.scored_parts, params.problem, estimators)
-    with dask.config.set(scheduler="sync"):
+    # As a dask session sets it (engine/dask_engine.py): pandas' own `str` labels stay so.
+    with dask.config.set({"scheduler": "sync", "dataframe.convert-string": False}):
         folded = assessment.joined(summarise(_in_parts(features), score, operator.add))
     whole = assessment.joined(score(features))
     assert len(folded.actual) == len(features)
