@@ -386,13 +386,17 @@ def test_batch_scoring_of_dictionary_encoded_categories_matches_the_pipeline(
 
 
 def test_arrow_columns_type_as_the_frame_does(example_params: Callable[..., Params]) -> None:
-    """Nullable integers, a pandas categorical (Arrow dictionary) split over chunks: the
-    Arrow reading gives the compiled path the frame's scores."""
+    """Nullable integers, a pandas categorical (Arrow dictionary) split over chunks,
+    typed timestamps naive and aware, with gaps: the Arrow reading gives the compiled
+    path the frame's scores."""
     packaged, hostile_batch = fitted(params_for(example_params))
     frame = category_chunks(hostile_batch, 50)
     frame["num_products"] = frame["num_products"].astype("Int64")
     frame.loc[::13, "num_products"] = pd.NA
     frame["region"] = frame["region"].astype("category")
+    frame["snapshot_date"] = pd.to_datetime(frame["snapshot_date"])  # naive, NaT in gaps
+    aware = pd.to_datetime(frame["last_login_date"]).dt.tz_localize("Asia/Tokyo")
+    frame["last_login_date"] = aware
     table = pa.Table.from_pandas(frame, preserve_index=False)
     table = pa.concat_tables([table.slice(0, 50), table.slice(50)])  # two chunks
     columns = compiled.columns_of_arrow(table, packaged.kinds)

@@ -45,6 +45,20 @@ def decide(problem: ProblemSpec, policy: DecisionPolicy, scores: np.ndarray) -> 
     return for_problem(problem).decide(policy, scores)
 
 
+def decided_positions(
+    problem: ProblemSpec, policy: DecisionPolicy, scores: np.ndarray
+) -> np.ndarray:
+    """A classification's decisions as positions in the spec's class order (`decide`
+    is the labels at these positions): a table can hold them as codes into the labels."""
+    from ..tasks import for_problem
+    from ..tasks.classes import ClassificationTask
+
+    task = for_problem(problem)
+    if not isinstance(task, ClassificationTask):
+        raise TypeError(f"a {problem.task} problem decides numbers, not classes")
+    return task.decided_positions(policy, scores)
+
+
 def value_per_decision(
     problem: ProblemSpec, actual: pd.Series, decisions: np.ndarray
 ) -> np.ndarray:

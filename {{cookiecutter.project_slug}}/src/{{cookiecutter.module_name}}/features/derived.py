@@ -22,6 +22,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from . import kinds
+from .inputs import Coded
 from .kinds import Output, Reads
 
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -61,8 +62,9 @@ class Derived(TransformerMixin, BaseEstimator):
 
     # A kind may also define `array_values(columns)`: the same values from typed arrays
     # (float64 numbers, text or None, naive local datetime64 timestamps), which the
-    # compiled scoring path (models/compiled.py) uses. A kind without it scores through
-    # scikit-learn.
+    # compiled scoring path (models/compiled.py) uses; text may come as `Coded`
+    # (codes into its distinct values: each one's text is looked up once, not once
+    # per row). A kind without it scores through scikit-learn.
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         return np.asarray([self.name], dtype=object)
@@ -107,12 +109,11 @@ class DayOfWeek(Derived, kind="day_of_week"):
         days = times.dt.day_of_week
         return days.map(lambda day: DAY_NAMES[int(day)], na_action="ignore").astype(object)
 
-    def array_values(self, columns: Any) -> np.ndarray:
+    def array_values(self, columns: Any) -> Coded:
         times = columns[self.column]
         days = times.astype("datetime64[D]").astype(np.int64)
-        # 1970-01-01 was a Thursday (3 with Monday as 0).
-        names = np.array(DAY_NAMES, dtype=object)[(days + 3) % 7]
-        return np.asarray(np.where(np.isnat(times), None, names))
+        # 1970-01-01 was a Thursday (3 with Monday as 0); code -1: no timestamp.
+        return Coded(np.where(np.isnat(times), -1, (days + 3) % 7), list(DAY_NAMES))
 
 
 class DaysBetween(Derived, kind="days_between"):

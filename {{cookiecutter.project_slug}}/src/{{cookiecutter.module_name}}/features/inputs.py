@@ -10,12 +10,27 @@ a step of the packaged pipeline (features/normalise.py), never done here.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
 from ..errors import DataError
 
 EXAMPLES = 5
+
+
+@dataclass(frozen=True)
+class Coded:
+    """A category column as codes into its distinct values (code -1: missing), as
+    dictionary-encoded Arrow holds it: each distinct value's text is looked up once."""
+
+    codes: np.ndarray
+    dictionary: list[Any]
+
+    def __len__(self) -> int:
+        return len(self.codes)
 
 
 def typed_inputs(

@@ -34,7 +34,14 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from ..errors import DataError
 from ..features.derived import Derived, local_times
-from ..features.inputs import _is_number, _number_text, category_text, numbers, times
+from ..features.inputs import (
+    Coded,
+    _is_number,
+    _number_text,
+    category_text,
+    numbers,
+    times,
+)
 from ..features.normalise import CategoryNormaliser
 from ..features.pipeline import DerivedColumns
 from ..features.transforms import SkewTransformer
@@ -64,18 +71,6 @@ class Columns:
 
     def __getitem__(self, name: str) -> Any:
         return self.arrays[name]
-
-
-@dataclass(frozen=True)
-class Coded:
-    """A category column as codes into its distinct values (code -1: missing), as
-    dictionary-encoded Arrow holds it: each distinct value's text is looked up once."""
-
-    codes: np.ndarray
-    dictionary: list[Any]
-
-    def __len__(self) -> int:
-        return len(self.codes)
 
 
 @dataclass(frozen=True)
@@ -124,6 +119,8 @@ def columns_of_arrow(table: pa.Table, kinds: Kinds) -> Columns:
         column = table.column(name)
         if is_text_type(column.type):
             arrays[name] = text_stamps(column, name, kinds.time_zone)
+        elif pa.types.is_timestamp(column.type) and column.type.tz is None:
+            arrays[name] = column.cast(pa.timestamp("ns")).to_numpy()  # naive: local already
         else:
             local = local_times(times(column.to_pandas(), name), kinds.time_zone)
             arrays[name] = local.to_numpy(dtype="datetime64[ns]")

@@ -28,6 +28,7 @@ import pyarrow.csv as pv
 import pyarrow.parquet as pq
 
 from ..errors import ArtifactError, DataError, PipelineError
+from ..evaluation import business
 from ..io import SQL_PREFIX, read_sql
 from ..models import compiled
 from ..models.artifact import Artifact
@@ -154,29 +155,50 @@ def as_frame(chunk: pa.Table) -> pd.DataFrame:
     return pa.Table.from_arrays(plain, names=chunk.column_names).to_pandas()
 
 
-def ids_of(chunk: pd.DataFrame | pa.Table, id_column: str | None) -> pd.DataFrame:
-    """The chunk's id column (when it has one) as pandas, indexed as the chunk."""
+def ids_of(chunk: pd.DataFrame | pa.Table, id_column: str | None) -> dict[str, pa.ChunkedArray]:
+    """The chunk's id column, when it has one, as Arrow (taken as read, not converted)."""
+    if id_column is None:
+        return {}
     if isinstance(chunk, pd.DataFrame):
-        return chunk[[id_column]] if id_column in chunk.columns else chunk[[]]
-    if id_column in chunk.column_names:
-        return as_frame(chunk.select([id_column]))
-    return pd.DataFrame(index=pd.RangeIndex(chunk.num_rows))
+        if id_column not in chunk.columns:
+            return {}
+        return {id_column: pa.chunked_array([pa.array(chunk[id_column], from_pandas=True)])}
+    if id_column not in chunk.column_names:
+        return {}
+    column = chunk.column(id_column)
+    if pa.types.is_dictionary(column.type):
+        column = column.cast(column.type.value_type)
+    return {id_column: column}
 
 
-def score_chunk(model: loading.ServedModel, chunk: pd.DataFrame | pa.Table) -> pd.DataFrame:
+def decisions_of(artifact: Artifact, scores: np.ndarray) -> pa.Array:
+    """The decisions as Arrow text or numbers. Classes go in as codes into the labels:
+    each label's text is made once a chunk, not once a row."""
+    problem = artifact.problem
+    if not problem.is_classification:
+        return pa.array(artifact.decide_from_scores(scores), pa.float64())
+    positions = business.decided_positions(problem, artifact.policy, scores)
+    labels = pa.array(problem.labels, pa.large_string())
+    return pa.DictionaryArray.from_arrays(pa.array(positions), labels).cast(pa.large_string())
+
+
+def score_chunk(model: loading.ServedModel, chunk: pd.DataFrame | pa.Table) -> pa.Table:
     """Decisions (and class probabilities) for one chunk, with the id when there is one."""
     artifact = model.artifact
     scores = scores_of(artifact, chunk)
-    ids = ids_of(chunk, artifact.metadata.id_column)
-    scored = pd.DataFrame(index=ids.index)
-    for id_column in ids.columns:
-        scored[id_column] = ids[id_column]
-    scored["decision"] = artifact.decide_from_scores(scores)
+    rows = len(scores)
+    scored: dict[str, pa.Array | pa.ChunkedArray] = {
+        **ids_of(chunk, artifact.metadata.id_column),
+        "decision": decisions_of(artifact, scores),
+    }
     if artifact.problem.is_classification:
         for i, label in enumerate(artifact.problem.labels):
-            scored[f"score_{label}"] = scores[:, i]
-    scored["model_version"] = model.version
-    return scored
+            scored[f"score_{label}"] = pa.array(scores[:, i])
+    version = pa.array([model.version], pa.large_string())
+    scored["model_version"] = pa.DictionaryArray.from_arrays(
+        pa.array(np.zeros(rows, dtype=np.int8)), version
+    ).cast(pa.large_string())
+    return pa.table(scored)
 
 
 def score(model: loading.ServedModel, source: str, output: Path, chunk_rows: int) -> int:
@@ -243,18 +265,17 @@ class ScoredFile:
         self.pool = ThreadPoolExecutor(max_workers=1)
         self.pending: Future[None] | None = None
 
-    def append(self, scored: pd.DataFrame) -> None:
+    def append(self, scored: pa.Table) -> None:
         self.wait()
         self.pending = self.pool.submit(self.write, scored, self.rows == 0)
-        self.rows += len(scored)
+        self.rows += scored.num_rows
 
-    def write(self, scored: pd.DataFrame, first: bool) -> None:
-        if self.as_csv:
-            scored.to_csv(self.partial, mode="a", header=first, index=False)
+    def write(self, scored: pa.Table, first: bool) -> None:
+        if self.as_csv:  # pandas writes the CSV: numbers and missing values as before
+            scored.to_pandas().to_csv(self.partial, mode="a", header=first, index=False)
             return
-        table = pa.Table.from_pandas(scored, preserve_index=False)
-        self.parquet = self.parquet or pq.ParquetWriter(self.partial, table.schema)
-        self.parquet.write_table(cast_to(table, self.parquet.schema, self.source))
+        self.parquet = self.parquet or pq.ParquetWriter(self.partial, scored.schema)
+        self.parquet.write_table(cast_to(scored, self.parquet.schema, self.source))
 
     def wait(self) -> None:
         pending, self.pending = self.pending, None
@@ -278,7 +299,8 @@ class ScoredFile:
 
 def cast_to(table: pa.Table, schema: pa.Schema, source: str) -> pa.Table:
     """A chunk in the output's schema (the first chunk's): an id column that gains a
-    missing value later (int64 becomes float64) still fits, and one that cannot is named."""
+    missing value later (a SQL chunk's int64 ids become float64) still fits, and one that
+    cannot is named."""
     if table.schema.equals(schema):
         return table
     try:

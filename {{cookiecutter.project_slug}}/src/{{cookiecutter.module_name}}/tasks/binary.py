@@ -22,9 +22,8 @@ class BinaryTask(ClassificationTask):
     def positive(self, actual: pd.Series) -> pd.Series:
         return actual.astype(str) == self.labels[1]  # classes are [negative, positive]
 
-    def decide(self, policy: DecisionPolicy, scores: np.ndarray) -> np.ndarray:
-        labels = np.asarray(self.labels, dtype=object)
-        return np.where(scores[:, 1] >= policy.value, labels[1], labels[0])
+    def decided_positions(self, policy: DecisionPolicy, scores: np.ndarray) -> np.ndarray:
+        return (scores[:, 1] >= policy.value).astype(np.int8)  # 1: positive
 
     def tune_policy(self, actual: pd.Series, scores: np.ndarray) -> DecisionPolicy:
         """The threshold on P(positive) with the most value on validation."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -11,6 +11,9 @@ from sklearn.tree import DecisionTreeClassifier
 
 from ..config import BaselineRule, ClassificationProblem
 from ..errors import ConfigError
+
+if TYPE_CHECKING:
+    from ..evaluation.business import DecisionPolicy
 
 
 def evaluated_rule(expression: str | None, raw: pd.DataFrame) -> pd.Series:
@@ -37,6 +40,14 @@ class ClassificationTask:
         """Rows: actual class, columns: decided class, in the spec's class order."""
         values = self.problem.values
         return np.array([[values[a][d] for d in self.labels] for a in self.labels])
+
+    def decide(self, policy: DecisionPolicy, scores: np.ndarray) -> np.ndarray:
+        labels = np.asarray(self.labels, dtype=object)
+        return np.asarray(labels[self.decided_positions(policy, scores)])
+
+    def decided_positions(self, policy: DecisionPolicy, scores: np.ndarray) -> np.ndarray:
+        """Each row's decided class as its position in the spec's class order."""
+        raise NotImplementedError
 
     def scores(self, estimator: Any, inputs: pd.DataFrame) -> np.ndarray:
         proba = np.asarray(estimator.predict_proba(inputs), dtype=float)

@@ -19,9 +19,8 @@ class MulticlassTask(ClassificationTask):
     def __init__(self, problem: MulticlassProblem) -> None:
         super().__init__(problem)
 
-    def decide(self, policy: DecisionPolicy, scores: np.ndarray) -> np.ndarray:
-        labels = np.asarray(self.labels, dtype=object)
-        return np.asarray(labels[(scores @ self.value_matrix()).argmax(axis=1)])
+    def decided_positions(self, policy: DecisionPolicy, scores: np.ndarray) -> np.ndarray:
+        return np.asarray((scores @ self.value_matrix()).argmax(axis=1))
 
     def tune_policy(self, actual: pd.Series, scores: np.ndarray) -> DecisionPolicy:
         """Nothing to tune: the value matrix prices every decision."""
