@@ -5,6 +5,7 @@ it and refuses one that disagrees; a step it does not know falls back to scikit-
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -404,6 +405,25 @@ def test_arrow_columns_type_as_the_frame_does(example_params: Callable[..., Para
     np.testing.assert_allclose(
         packaged.compiled_scores(columns), packaged.reference_scores(frame), rtol=0, atol=1e-6
     )
+
+
+def test_batch_output_writes_a_nan_score_as_missing() -> None:
+    """As pandas wrote it before the output was built in Arrow: null, not NaN."""
+    column = batch.as_floats(np.array([0.25, np.nan]))
+    assert column.to_pylist() == [0.25, None] and column.null_count == 1
+
+
+def test_a_naive_arrow_timestamp_past_2262_is_refused_naming_its_column(
+    example_params: Callable[..., Params],
+) -> None:
+    """Typed in nanoseconds, a far date (a 9999-12-31 sentinel) would wrap around into a
+    wrong feature; it is refused instead."""
+    packaged, hostile_batch = fitted(params_for(example_params))
+    table = pa.Table.from_pandas(hostile_batch, preserve_index=False)
+    far = pa.array([datetime(9999, 12, 31)] * table.num_rows, pa.timestamp("us"))
+    table = table.set_column(table.column_names.index("snapshot_date"), "snapshot_date", far)
+    with pytest.raises(DataError, match=r"'snapshot_date'.*2262"):
+        compiled.columns_of_arrow(table, packaged.kinds)
 
 
 def test_a_bad_text_timestamp_from_arrow_is_refused_as_in_a_frame(

@@ -120,11 +120,22 @@ def columns_of_arrow(table: pa.Table, kinds: Kinds) -> Columns:
         if is_text_type(column.type):
             arrays[name] = text_stamps(column, name, kinds.time_zone)
         elif pa.types.is_timestamp(column.type) and column.type.tz is None:
-            arrays[name] = column.cast(pa.timestamp("ns")).to_numpy()  # naive: local already
+            arrays[name] = naive_stamps(column, name)
         else:
             local = local_times(times(column.to_pandas(), name), kinds.time_zone)
             arrays[name] = local.to_numpy(dtype="datetime64[ns]")
     return Columns(arrays, table.num_rows)
+
+
+def naive_stamps(column: pa.ChunkedArray, name: str) -> np.ndarray:
+    """Naive timestamps as they are (local already), in nanoseconds as every path types
+    them; a value outside that unit's range is refused, not wrapped around."""
+    try:
+        return column.cast(pa.timestamp("ns")).to_numpy()
+    except pa.ArrowInvalid as err:
+        raise DataError(
+            f"column {name!r}: a timestamp outside 1677-09-21..2262-04-11 ({err})"
+        ) from err
 
 
 def text_stamps(column: pa.ChunkedArray, name: str, time_zone: str | None) -> np.ndarray:
