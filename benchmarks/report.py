@@ -30,7 +30,7 @@ def markdown(report: dict[str, Any]) -> str:
         f"({m['platform']}). Medians with min–max over the runs shown as n.",
         "",
     ]
-    lines += targets(report.get("targets", []))
+    lines += targets(report.get("targets", []), report.get("config", {}).get("serving_rows"))
     from engines import markdown as engines_markdown
 
     lines += engines_markdown(report)
@@ -76,8 +76,9 @@ def markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def targets(found: list[dict[str, Any]]) -> list[str]:
-    """The issue's targets first: each figure beside its goal and its floor."""
+def targets(found: list[dict[str, Any]], model_rows: int | None = None) -> list[str]:
+    """The issue's targets first: each figure beside its goal and its floor, and which
+    repo's model the probes scored with (batch's ratio moves with the model's cost)."""
     if not found:
         return []
     lines = ["## Targets", "", "| target | figure | goal | met | floor | ratio to floor | note |",
@@ -87,4 +88,8 @@ def targets(found: list[dict[str, Any]]) -> list[str]:
         ratio = "" if t.get("ratio") is None else f"{t['ratio']:.2f}x"
         lines.append(f"| {t['name']} | {t['value']:.3g} {t['unit']} | {t['goal']} | "
                      f"{'yes' if t['met'] else '**no**'} | {floor} | {ratio} | {t.get('note', '')} |")
+    if model_rows:
+        lines += ["", f"The serving, batch and drift probes scored with the model of the "
+                      f"{model_rows:,}-row repo (`serving_rows`, or the second size of ROWS "
+                      "when it is not among them, or the only one)."]
     return [*lines, ""]
