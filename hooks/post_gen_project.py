@@ -10,7 +10,10 @@
    repo's tests check it against Hydra itself.
 4. Record the template and its commit in .cruft.json, so `cruft check` and
    `cruft update` (and the template-update workflow) can follow the template.
-5. git init and a first commit (DVC experiments need a commit to start from).
+5. Name where the library (mllifecycle) comes from: the template's commit on its git
+   host, or the local checkout rendered from (offline); then lock it with uv when uv is
+   installed (`make setup` locks otherwise).
+6. git init and a first commit (DVC experiments need a commit to start from).
 """
 
 from __future__ import annotations
@@ -151,6 +154,34 @@ def write_cruft_state() -> None:
     Path(".cruft.json").write_text(json.dumps(state, indent=2) + "\n")
 
 
+def library_source() -> str:
+    """The TOML inline table [tool.uv.sources] gives mllifecycle."""
+    source = template_source()
+    if source == str(template_dir()):  # a local checkout: its lib/, read at lock time
+        return "{ path = %s }" % json.dumps(str(template_dir() / "lib"))
+    commit = template_commit() or CONTEXT.get("_checkout") or "main"
+    return "{ git = %s, subdirectory = \"lib\", rev = %s }" % (json.dumps(source), json.dumps(commit))
+
+
+def pin_library() -> None:
+    """Append the library's source to pyproject.toml and lock when uv is at hand."""
+    with open("pyproject.toml", "a") as pyproject:
+        pyproject.write(
+            "\n[tool.uv.sources]\n"
+            "# Where mllifecycle comes from: the template commit this repo was rendered from.\n"
+            "# Once it is on a package index, delete this table and run `uv lock` (README).\n"
+            f"mllifecycle = {library_source()}\n"
+        )
+    beside_python = Path(sys.executable).parent / "uv"  # cookiecutter's own environment
+    uv = shutil.which("uv") or (str(beside_python) if beside_python.exists() else None)
+    if uv is None:
+        print("uv not found: `make setup` writes uv.lock; commit it.", file=sys.stderr)
+        return
+    locked = subprocess.run([uv, "lock", "--quiet"], capture_output=True, text=True)
+    if locked.returncode != 0:
+        print(f"`uv lock` failed; `make setup` retries it:\n{locked.stderr}", file=sys.stderr)
+
+
 def git_init() -> None:
     if shutil.which("git") is None:
         print("git not found: run `git init` and commit before `dvc exp run`.", file=sys.stderr)
@@ -166,4 +197,5 @@ if __name__ == "__main__":
     init_dvc()
     write_params()
     write_cruft_state()
+    pin_library()
     git_init()

@@ -1,7 +1,7 @@
 """Locust users for `make loadtest`: single-record decisions at a steady rate.
 
 The payloads (real records from the test split) come from LOADTEST_PAYLOADS,
-written by `python -m {{ cookiecutter.module_name }}.serving.loadtest`, which also starts
+written by `{{ cookiecutter.project_slug }} loadtest` (make loadtest), which also starts
 the service and judges the result against the problem spec's p99 latency.
 """
 

@@ -1,3 +1,5 @@
-"""The library behind this repository's pipeline, service and tools (see README.md)."""
+"""This project's own code: what the lifecycle library (mllifecycle) cannot know.
 
-__version__ = "0.1.0"
+conf/ wires each piece in by dotted path (`_target_`); the README's "Your own code"
+says where each seam is. Everything else the pipeline runs is the library's.
+"""

@@ -1,0 +1,66 @@
+"""`mllifecycle serve --port 8000` (or `python -m mllifecycle.serving`): load the model, then serve it.
+
+One worker process per core by default (SERVE_WORKERS=N to change): scoring holds
+the GIL, so one process serves one core. Each worker builds the app itself (the
+factory) and listens only once its warm-up is done (uvicorn runs the lifespan
+start-up before it accepts on the shared socket), so /ready is true of whichever
+worker answers it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import uvicorn
+
+from ..errors import PipelineError
+from .app import create_app
+from .settings import ServeSettings
+
+FACTORY = f"{__package__}.app:create_app"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--stage", help="registry stage to serve (default: $SERVE_STAGE or prod)")
+    parser.add_argument("--challenger-stage", help="a stage to shadow it (its answers are logged)")
+    parser.add_argument("--workers", type=int, help="default: $SERVE_WORKERS, else one per core")
+    args = parser.parse_args(argv)
+    chosen = {"stage": args.stage, "challenger_stage": args.challenger_stage}
+    # Options given here win over SERVE_* variables; workers read them from the environment.
+    os.environ.update({f"SERVE_{k.upper()}": v for k, v in chosen.items() if v is not None})
+    try:
+        settings = ServeSettings()
+        # Loaded here first, so a missing model is one line, not a crash per worker.
+        app = create_app(settings)
+    except PipelineError as err:
+        print(f"serving: {err}", file=sys.stderr)
+        sys.exit(1)
+    workers = args.workers or settings.workers or usable_cores()
+    # One worker serves the app built above; more build their own from the factory,
+    # and this process keeps no model loaded.
+    served = app if workers == 1 else FACTORY
+    del app
+    uvicorn.run(
+        served,
+        factory=workers > 1,
+        workers=workers,
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        access_log=False,
+    )
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (a container's cpuset, not the host's count)."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity else os.cpu_count() or 1
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,47 @@
+"""One module per DVC stage; each reads params, calls the library, writes its outputs.
+
+dvc.yaml runs each as `<project command> stage NAME` (cli.py), which enters the project
+root and puts its own code first on the import path before the stage starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Callable
+
+from ..errors import PipelineError
+
+# The stages in lifecycle order, as dvc.yaml lists them.
+NAMES = (
+    "define",
+    "ingest",
+    "validate_raw",
+    "prepare",
+    "featurize",
+    "validate_features",
+    "train",
+    "evaluate",
+    "package",
+    "validate_production",
+    "monitor",
+)
+
+
+def run_stage(name: str, body: Callable[[], None]) -> None:
+    """Run a stage; a PipelineError stops `dvc repro` with one clear message."""
+    try:
+        body()
+    except PipelineError as err:
+        print(f"stage {name!r} failed: {err}", file=sys.stderr)
+        sys.exit(1)
+
+
+def main() -> None:
+    """`stage NAME`: run that stage's module, as `python -m mllifecycle.stages.NAME` would."""
+    options = argparse.ArgumentParser(prog=sys.argv[0], description=main.__doc__)
+    options.add_argument("name", choices=NAMES, metavar="STAGE", help=", ".join(NAMES))
+    name = options.parse_args().name
+    stage = importlib.import_module(f"{__name__}.{name}")
+    run_stage(name, stage.main)

@@ -1,0 +1,85 @@
+"""The monitor's reference profiled from per-partition sketches (monitoring/sketch.py)
+against the exact profile the pandas engine keeps, on the pipeline run's train split
+cut into four partitions, and its test split with one numeric column shifted.
+
+No cluster: dask's synchronous scheduler runs the same graph in this process (the
+whole-pipeline run on a LocalCluster is the template's test). Skipped where dask is not
+installed (it is the `dask` extra).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mllifecycle.config import Params, load_params
+from mllifecycle.models import artifact
+from mllifecycle.monitoring import summary
+
+pytest.importorskip("dask", reason="the dask engine needs the `dask` extra")
+
+import dask
+import dask.dataframe as dd
+
+from mllifecycle.monitoring import sketch
+
+# Normalised Wasserstein and PSI of a sketched numeric column, against the exact figures.
+TOLERANCE = 0.005
+
+
+@pytest.fixture(scope="module")
+def profiles(pipeline_run: Path) -> tuple[summary.Reference, summary.Reference, pd.DataFrame]:
+    params: Params = load_params(pipeline_run / "params.yaml")
+    train = pd.read_parquet(pipeline_run / "data/prepared/train.parquet")
+    packaged = artifact.load(pipeline_run / "models/package")
+    # The test split with one numeric column shifted: a batch that drifts for any data.
+    current = pd.read_parquet(pipeline_run / "data/prepared/test.parquet")
+    shifted = params.data.numeric[0]
+    current[shifted] = current[shifted] + 2 * train[shifted].std()
+    exact = summary.Reference.of(params, packaged, train)
+    with dask.config.set(scheduler="sync"):
+        sketched = sketch.reference(params, packaged, dd.from_pandas(train, npartitions=4))
+    return exact, sketched, current
+
+
+def test_sketched_drift_flags_the_columns_exact_drift_flags(
+    profiles: tuple[summary.Reference, summary.Reference, pd.DataFrame], pipeline_run: Path
+) -> None:
+    exact, sketched, current = profiles
+    found = {d.column: d for d in sketched.profile.compare(current)}
+    expected = {d.column: d for d in exact.profile.compare(current)}
+    assert {c for c, d in found.items() if d.drifted} == {
+        c for c, d in expected.items() if d.drifted
+    }
+    assert expected[load_params(pipeline_run / "params.yaml").data.numeric[0]].drifted
+    for column, want in expected.items():
+        got = found[column]
+        assert got.test == want.test, column
+        assert got.null_rate_reference == want.null_rate_reference, column
+        if want.kind == "categorical":
+            assert (got.statistic, got.psi) == (want.statistic, want.psi), column
+        else:
+            assert abs(got.statistic - want.statistic) <= TOLERANCE, (column, got, want)
+            assert abs(got.psi - want.psi) <= TOLERANCE, (column, got, want)
+
+
+def test_sketched_prediction_drift_matches_the_exact_one(
+    profiles: tuple[summary.Reference, summary.Reference, pd.DataFrame], pipeline_run: Path
+) -> None:
+    exact, sketched, current = profiles
+    cfg = load_params(pipeline_run / "params.yaml").monitor
+    signal = summary.prediction_signal(artifact.load(pipeline_run / "models/package"), current)
+    got, want = sketched.prediction.compare(signal, cfg), exact.prediction.compare(signal, cfg)
+    assert got.drifted == want.drifted
+    assert abs(got.statistic - want.statistic) <= TOLERANCE, (got, want)
+    assert sketched.rows == exact.rows
+
+
+def test_quantiles_from_counts_are_numpys() -> None:
+    values = pd.Series([3.0, 1.0, 1.0, 7.0, 2.0, 2.0, 2.0, 9.5])
+    grid = sketch.grid_from_counts(values.value_counts())
+    at = np.linspace(0, 1, sketch.GRID_POINTS)
+    assert grid == pytest.approx(np.quantile(values.to_numpy(), at))

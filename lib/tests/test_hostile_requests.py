@@ -1,0 +1,251 @@
+"""Hostile and careless requests, sent as raw bytes to a real server on loopback.
+
+Each malformed body must be a 4xx naming the field, rendered as valid JSON, and
+must leave the keep-alive connection usable (the next request on the same socket
+succeeds). Overload and deadlines are checked as mechanisms, never as speeds.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from mllifecycle.contracts import (
+    InputField,
+    NumericInput,
+)
+from mllifecycle.models import (
+    artifact,
+)
+from mllifecycle.serving import (
+    prediction_log,
+)
+from mllifecycle.serving.app import (
+    create_app,
+)
+from mllifecycle.serving.settings import (
+    ServeSettings,
+)
+
+from .conftest import serving
+
+RAW = "__raw_value__"
+
+
+@contextmanager
+def packaged_service(pipeline_run: Path, log: Path, **limits: Any) -> Iterator[int]:
+    """The packaged model's service on a loopback port; yields the port."""
+    settings = ServeSettings(
+        model_dir=pipeline_run / "models/package", prediction_log=log, **limits
+    )
+    with serving(create_app(settings)) as url:
+        yield int(url.rsplit(":", 1)[1])
+
+
+def head(body_length: int, request_id: str = "") -> bytes:
+    lines = [
+        "POST /predict HTTP/1.1",
+        "Host: 127.0.0.1",
+        "Content-Type: application/json",
+        f"Content-Length: {body_length}",
+        *([f"X-Request-ID: {request_id}"] if request_id else []),
+    ]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def read_response(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
+    """One HTTP/1.1 response (uvicorn always sends Content-Length for JSON)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        assert chunk, "the server closed the connection"
+        data += chunk
+    header_text, body = data.split(b"\r\n\r\n", 1)
+    status_line, *header_lines = header_text.decode("latin-1").split("\r\n")
+    headers = {k.lower(): v.strip() for k, v in (line.split(":", 1) for line in header_lines)}
+    while len(body) < int(headers["content-length"]):
+        chunk = sock.recv(65536)
+        assert chunk, "the server closed the connection mid-body"
+        body += chunk
+    return int(status_line.split()[1]), headers, body
+
+
+def exchange(sock: socket.socket, body: bytes) -> tuple[int, dict[str, str], bytes]:
+    sock.sendall(head(len(body)) + body)
+    return read_response(sock)
+
+
+@pytest.fixture(scope="module")
+def packaged(pipeline_run: Path) -> artifact.Artifact:
+    return artifact.load(pipeline_run / "models/package")
+
+
+@pytest.fixture(scope="module")
+def record(pipeline_run: Path, packaged: artifact.Artifact) -> dict[str, Any]:
+    """A real test-split record as a client sends it, id included."""
+    meta = packaged.metadata
+    columns = meta.input_names
+    if meta.id_column:
+        columns.insert(0, meta.id_column)
+    frame = pd.read_parquet(pipeline_run / "data/prepared/test.parquet")[columns].head(1)
+    loaded: dict[str, Any] = json.loads(frame.to_json(orient="records", date_format="iso"))[0]
+    return loaded
+
+
+@pytest.fixture(scope="module")
+def port(pipeline_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    with packaged_service(pipeline_run, tmp_path_factory.mktemp("hostile") / "log.jsonl") as bound:
+        yield bound
+
+
+def body_with(record: dict[str, Any], field: str, raw: str, key: str | None = None) -> bytes:
+    """The record with `raw` (JSON text, spliced in as is) as `field`'s value, or as
+    the value of an extra key spelled `key` (raw JSON text too)."""
+    edited = dict(record)
+    if key is None:
+        edited[field] = RAW
+        text = json.dumps({"records": [edited]}).replace(json.dumps(RAW), raw)
+    else:
+        edited[RAW] = 1
+        text = json.dumps({"records": [edited]}).replace(json.dumps(RAW), key)
+    return text.encode()
+
+
+def pick(schema: list[InputField], want: str) -> str | None:
+    """A field of the kind a case needs, or None where the schema has none."""
+    for field in schema:
+        if want == "numeric" and isinstance(field, NumericInput):
+            return field.name
+        if want == "integer" and isinstance(field, NumericInput) and field.integer:
+            return field.name
+        if want == "categorical" and field.kind == "categorical":
+            return field.name
+    return None
+
+
+CASES = {
+    # case: (field kind, the raw JSON value, or None when the case is an extra key)
+    "NaN": ("numeric", "NaN"),
+    "Infinity": ("numeric", "Infinity"),
+    "-Infinity": ("numeric", "-Infinity"),
+    "1e309": ("numeric", "1e309"),
+    "surrogate in the id": ("id", '"\\ud800"'),
+    "surrogate in a category": ("categorical", '"\\ud800"'),
+    "surrogate as an unknown key": ("key", '"\\ud800"'),
+    "a number as a string": ("numeric", '"12"'),
+    "a number as a bool": ("numeric", "true"),
+    "a fraction for a count": ("integer", "1.5"),
+    "NUL in a category": ("categorical", '"a\\u0000b"'),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_a_hostile_value_is_a_4xx_naming_the_field_and_the_connection_survives(
+    port: int, record: dict[str, Any], packaged: artifact.Artifact, case: str
+) -> None:
+    kind, raw = CASES[case]
+    if kind == "key":
+        field: str | None = "\\ud800"  # the key, shown escaped
+        body = body_with(record, "", "", key=raw)
+    else:
+        meta = packaged.metadata
+        field = meta.id_column if kind == "id" else pick(meta.input_schema, kind)
+        if field is None:
+            pytest.skip(f"the packaged schema has no {kind} field")
+        body = body_with(record, field, raw)
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        status, _, answer = exchange(sock, body)
+        assert 400 <= status < 500, answer
+        errors = json.loads(answer)["detail"]  # valid JSON, the offending value included
+        assert ["body", "records", 0, field] in [error["loc"] for error in errors], errors
+        # The same socket: a keep-alive connection that a 500 used to reset.
+        status, _, answer = exchange(sock, json.dumps({"records": [record]}).encode())
+        assert status == 200, answer
+
+
+def test_a_body_that_is_not_utf8_is_a_422_naming_the_byte(port: int) -> None:
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        status, _, answer = exchange(sock, b'{"records": [{"plan": "\xff"}]}')
+        assert status == 422
+        assert json.loads(answer)["detail"][0]["loc"] == ["body", 23]
+
+
+def test_schemathesis_with_every_check_finds_nothing(port: int) -> None:
+    schemathesis = str(Path(sys.executable).parent / "schemathesis")
+    command = [schemathesis, "run", f"http://127.0.0.1:{port}/openapi.json",
+               "--checks", "all", "--max-examples", "100", "--seed", "1"]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-4000:]
+
+
+def test_past_the_slots_a_request_gets_a_fast_503_with_retry_after(
+    pipeline_run: Path, tmp_path: Path, record: dict[str, Any]
+) -> None:
+    """One slot, no waiting: a request still sending its body holds the slot."""
+    body = json.dumps({"records": [record]}).encode()
+    limits = {"max_in_flight": 1, "max_queue_wait_ms": 0}
+    with (
+        packaged_service(pipeline_run, tmp_path / "log.jsonl", **limits) as bound,
+        socket.create_connection(("127.0.0.1", bound), timeout=30) as slow,
+    ):
+        slow.sendall(head(len(body)) + body[:10])  # admitted, body pending
+        time.sleep(0.3)
+        with socket.create_connection(("127.0.0.1", bound), timeout=30) as other:
+            status, headers, answer = exchange(other, body)
+        assert status == 503 and headers["retry-after"].isdigit(), answer
+        assert "overloaded" in json.loads(answer)["detail"]
+        slow.sendall(body[10:])
+        assert read_response(slow)[0] == 200  # the admitted one is served
+
+
+def test_a_request_past_its_deadline_is_not_scored(
+    pipeline_run: Path, tmp_path: Path, record: dict[str, Any]
+) -> None:
+    body = json.dumps({"records": [record]}).encode()
+    log = tmp_path / "log.jsonl"
+    with (
+        packaged_service(pipeline_run, log, deadline_ms=100) as bound,
+        socket.create_connection(("127.0.0.1", bound), timeout=30) as sock,
+    ):
+        sock.sendall(head(len(body), "late-1") + body[:10])
+        time.sleep(0.5)  # the deadline passes while the body trickles in
+        sock.sendall(body[10:])
+        status, _, answer = read_response(sock)
+        assert status == 504 and "deadline" in json.loads(answer)["detail"]
+        assert exchange(sock, body)[0] == 200  # a prompt request is served
+    assert "late-1" not in set(prediction_log.read(log)["request_id"])
+
+
+def test_a_client_that_left_is_not_scored(
+    pipeline_run: Path, tmp_path: Path, record: dict[str, Any]
+) -> None:
+    """The one slot is held; a second client queues, sends its whole body, and
+    hangs up before its turn: it is never scored, nor logged."""
+    body = json.dumps({"records": [record]}).encode()
+    log = tmp_path / "log.jsonl"
+    limits = {"max_in_flight": 1, "max_queue_wait_ms": 5000}
+    with packaged_service(pipeline_run, log, **limits) as bound:
+        with socket.create_connection(("127.0.0.1", bound), timeout=30) as holder:
+            holder.sendall(head(len(body), "holder") + body[:10])
+            time.sleep(0.3)
+            with socket.create_connection(("127.0.0.1", bound), timeout=30) as gone:
+                gone.sendall(head(len(body), "gone") + body)
+                time.sleep(0.3)
+            holder.sendall(body[10:])
+            assert read_response(holder)[0] == 200
+        with socket.create_connection(("127.0.0.1", bound), timeout=30) as last:
+            last.sendall(head(len(body), "last") + body)
+            assert read_response(last)[0] == 200
+        time.sleep(0.5)  # the log is written after the response
+    logged = set(prediction_log.read(log)["request_id"])
+    assert {"holder", "last"} <= logged and "gone" not in logged
