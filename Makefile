@@ -9,10 +9,12 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: venv demo test bench clean
 
-$(BIN)/cookiecutter: requirements-dev.txt
+# The template's tools, and the library (editable, with its test extra) for its own tests.
+$(BIN)/cookiecutter: requirements-dev.txt lib/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -r requirements-dev.txt
+	$(BIN)/pip install -q --upgrade pip uv
+	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements-dev.txt \
+		-e 'lib[pipeline,serve,loadtest,sql,dask,test]'
 	touch $@
 
 venv: $(BIN)/cookiecutter
@@ -26,7 +28,8 @@ demo: venv  ## render with defaults, install the repo, run its pipeline, show th
 	echo && cat $$project/reports/model_card.md && \
 	echo && echo "Demo repository: $$project (cd there and 'source .venv/bin/activate')"
 
-test: venv  ## render the template and run what it generates
+test: venv  ## the library's tests (once), then renders of the template running what they generate
+	cd lib && ../$(BIN)/pytest --durations=10
 	$(BIN)/pytest tests --durations=15
 
 bench: venv  ## benchmarks/config.yaml sizes (ROWS=10000,100000 REPEATS=3 ENGINE=dask DASK_WORKERS=8 DASK_MEMORY=1GiB NAME=report-x override); report in benchmarks/results/

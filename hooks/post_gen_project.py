@@ -158,9 +158,11 @@ def library_source() -> str:
     """The TOML inline table [tool.uv.sources] gives mllifecycle."""
     source = template_source()
     if source == str(template_dir()):  # a local checkout: its lib/, read at lock time
-        return "{ path = %s }" % json.dumps(str(template_dir() / "lib"))
-    commit = template_commit() or CONTEXT.get("_checkout") or "main"
-    return "{ git = %s, subdirectory = \"lib\", rev = %s }" % (json.dumps(source), json.dumps(commit))
+        return "{ path = " + json.dumps(str(template_dir() / "lib")) + " }"
+    # cruft names the commit it renders; cookiecutter leaves its clone at the one it used.
+    commit = CONTEXT.get("_commit") or template_commit() or CONTEXT.get("_checkout") or "main"
+    # (concatenated, not an f-string: this file is a Jinja template, and braces are Jinja's)
+    return "{ git = " + json.dumps(source) + ', subdirectory = "lib", rev = ' + json.dumps(commit) + " }"
 
 
 def pin_library() -> None:

@@ -51,7 +51,7 @@ KNOWN_IMPORTS = {
     "pandas", "pyarrow", "great_expectations", "pydantic", "pydantic_settings", "yaml",
     "joblib", "fsspec", "skops", "sqlalchemy", "optuna", "fastapi", "starlette", "uvicorn",
     "httpx", "locust", "psycopg", "pytest", "ruff", "mypy", "pre_commit", "setuptools",
-    "schemathesis", "cruft",
+    "schemathesis", "cruft", "mllifecycle", "dask", "distributed",
 }
 REQUIREMENT = re.compile(r'^\s*"([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?[^"]*",?\s*$')
 IMPORT = re.compile(r"^\s*(?:from|import)\s+([A-Za-z_]\w*)", re.MULTILINE)
@@ -62,20 +62,32 @@ def template_sources() -> Path | None:
     return repo if repo.is_dir() else None
 
 
-def taken_import_names() -> set[str]:
-    """What the generated repo imports: its dependencies' import names and every
-    top-level module its code names, read from the template itself."""
-    sources = template_sources()
-    if sources is None:
-        return KNOWN_IMPORTS | RESERVED_IMPORTS
-    names = set(RESERVED_IMPORTS)
-    for line in (sources / "pyproject.toml").read_text(encoding="utf-8").splitlines():
+def requirement_names(pyproject: Path) -> set[str]:
+    names = set()
+    for line in pyproject.read_text(encoding="utf-8").splitlines():
         found = REQUIREMENT.match(line)
         if found:
             distribution = found.group(1).lower()
             names.add(IMPORT_NAMES.get(distribution, distribution.replace("-", "_")))
-    for module in (sources / "src").rglob("*.py"):
-        names |= set(IMPORT.findall(module.read_text(encoding="utf-8")))
+    return names
+
+
+def imported_names(src: Path) -> set[str]:
+    return {name for module in src.rglob("*.py")
+            for name in IMPORT.findall(module.read_text(encoding="utf-8"))}
+
+
+def taken_import_names() -> set[str]:
+    """What the generated repo imports: its and the library's dependencies' import names
+    and every top-level module their code names, read from the template itself."""
+    sources = template_sources()
+    if sources is None:
+        return KNOWN_IMPORTS | RESERVED_IMPORTS
+    library = sources.parent / "lib"  # the library the render depends on, and its imports
+    names = set(RESERVED_IMPORTS) | requirement_names(sources / "pyproject.toml")
+    names |= imported_names(sources / "src")
+    if library.is_dir():
+        names |= requirement_names(library / "pyproject.toml") | imported_names(library / "src")
     return names
 
 

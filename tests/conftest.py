@@ -1,9 +1,11 @@
 """Render the template for real and run what it generates.
 
 One environment holds the generated repos' dependencies for the whole test
-session (built from a rendered pyproject.toml, cached in .cache/ between runs
-while the dependency list is unchanged); each render is installed into it
-without dependencies, under its own module name.
+session: the library from this checkout (lib/, editable, so it is always the code
+under test) and the rendered pyproject.toml's tools, cached in .cache/ between runs
+while the dependency lists are unchanged; each render is installed into it without
+dependencies, under its own module name. Tests of the locked install itself
+(`make setup`: uv sync --frozen) give a render its own .venv.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -23,7 +26,10 @@ import pytest
 from cookiecutter.main import cookiecutter
 
 TEMPLATE = Path(__file__).resolve().parents[1]
+LIBRARY = TEMPLATE / "lib"
+LIBRARY_EXTRAS = "pipeline,serve,loadtest,sql,dask"
 CACHE = TEMPLATE / ".cache"
+UV = str(Path(sys.executable).parent / "uv")
 QUIET_ENV = {
     "DVC_NO_ANALYTICS": "1",
     "ITERATIVE_DO_NOT_TRACK": "1",
@@ -63,17 +69,23 @@ class GeneratedEnv:
                 "VIRTUAL_ENV": str(self.root)}
 
     def install(self, project: Path) -> None:
-        run([str(self.bin / "pip"), "install", "-q", "--no-deps", "--no-build-isolation", "-e",
-             str(project)], cwd=project, env=self.env())
+        run([UV, "pip", "install", "-q", "--python", str(self.bin / "python"), "--no-deps",
+             "--no-build-isolation", "-e", str(project)], cwd=project, env=self.env())
 
     def run(self, command: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
         return run(command, cwd=cwd, env=self.env(), check=check)
 
 
 def _dependencies(project: Path) -> list[str]:
+    """The render's tools and the library's dependencies (the library itself comes after)."""
     meta = tomllib.loads((project / "pyproject.toml").read_text())["project"]
-    extras = [dep for group in meta["optional-dependencies"].values() for dep in group]
-    return sorted([*meta["dependencies"], *extras, "setuptools>=77"])
+    extras = [dep for group in meta["optional-dependencies"].values() for dep in group
+              if not dep.startswith("mllifecycle")]
+    library = tomllib.loads((LIBRARY / "pyproject.toml").read_text())["project"]
+    wanted = LIBRARY_EXTRAS.split(",")
+    needs = [*library["dependencies"],
+             *(dep for extra in wanted for dep in library["optional-dependencies"][extra])]
+    return sorted({*extras, *needs, "setuptools>=77", "uv>=0.9"})
 
 
 @pytest.fixture(scope="session")
@@ -82,18 +94,21 @@ def generated_env(tmp_path_factory: pytest.TempPathFactory) -> GeneratedEnv:
 
 
 def ensure_generated_env(scratch: Path) -> GeneratedEnv:
-    """The cached environment for the current dependency list (built when missing)."""
+    """The cached environment for the current dependency lists (built when missing)."""
     requirements = _dependencies(bake(scratch))
     key = hashlib.sha256(json.dumps([sys.version, requirements]).encode()).hexdigest()[:12]
     root = CACHE / f"generated-env-{key}"
     marker = root / ".complete"
+    env = GeneratedEnv(root)
     if not marker.exists():
         venv.EnvBuilder(with_pip=True, clear=True).create(root)
-        env = GeneratedEnv(root)
-        run([str(env.bin / "pip"), "install", "-q", "--upgrade", "pip"], cwd=CACHE, env=env.env())
-        run([str(env.bin / "pip"), "install", "-q", *requirements], cwd=CACHE, env=env.env())
+        python = ["--python", str(env.bin / "python")]
+        run([UV, "pip", "install", "-q", *python, *requirements], cwd=CACHE, env=env.env())
         marker.write_text("\n".join(requirements) + "\n")
-    return GeneratedEnv(root)
+    # The library under test, editable: every session runs the checkout's code.
+    run([UV, "pip", "install", "-q", "--python", str(env.bin / "python"), "--no-deps", "-e",
+         f"{LIBRARY}[{LIBRARY_EXTRAS}]"], cwd=CACHE, env=env.env())
+    return env
 
 
 @pytest.fixture
@@ -102,3 +117,13 @@ def baker(tmp_path: Path) -> Callable[..., Path]:
         return bake(tmp_path, **context)
 
     return make
+
+
+def template_repo(destination: Path) -> Path:
+    """The working tree of this template as a git repository cruft can clone."""
+    ignore = shutil.ignore_patterns(".git", ".venv", ".cache", "build", "__pycache__",
+                                    ".pytest_cache", ".ruff_cache", ".mypy_cache")
+    shutil.copytree(TEMPLATE, destination, ignore=ignore)
+    for command in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "template"]):
+        run(["git", *command], cwd=destination, env={**os.environ, **QUIET_ENV})
+    return destination

@@ -1,4 +1,5 @@
-"""Adding a candidate model is one registry entry plus one conf/model/ file, nothing else."""
+"""A candidate of the team's own is one `Candidate` in its code plus one conf/model/ file
+naming it by `_target_` (the render ships extra_trees as the example); nothing else."""
 
 from __future__ import annotations
 
@@ -7,50 +8,20 @@ from pathlib import Path
 
 from .conftest import GeneratedEnv, bake
 
-# Appended to the render's models/candidates.py: one entry, in the registry's own terms.
-EXTRA_TREES = '''
-
-class ExtraTreesHyperparameters(Hyperparameters):
-    n_estimators: int = 100
-    min_samples_leaf: int = 1
-    max_features: float | str | None = "sqrt"
-    random_state: int | None = None
-
-
-def _extra_trees(params: dict[str, Any], classify: bool) -> Any:
-    from sklearn.ensemble import ExtraTreesClassifier, ExtraTreesRegressor
-
-    return (ExtraTreesClassifier if classify else ExtraTreesRegressor)(**params)
-
-
-CANDIDATES["extra_trees"] = Candidate(
-    "extra_trees",
-    ExtraTreesHyperparameters,
-    _extra_trees,
-    # skops' default trust leaves out the fitted trees: reviewed, they hold arrays.
-    trusted_types=("sklearn.tree._tree.Tree",),
-)
-'''
-CONF = """# scikit-learn's extremely randomised trees.
-name: extra_trees
-n_estimators: 150
-min_samples_leaf: 20
-max_features: 0.5
-random_state: 42
-"""
 SMALL_DEMO = ["-S", "data.demo.n_rows=6000", "-S", "data.demo.n_production_rows=1500"]
+LOAD_PACKAGE = ("from pathlib import Path; from mllifecycle.models import artifact; "
+                "print(type(artifact.load(Path('models/package')).pipeline[-1]).__name__)")
 
 
-def test_a_registered_candidate_trains_through_dvc_exp_run(tmp_path: Path,
+def test_the_teams_own_candidate_trains_through_dvc_exp_run(tmp_path: Path,
                                                            generated_env: GeneratedEnv) -> None:
     project = bake(tmp_path, module_name="extra_cand", project_name="extra cand")
     generated_env.install(project)
-    registry = project / "src/extra_cand/models/candidates.py"
-    registry.write_text(registry.read_text() + EXTRA_TREES)
-    (project / "conf/model/extra_trees.yaml").write_text(CONF)
+    conf = (project / "conf/model/extra_trees.yaml").read_text()
+    assert "_target_: extra_cand.candidates.EXTRA_TREES" in conf
 
-    # Its schema is as strict as the shipped candidates': a typo is one line naming both.
-    typo = generated_env.run(["python", "-m", "extra_cand.compose", "model=extra_trees",
+    # Its schema is as strict as the library's candidates': a typo is one line naming both.
+    typo = generated_env.run(["extra-cand", "params", "model=extra_trees",
                               "+model.min_sample_leaf=3"], cwd=project, check=False)
     assert typo.returncode == 1 and len(typo.stderr.strip().splitlines()) == 1, typo.stderr
     assert "min_sample_leaf" in typo.stderr and "'extra_trees'" in typo.stderr
@@ -65,3 +36,7 @@ def test_a_registered_candidate_trains_through_dvc_exp_run(tmp_path: Path,
     assert "extra_trees" in json.dumps(metadata)  # the package says which candidate it holds
     shown = generated_env.run(["dvc", "exp", "show", "--json"], cwd=project).stdout
     assert "extra_trees" in shown
+    # A fresh process (the service, batch scoring) loads the package: the candidate's
+    # trusted types come from the team's own code, found from the package's metadata.
+    loaded = generated_env.run(["python", "-c", LOAD_PACKAGE], cwd=project).stdout
+    assert loaded.strip() in {"ExtraTreesClassifier", "ExtraTreesRegressor"}

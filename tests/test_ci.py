@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ import pytest
 import yaml
 from cookiecutter.main import cookiecutter
 
-from .conftest import QUIET_ENV, TEMPLATE, GeneratedEnv, bake, run
+from .conftest import QUIET_ENV, TEMPLATE, GeneratedEnv, bake, run, template_repo
 
 ACTIONLINT = Path(sys.executable).parent / "actionlint"
 WORKFLOWS = ("ci", "train", "monitor", "template-update")
@@ -166,18 +165,8 @@ def test_scheduled_workflows_name_real_commands(tmp_path: Path, generated_env: G
     assert "Running stage 'define'" not in dry
 
 
-def _template_repo(destination: Path) -> Path:
-    """The working tree of this template as a git repository cruft can clone."""
-    ignore = shutil.ignore_patterns(".git", ".venv", ".cache", "build", "__pycache__",
-                                    ".pytest_cache", ".ruff_cache")
-    shutil.copytree(TEMPLATE, destination, ignore=ignore)
-    for command in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "template"]):
-        run(["git", *command], cwd=destination, env={**os.environ, **QUIET_ENV})
-    return destination
-
-
 def test_cruft_follows_a_template_change(tmp_path: Path, generated_env: GeneratedEnv) -> None:
-    template = _template_repo(tmp_path / "template")
+    template = template_repo(tmp_path / "template")
     project = Path(cookiecutter(str(template), no_input=True, output_dir=str(tmp_path / "out")))
     generated_env.run(["cruft", "check"], cwd=project)
 

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from cookiecutter.exceptions import FailedHookException
 
-from .conftest import TEMPLATE, bake
+from .conftest import TEMPLATE, GeneratedEnv, bake
 
 BAD_ANSWERS = [
     ({"module_name": "my-model"}, "module_name 'my-model' must be a lowercase Python identifier"),
@@ -185,3 +185,13 @@ def test_hooks_need_nothing_but_cookiecutter() -> None:
         imported |= {node.module.split(".")[0] for node in ast.walk(tree)
                      if isinstance(node, ast.ImportFrom) and node.module}
         assert imported <= allowed, f"{hook.name} imports {imported - allowed}"
+
+
+def test_the_dockerfile_passes_hadolint(tmp_path: Path, generated_env: GeneratedEnv) -> None:
+    dockerfile = bake(tmp_path) / "Dockerfile"
+    result = generated_env.run(["hadolint", str(dockerfile)], cwd=tmp_path, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    text = dockerfile.read_text()
+    assert "USER 10001" in text and "HEALTHCHECK" in text and "-slim" in text
+    # The image installs what uv.lock pins, then the project without resolving again.
+    assert "requirements.txt" in text and "--no-deps ." in text

@@ -21,9 +21,9 @@ import atexit
 import functools
 import os
 import shutil
+import socket
 import sys
 import tempfile
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -53,14 +53,23 @@ def rendered_project() -> Path:
 
     scratch = Path(tempfile.mkdtemp(prefix="mllifecycle-project-"))
     atexit.register(shutil.rmtree, scratch, ignore_errors=True)
-    quiet = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
-             "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+    quiet = {
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+    }
     os.environ.update({k: v for k, v in quiet.items() if k not in os.environ})
     return Path(cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(scratch))).resolve()
 
 
 ROOT = rendered_project()
-sys.path.insert(0, str(ROOT / "src"))  # the project's own code, as its command puts it
+# The project's own code, as its command puts it first, here and in every subprocess
+# (an installed project finds it through its editable install).
+sys.path.insert(0, str(ROOT / "src"))
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")])
+)
 os.chdir(ROOT)  # where a project's stages and commands run (dvc.yaml's folder)
 PACKAGE = "mllifecycle"
 PROBLEMS = ("churn", "plan_change", "spend")  # the shipped example problems

@@ -34,12 +34,16 @@ def run_pipeline(root: Path, folder: Path, params: Params, stages: Sequence[str]
     """Run `stages` in order (in-process, as `dvc repro` would) in `folder`, on `params`
     and the suites of the project at `root`; relative data paths are read from `root`."""
     data = params.data.model_copy(
-        update={"path": _in(root, params.data.path),
-                "production_path": _in(root, params.data.production_path)}
+        update={
+            "path": _in(root, params.data.path),
+            "production_path": _in(root, params.data.production_path),
+        }
     )
     params = params.model_copy(update={"data": data})
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "params.yaml").write_text(yaml.safe_dump(params.model_dump(mode="json", by_alias=True)))
+    (folder / "params.yaml").write_text(
+        yaml.safe_dump(params.model_dump(mode="json", by_alias=True))
+    )
     shutil.copytree(root / "gx", folder / "gx", dirs_exist_ok=True)
     before = Path.cwd()
     os.chdir(folder)

@@ -49,7 +49,9 @@ def import_object(target: str) -> Any:
     """The object a `_target_` names (`package.module.NAME`), imported; ValueError if not."""
     module_name, _, name = target.rpartition(".")
     if not module_name or not name.isidentifier():
-        raise ValueError(f"_target_ {target!r} is not a dotted path such as my_project.features.MyKind")
+        raise ValueError(
+            f"_target_ {target!r} is not a dotted path such as my_project.features.MyKind"
+        )
     try:
         module = importlib.import_module(module_name)
     except ImportError as err:

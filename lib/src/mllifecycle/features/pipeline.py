@@ -56,7 +56,7 @@ def derived_steps(features: FeaturesConfig, data: DataConfig) -> list[Derived]:
         if entry.target is not None:
             check_own_kind(entry, features, data)
         zone = {"time_zone": data.time_zone} if entry.declared.reads == "timestamp" else {}
-        kind = KINDS[entry.kind] if entry.target is None else kinds.imported(entry.target)
+        kind = KINDS[str(entry.kind)] if entry.target is None else kinds.imported(entry.target)
         steps.append(kind(name=entry.name, **entry.arguments, **zone))
     return steps
 
