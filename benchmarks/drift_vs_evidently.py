@@ -67,7 +67,7 @@ def sizes(out: Path, wanted: list[int]) -> list[int]:
 
 def ours(out: Path, rows: list[int], render: Path, repeats: int) -> dict:
     sys.path.insert(0, str(render / "src"))
-    module = next(p.name for p in (render / "src").iterdir() if (p / "monitoring").is_dir())
+    module = "mllifecycle"  # the library every render depends on
     drift = __import__(f"{module}.monitoring.drift", fromlist=["dataset_drift"])
     config = __import__(f"{module}.config", fromlist=["MonitorConfig"])
     import yaml

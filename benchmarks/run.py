@@ -34,7 +34,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 from tests.conftest import GeneratedEnv, bake, ensure_generated_env  # noqa: E402
 
-MODULE = "customer_churn"
+# The platform code the probes import: the library every render depends on.
+MODULE = "mllifecycle"
 STAGES = ("define", "ingest", "validate_raw", "prepare", "featurize", "validate_features",
           "train", "evaluate", "package", "validate_production", "monitor")
 WHOLE = "dvc repro (one command)"  # the cold pipeline as a user runs it: one DVC start

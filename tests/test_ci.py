@@ -88,7 +88,7 @@ def test_every_ci_step_runs_in_order_on_a_pull_request(tmp_path: Path,
     model_conf.write_text(model_conf.read_text().replace("learning_rate: 0.05",
                                                          "learning_rate: 0.03"))
     generated_env.install(checkout)
-    generated_env.run(["python", "-m", "churn_ci.compose"], cwd=checkout)
+    generated_env.run(["churn-ci", "params"], cwd=checkout)
     run(["git", "commit", "-qam", "Smaller learning rate"], cwd=checkout, env=env)
 
     ran, report = run_ci_steps(checkout, generated_env, tmp_path)
@@ -113,7 +113,8 @@ def run_ci_steps(checkout: Path, generated_env: GeneratedEnv, scratch: Path) -> 
     are the clone and the Python this harness provides); the names run and the job summary."""
     workflow = load_yaml(checkout / ".github/workflows/ci.yml")
     summary = scratch / "step_summary.md"
-    env = {**generated_env.env(), "VENV": str(generated_env.root), **workflow["env"],
+    # The checkout's own .venv, as on a runner: `make setup` syncs it from uv.lock.
+    env = {**generated_env.env(), **workflow["env"],
            "GITHUB_STEP_SUMMARY": str(summary), "GITHUB_PATH": str(scratch / "github_path")}
     ran = []
     for step in workflow["jobs"]["ci"]["steps"]:

@@ -137,7 +137,7 @@ def test_the_readme_lifecycle_runs_without_make(project: Path, generated_env: Ge
     retrain = [str(generated_env.bin / SLUG), *readme_command(commands, f"{SLUG} retrain-needed")[1:]]
     lost = run(retrain, cwd=outside, env=env, check=False)
     assert lost.returncode == 2 and "no monitor verdict" in lost.stderr
-    found = run(retrain, cwd=outside, env={**env, "CHURN_CLI_ROOT": str(project)}, check=False)
+    found = run(retrain, cwd=outside, env={**env, "MLLIFECYCLE_ROOT": str(project)}, check=False)
     assert found.returncode in (0, 1) and "retrain" in found.stdout, found.stderr
 
     # A second version in prod, then the README's rollback brings the first one back.

@@ -5,7 +5,7 @@ LocalCluster (`dvc exp run -S engine=dask`), and the two packaged models must ag
 Parity is not bit-for-bit (distributed LightGBM builds its histograms per worker, the
 rows meet the model in another order): the tolerances are stated below and the figures
 are in every assertion message. The dask engine's faults (a part with another schema, an
-unreachable scheduler) are the generated repo's own tests (tests/test_dask_engine.py).
+unreachable scheduler) are the library's own tests (lib/tests/test_dask_engine.py).
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ import json, sys
 from pathlib import Path
 import pandas as pd
 from sklearn.metrics import roc_auc_score
-from churn_dask.models import artifact
+from mllifecycle.models import artifact
 test = pd.read_parquet(sys.argv[1])
 found = {}
 for name, folder in (("pandas", sys.argv[2]), ("dask", sys.argv[3])):
@@ -74,7 +74,7 @@ def test_the_pipeline_on_dask_agrees_with_pandas(tmp_path: Path,
     generated_env.install(project)
     run = generated_env.run
     # The demo's rows, once, as the files both engines read.
-    run(["python", "-m", "churn_dask.stages.ingest"], cwd=project)
+    run(["churn-dask", "stage", "ingest"], cwd=project)
     run(["python", "-c", WRITE_PARTS, "data/raw", "data/external/customers.parquet",
          "data/external/production.parquet", str(PARTS)], cwd=project)
     for written in (project / "data/raw").glob("*.parquet"):

@@ -181,8 +181,7 @@ def test_training_never_reads_the_test_split(project: Path, generated_env: Gener
     saved = test_split.read_bytes()
     test_split.unlink()
     try:
-        module = next((project / "src").iterdir()).name
-        generated_env.run(["python", "-m", f"{module}.stages.train"], cwd=project)
+        generated_env.run(["python", "-m", "mllifecycle.stages.train"], cwd=project)
     finally:
         test_split.write_bytes(saved)
 
@@ -213,12 +212,11 @@ def test_a_failed_gate_stops_the_pipeline_and_loses_nothing(project: Path,
 
 def served_version(project: Path, generated_env: GeneratedEnv, stage: str = "prod") -> dict[str, Any]:
     """Start the real service for `stage` on a loopback port; return its /metadata."""
-    module = next((project / "src").iterdir()).name
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {**generated_env.env(), "SERVE_STAGE": stage}
-    server = subprocess.Popen([str(generated_env.bin / "python"), "-m", f"{module}.serving",
+    server = subprocess.Popen([str(generated_env.bin / "python"), "-m", "mllifecycle.serving",
                                "--port", str(port)], cwd=project, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -239,9 +237,8 @@ def served_version(project: Path, generated_env: GeneratedEnv, stage: str = "pro
 
 def refused_to_serve(project: Path, generated_env: GeneratedEnv, stage: str = "prod") -> str:
     """Start the real service for `stage`, which must exit non-zero at start-up; its output."""
-    module = next((project / "src").iterdir()).name
     env = {**generated_env.env(), "SERVE_STAGE": stage}
-    result = subprocess.run([str(generated_env.bin / "python"), "-m", f"{module}.serving",
+    result = subprocess.run([str(generated_env.bin / "python"), "-m", "mllifecycle.serving",
                              "--port", "0"], cwd=project, env=env, capture_output=True,
                             text=True, timeout=120)
     assert result.returncode != 0, result.stdout + result.stderr
@@ -334,8 +331,7 @@ def test_registry_promotes_refuses_serves_and_rolls_back(project: Path,
 
 
 def test_loadtest_judges_p99_against_the_limit(project: Path, generated_env: GeneratedEnv) -> None:
-    module = next((project / "src").iterdir()).name
-    loadtest = [str(generated_env.bin / "python"), "-m", f"{module}.serving.loadtest", "--seconds", "4"]
+    loadtest = [str(generated_env.bin / "python"), "-m", "mllifecycle.serving.loadtest", "--seconds", "4"]
     generous = generated_env.run([*loadtest, "--p99-limit-ms", "60000"], cwd=project)
     assert ", 0 failed," in generous.stdout
     report = read_json(project / "reports/loadtest.json")
@@ -363,7 +359,6 @@ def test_a_shifted_production_batch_fails_its_check_and_blocks_no_retrain(
     is not run on it by DVC and, run by hand, names the failed check beside the drift."""
     if "churn" not in project.name:
         pytest.skip("the production check does not depend on the task: one task proves it")
-    module = next((project / "src").iterdir()).name
     params = (project / "params.yaml").read_text()
     # conf/'s own choice: an earlier test may have left an experiment's params behind.
     generated_env.run(["make", "params", f"VENV={generated_env.root}"], cwd=project)
@@ -381,7 +376,7 @@ def test_a_shifted_production_batch_fails_its_check_and_blocks_no_retrain(
         assert "training std apart" in skew
         assert read_json(project / "models/package/metadata.json")["verdict"]["passed"]
 
-        shown = generated_env.run(["python", "-m", f"{module}.stages.monitor"], cwd=project).stdout
+        shown = generated_env.run(["python", "-m", "mllifecycle.stages.monitor"], cwd=project).stdout
         assert "the batch failed its production checks" in shown
         checks = read_json(project / "reports/monitor.json")["production_checks"]
         assert not checks["passed"] and "column 'monthly_charges'" in " ".join(checks["failures"])

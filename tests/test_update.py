@@ -34,7 +34,7 @@ class Difference(
 '''
 TEAM_ENTRY = (f"  - {{name: tickets_beyond_products, _target_: {MODULE}.features.Difference, "
               "left: support_tickets, right: num_products}\n")
-SMALL_DEMO = "data:\n  demo:\n    n_rows: 6000\n    n_production_rows: 1500\n"
+SMALL_DEMO = "# @package _global_\ndata:\n  demo:\n    n_rows: 6000\n    n_production_rows: 1500\n"
 
 
 def library_pin(project: Path) -> dict[str, str]:

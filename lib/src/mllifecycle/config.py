@@ -426,11 +426,17 @@ class DerivedFeature(BaseModel):
 
     @property
     def inputs(self) -> list[str]:
-        """The raw columns it reads. For the team's own kind, read without importing it (the
-        stages before featurize never import the team's code): every text argument."""
-        if self.target is not None:
-            return [value for value in self.arguments.values() if isinstance(value, str)]
+        """The raw columns it reads (for the team's own kind, this imports it)."""
         return [self.arguments[key] for key in self.declared.columns]
+
+    def inputs_among(self, columns: list[str]) -> list[str]:
+        """The raw columns it reads, found without importing the team's code (the stages
+        before featurize never do): a library kind's declared ones; for the team's own,
+        each text argument that names one of `columns`, conf/data's features and
+        timestamps, the only columns a kind may read."""
+        if self.target is None:
+            return self.inputs
+        return [v for v in self.arguments.values() if isinstance(v, str) and v in columns]
 
     @model_validator(mode="after")
     def _a_known_kind_with_its_columns(self) -> DerivedFeature:
@@ -760,6 +766,18 @@ class Params(Strict):
         return self
 
     @property
+    def derived_inputs(self) -> list[str]:
+        """The raw columns the derived features read, each once, without importing the
+        team's code (prepare and the monitor's summaries keep them beside the inputs)."""
+        data = self.data
+        columns = [
+            *data.features,
+            *(c for c in (data.time_column, *data.checks.event_time_columns) if c),
+        ]
+        found = (c for entry in self.features.derived for c in entry.inputs_among(columns))
+        return list(dict.fromkeys(found))
+
+    @property
     def slice_columns(self) -> list[str]:
         """The columns evaluate slices by, resolved against the data config."""
         return self.evaluate.columns_to_slice(self.data)
@@ -772,8 +790,12 @@ def _check_derived(params: Params) -> None:
     readable = {"numeric": data.numeric, "feature": data.features, "timestamp": timestamps}
     taken = {*data.features, *timestamps, data.id_column, params.problem.target}
     for entry in params.features.derived:
+        if entry.name in taken:
+            raise ValueError(
+                f"features.derived {entry.name!r}: the name is already a column; choose another"
+            )
+        taken.add(entry.name)
         if entry.target is not None:  # the team's own kind: check_own_kind, when imported
-            taken.add(entry.name)
             continue
         reads = entry.declared.reads
         for column in entry.inputs:
@@ -782,11 +804,6 @@ def _check_derived(params: Params) -> None:
                     f"features.derived {entry.name!r}: input column {column!r} is not a "
                     f"{reads} column of conf/data (choose from {readable[reads]})"
                 )
-        if entry.name in taken:
-            raise ValueError(
-                f"features.derived {entry.name!r}: the name is already a column; choose another"
-            )
-        taken.add(entry.name)
 
 
 def check_own_kind(entry: DerivedFeature, features: FeaturesConfig, data: DataConfig) -> None:

@@ -25,6 +25,7 @@ from typing import Any
 
 import skops.io as sio
 
+from .. import paths
 from ..errors import ArtifactError
 from ..features.derived import KINDS
 from ..io import write_bytes
@@ -67,15 +68,29 @@ def is_project_kind(type_name: str) -> bool:
 
 
 def is_project_code(module_name: str) -> bool:
-    """Whether a module is the project's own code: its package lives in the `src/` folder
-    of a DVC project (beside its dvc.yaml), code the team wrote and reviews like the
-    library's; never a module from anywhere else. Nothing is imported to find out."""
+    """Whether a module is the project's own code, which the team wrote and reviews like
+    the library's; never a module from anywhere else. Its package is one of the project's
+    own: a package in the `src/` folder beside a project's dvc.yaml (where the pipeline
+    imports it from), or one of the packages in `src/` of the project root the process
+    runs in (where a service image, which installs it, keeps its sources)."""
     top = module_name.partition(".")[0]
-    spec = importlib.util.find_spec(top) if top.isidentifier() else None
+    if not top.isidentifier():
+        return False
+    if top in own_packages(paths.find_root()):
+        return True
+    spec = importlib.util.find_spec(top)
     if spec is None or spec.origin is None:
         return False
     package_dir = Path(spec.origin).resolve().parent
     return package_dir.parent.name == "src" and (package_dir.parent.parent / "dvc.yaml").is_file()
+
+
+def own_packages(root: Path) -> set[str]:
+    """The packages of a project's own code: the folders of `root/src` with an __init__.py."""
+    code = root / paths.PROJECT_CODE
+    if not code.is_dir():
+        return set()
+    return {folder.name for folder in code.iterdir() if (folder / "__init__.py").is_file()}
 
 
 def sha256_of(path: Path) -> str:

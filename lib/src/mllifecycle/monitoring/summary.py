@@ -153,7 +153,7 @@ def summarise(
         current,
         data,
         target if target in current.columns else None,
-        keep=params.features.derived_inputs,
+        keep=params.derived_inputs,
     )
     profile = reference.profile
     drifts = profile.compare(current)

@@ -28,7 +28,7 @@ def main() -> None:
 def kept_columns(params: Params) -> list[str]:
     """Columns carried beside the model's inputs: the timestamps derived features read,
     and the sensitive attributes fairness groups by, whether or not the model reads them."""
-    return [*params.features.derived_inputs, *params.problem.sensitive_attributes]
+    return [*params.derived_inputs, *params.problem.sensitive_attributes]
 
 
 if __name__ == "__main__":
