@@ -4,7 +4,6 @@ GitLab running the same commands, and cruft following a template change."""
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 from pathlib import Path
@@ -166,14 +165,24 @@ def test_scheduled_workflows_name_real_commands(tmp_path: Path, generated_env: G
     assert "Running stage 'define'" not in dry
 
 
-def test_cruft_follows_a_template_change(tmp_path: Path, generated_env: GeneratedEnv) -> None:
+@pytest.mark.parametrize("made_by", ["cookiecutter", "cruft create"])
+def test_cruft_follows_a_template_change(tmp_path: Path, generated_env: GeneratedEnv,
+                                         made_by: str) -> None:
+    """A render made by plain cookiecutter (the hook writes .cruft.json) or by `cruft create`
+    (which writes its own, without the hook's `skip`: pyproject's [tool.cruft] keeps it)."""
     template = template_repo(tmp_path / "template")
-    project = Path(cookiecutter(str(template), no_input=True, output_dir=str(tmp_path / "out")))
+    git_env = {**generated_env.env(), **QUIET_ENV}
+    if made_by == "cookiecutter":
+        project = Path(cookiecutter(str(template), no_input=True, output_dir=str(tmp_path / "out")))
+    else:
+        generated_env.run(["cruft", "create", str(template), "--no-input", "--output-dir",
+                           str(tmp_path / "out")], cwd=tmp_path)
+        project = tmp_path / "out" / "customer-churn"
+        run(["git", "commit", "-qam", "cruft's own .cruft.json"], cwd=project, env=git_env)
     generated_env.run(["cruft", "check"], cwd=project)
 
     readme = template / "{{cookiecutter.project_slug}}/README.md"
     readme.write_text(readme.read_text() + "\nA paragraph the template added later.\n")
-    git_env = {**generated_env.env(), **QUIET_ENV}
     run(["git", "commit", "-qam", "Template: a new paragraph"], cwd=template, env=git_env)
     assert generated_env.run(["cruft", "check"], cwd=project, check=False).returncode != 0
 
