@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import tomllib
 import venv
 from collections.abc import Callable
@@ -108,6 +109,9 @@ def ensure_generated_env(scratch: Path) -> GeneratedEnv:
     # The library under test, editable: every session runs the checkout's code.
     run([UV, "pip", "install", "-q", "--python", str(env.bin / "python"), "--no-deps", "-e",
          f"{LIBRARY}[{LIBRARY_EXTRAS}]"], cwd=CACHE, env=env.env())
+    # uv's cache now holds what every render locks and installs (the bake above locked
+    # online): later locks and syncs read it offline, ~4 s less per render.
+    os.environ["UV_OFFLINE"] = "1"
     return env
 
 
@@ -127,3 +131,13 @@ def template_repo(destination: Path) -> Path:
     for command in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "template"]):
         run(["git", *command], cwd=destination, env={**os.environ, **QUIET_ENV})
     return destination
+
+
+def finished_queue(project: Path, env: GeneratedEnv, limit_s: float = 600) -> str:
+    """`dvc queue status` once nothing is queued or running (at most `limit_s` seconds)."""
+    deadline = time.monotonic() + limit_s
+    status = env.run(["dvc", "queue", "status"], cwd=project).stdout
+    while ("Queued" in status or "Running" in status) and time.monotonic() < deadline:
+        time.sleep(2)
+        status = env.run(["dvc", "queue", "status"], cwd=project).stdout
+    return status

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from .conftest import GeneratedEnv, bake, run
+from .conftest import GeneratedEnv, bake, finished_queue, run
 
 TASKS = {
     "binary_classification": "churn_bin",
@@ -34,6 +34,9 @@ HOSTILE = {
 }
 STAGES = ("define", "ingest", "validate_raw", "prepare", "featurize", "validate_features",
           "train", "evaluate", "package", "validate_production", "monitor")
+
+
+QUEUED_MARKER = "bands from the queued copy"
 
 
 def read_json(path: Path) -> Any:
@@ -114,6 +117,36 @@ def test_pipeline_runs_every_stage_and_beats_the_baseline(project: Path,
     assert "Running stage" not in again
 
 
+BEFORE_FEATURES = set(STAGES[: STAGES.index("featurize")])
+
+
+def out_of_date(project: Path, generated_env: GeneratedEnv) -> set[str]:
+    """The stages `dvc status` finds changed (each one's own deps or params)."""
+    return set(json.loads(generated_env.run(["dvc", "status", "--json"], cwd=project).stdout))
+
+
+def test_dvc_reruns_exactly_what_a_change_touches(project: Path,
+                                                  generated_env: GeneratedEnv) -> None:
+    """The team's derived feature: featurize and every stage after it, nothing before;
+    a new library version (a changed uv.lock): every stage."""
+    if "churn" not in project.name:
+        pytest.skip("the stages' dependencies do not depend on the task: one task proves it")
+    assert out_of_date(project, generated_env) == set()
+    features = project / "src/churn_bin/features.py"
+    lock = project / "uv.lock"
+    original, locked = features.read_text(), lock.read_text()
+    try:
+        features.write_text(original.replace('return [f"<{edges[0]}"', 'return [f"below {edges[0]}"'))
+        assert out_of_date(project, generated_env) == set(STAGES) - BEFORE_FEATURES
+        features.write_text(original)
+        lock.write_text(locked + "# a new mllifecycle version\n")
+        assert out_of_date(project, generated_env) == set(STAGES)
+    finally:
+        features.write_text(original)
+        lock.write_text(locked)
+    assert out_of_date(project, generated_env) == set()
+
+
 def test_experiment_with_another_candidate_changes_the_metrics(project: Path,
                                                                generated_env: GeneratedEnv) -> None:
     before = read_json(project / "metrics/evaluate.json")["test"]["model"]
@@ -148,18 +181,25 @@ def test_experiment_with_another_candidate_changes_the_metrics(project: Path,
 
 def test_a_two_point_sweep_runs_through_the_queue(project: Path,
                                                  generated_env: GeneratedEnv) -> None:
+    """Queued experiments run in a copy of the repo, and run that copy's code: a line the
+    team's derived feature prints when queued is in their logs, though the workspace lost
+    it before they ran (the editable install points at the workspace)."""
     if "churn" not in project.name:
         pytest.skip("the queue does not depend on the task: one task proves it")
-    generated_env.run(["dvc", "exp", "run", "--queue", "-S", "model=linear",
-                       "-S", "model.C=0.05,5.0"], cwd=project)
+    features = project / "src/churn_bin/features.py"
+    original = features.read_text()
+    features.write_text(original + f'\nprint("{QUEUED_MARKER}")\n')
+    try:
+        generated_env.run(["dvc", "exp", "run", "--queue", "-S", "model=linear",
+                           "-S", "model.C=0.05,5.0"], cwd=project)
+    finally:
+        features.write_text(original)
     generated_env.run(["dvc", "queue", "start", "-j", "1"], cwd=project)
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:
-        status = generated_env.run(["dvc", "queue", "status"], cwd=project).stdout
-        if "Queued" not in status and "Running" not in status:
-            break
-        time.sleep(2)
+    status = finished_queue(project, generated_env)
     assert status.count("Success") == 2, status
+    task = next(line.split()[0] for line in status.splitlines() if "Success" in line)
+    logs = generated_env.run(["dvc", "queue", "logs", task], cwd=project).stdout
+    assert QUEUED_MARKER in logs and "Running stage 'featurize'" in logs, logs[-3000:]
     shown = json.loads(generated_env.run(["dvc", "exp", "show", "--json"], cwd=project).stdout)
     runs = {}
     for baseline in shown:

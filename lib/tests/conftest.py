@@ -21,18 +21,12 @@ import atexit
 import functools
 import os
 import shutil
-import socket
 import sys
 import tempfile
-import threading
-import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 
 from mllifecycle.compose import (
     composed,
@@ -41,6 +35,8 @@ from mllifecycle.config import (
     Params,
     parse_params,
 )
+from mllifecycle.stages import NAMES
+from mllifecycle.testing import SMALL_DEMO, run_pipeline
 
 TEMPLATE = Path(__file__).resolve().parents[2]
 
@@ -173,22 +169,9 @@ def example_params() -> Callable[..., Params]:
 
 
 # The stage modules in lifecycle order (the same order as dvc.yaml).
-STAGE_NAMES = (
-    "define",
-    "ingest",
-    "validate_raw",
-    "prepare",
-    "featurize",
-    "validate_features",
-    "train",
-    "evaluate",
-    "package",
-    "validate_production",
-    "monitor",
-)
-# A smaller demo, and fewer boosting rounds for each candidate that has them (a linear
-# model's max_iter is its solver's budget, not its size: left alone).
-SMALL_DEMO = ("data.demo.n_rows=6000", "data.demo.n_production_rows=1500")
+STAGE_NAMES = NAMES
+# Fewer boosting rounds for each candidate that has them (a linear model's max_iter is
+# its solver's budget, not its size: left alone).
 SMALL_MODEL = {"lightgbm": ("n_estimators", 60), "hist_gb": ("max_iter", 60)}
 
 
@@ -200,13 +183,6 @@ def small_run_overrides(params: Params) -> list[str]:
         if params.model.hyperparameters.get(key, 0) > rounds:
             overrides.append(f"model.{key}={rounds}")
     return overrides
-
-
-def in_repo(location: str | None) -> str | None:
-    """A relative local path as seen from the repo root (stages run in a scratch folder)."""
-    if location is None or location.startswith("sql:") or "://" in location:
-        return location
-    return str(ROOT / location)  # an absolute path stays as it is
 
 
 def run_stages(folder: Path, names: tuple[str, ...]) -> None:
@@ -228,40 +204,4 @@ def pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     rounds) in a scratch folder (run once)."""
     folder = tmp_path_factory.mktemp("pipeline")
     params = parse_params(composed(small_run_overrides(selected_params()), ROOT / "conf"))
-    data = params.data.model_copy(
-        update={
-            "path": in_repo(params.data.path),
-            "production_path": in_repo(params.data.production_path),
-        }
-    )
-    params = params.model_copy(update={"data": data})
-    (folder / "params.yaml").write_text(yaml.safe_dump(params.model_dump(mode="json")))
-    shutil.copytree(ROOT / "gx", folder / "gx")
-    run_stages(folder, STAGE_NAMES)
-    return folder
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@contextmanager
-def serving(app: Any) -> Iterator[str]:
-    """The app under uvicorn on a free loopback port for the block; yields its base URL."""
-    import uvicorn
-
-    config = uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "the service did not start"
-    try:
-        yield f"http://127.0.0.1:{config.port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    return run_pipeline(ROOT, folder, params, STAGE_NAMES)

@@ -25,6 +25,7 @@ from mllifecycle.config import (
     load_params,
 )
 from mllifecycle.contracts import (
+    Decisions,
     Verdict,
 )
 from mllifecycle.errors import (
@@ -54,7 +55,7 @@ def workspace(
 def package_workspace() -> None:
     """What the package stage does, through the library: build, save, check."""
     params = load_params()
-    policy = read_json(paths.DECISIONS)["model"]
+    policy = Decisions.read(paths.DECISIONS).model
     model = artifact.read_model(paths.MODEL)
     content = packaging.content(
         params,

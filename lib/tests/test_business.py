@@ -9,11 +9,11 @@ from mllifecycle.config import (
     Params,
 )
 from mllifecycle.evaluation.business import (
-    DecisionPolicy,
     decide,
     tune_policy,
     value_per_1000,
 )
+from mllifecycle.tasks.policy import DecisionPolicy
 
 
 def test_binary_value_counts_each_outcome(example_params: Callable[..., Params]) -> None:

@@ -1,4 +1,4 @@
-"""The project command finds its root, enters it and runs each command's own main."""
+"""The project command: one click tree that finds the root, enters it and runs the library."""
 
 from __future__ import annotations
 
@@ -56,9 +56,22 @@ def test_a_missing_root_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert capsys.readouterr().err == f"{cli.PROG}: --root {tmp_path / 'nowhere'}: no such folder\n"
 
 
-def test_every_command_names_a_main_that_exists() -> None:
-    import importlib
+def test_one_help_tree_lists_every_command_and_each_has_its_own_help(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert cli.main(["--help"]) == 0
+    listed = capsys.readouterr().out
+    commands = sorted(cli.cli.commands)
+    assert {"stage", "params", "registry", "serve", "score"} <= set(commands)
+    for name in commands:
+        assert name in listed
+        assert cli.main([name, "--help"]) == 0, name
+    for name in cli.registry.commands:
+        assert cli.main(["registry", name, "--help"]) == 0, name
+    assert "Usage:" in capsys.readouterr().out
 
-    for name, command in cli.COMMANDS.items():
-        module = importlib.import_module(f"{cli.__package__}.{command.module}")
-        assert callable(getattr(module, command.function)), name
+
+def test_a_misspelt_command_or_option_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["serv"]) == 2
+    assert cli.main(["score", "in.csv", "out.csv", "--engine", "spark"]) == 2
+    assert "'spark' is not one of 'pandas', 'dask'" in capsys.readouterr().err

@@ -22,7 +22,6 @@ from mllifecycle.config import (
 )
 from mllifecycle.contracts import (
     PackageContent,
-    PackagedPolicy,
 )
 from mllifecycle.data.demo import (
     generate,
@@ -54,6 +53,7 @@ from mllifecycle.serving import (
     batch,
     loading,
 )
+from mllifecycle.tasks.policy import DecisionPolicy
 
 PROBLEMS = ("churn", "plan_change", "spend")
 FAMILIES = {
@@ -96,7 +96,7 @@ def fitted(params: Params, rows: int = 1500) -> tuple[artifact.Artifact, pd.Data
     # Only what scoring reads.
     content = PackageContent.model_construct(  # type: ignore[call-arg]
         problem=params.problem,
-        decision_policy=PackagedPolicy(kind=kind, value=policy[kind]),
+        decision_policy=DecisionPolicy(kind, policy[kind]),
         input_schema=packaging.input_schema(prepared, params.data, timestamps),
         id_column=params.data.id_column,
     )

@@ -25,18 +25,17 @@ from mllifecycle.config import (
     Params,
     load_params,
 )
+from mllifecycle.contracts import Decisions
 from mllifecycle.evaluation.baselines import (
     rule_decisions,
 )
 from mllifecycle.evaluation.business import (
-    DecisionPolicy,
     decide,
 )
 from mllifecycle.features.pipeline import (
     timestamp_inputs,
 )
 from mllifecycle.io import (
-    read_json,
     read_table,
 )
 from mllifecycle.models import (
@@ -53,8 +52,7 @@ from mllifecycle.serving.app import (
 from mllifecycle.serving.settings import (
     ServeSettings,
 )
-
-from .conftest import serving
+from mllifecycle.testing import serving
 
 ROWS = 300
 
@@ -101,7 +99,7 @@ def evaluated(run: tuple[Path, Params], chosen: pd.DataFrame) -> list[str]:
         features.drop(columns=[problem.target]),
         problem,
     )
-    policy = DecisionPolicy.from_dict(read_json(folder / "models/decisions.json")["model"])
+    policy = Decisions.read(folder / "models/decisions.json").model
     return decided(decide(problem, policy, scores), problem.is_classification)
 
 

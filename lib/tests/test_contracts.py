@@ -59,8 +59,9 @@ from mllifecycle.serving.app import (
 from mllifecycle.serving.settings import (
     ServeSettings,
 )
+from mllifecycle.testing import serving
 
-from .conftest import PACKAGE, serving
+from .conftest import PACKAGE
 
 FIXTURES = Path(__file__).parent / "fixtures"
 V1_PACKAGE, V1_REPORTS = FIXTURES / "package_v1", FIXTURES / "reports_v1"

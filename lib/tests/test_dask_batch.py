@@ -61,7 +61,7 @@ def test_parts_scored_on_the_cluster_are_the_rows_one_process_scores(
     files = _parts(test, tmp_path / "in")
     output = tmp_path / "scored"
     shipped = batch_on_cluster.portable(model)
-    rows = batch_on_cluster.score_parts(client, shipped, files, output, CHUNK_ROWS)
+    rows = batch_on_cluster.score_parts(client, shipped, files, output, CHUNK_ROWS, batch.score)
 
     assert rows == len(test)
     assert sorted(p.name for p in output.iterdir()) == [Path(f).name for f in files]
@@ -73,7 +73,7 @@ def test_parts_scored_on_the_cluster_are_the_rows_one_process_scores(
     broken = _parts(test, tmp_path / "broken")
     pd.read_parquet(broken[1]).drop(columns=[column]).to_parquet(broken[1], index=False)
     with pytest.raises(DataError, match=rf"broken/part-00001\.parquet.*{column}"):
-        batch_on_cluster.score_parts(client, shipped, broken, output, CHUNK_ROWS)
+        batch_on_cluster.score_parts(client, shipped, broken, output, CHUNK_ROWS, batch.score)
     assert len(pd.read_parquet(output)) == rows, "the last output was kept whole"
     assert not list(tmp_path.glob(".scored*")), "no staging left behind"
 
@@ -96,5 +96,7 @@ def test_a_csv_output_is_refused_before_any_cluster_starts(
 ) -> None:
     model = loading.from_dir(pipeline_run / "models/package")
     with pytest.raises(DataError, match=r"scored\.csv: .*directory of Parquet parts"):
-        batch_on_cluster.score(model, str(tmp_path), tmp_path / "scored.csv", CHUNK_ROWS)
+        batch_on_cluster.score(
+            model, str(tmp_path), tmp_path / "scored.csv", CHUNK_ROWS, batch.score
+        )
     assert not (tmp_path / "scored.csv").exists()

@@ -61,8 +61,9 @@ from mllifecycle.serving.app import (
 from mllifecycle.serving.settings import (
     ServeSettings,
 )
+from mllifecycle.testing import serving
 
-from .conftest import ROOT, serving
+from .conftest import ROOT
 
 RATIO = {"name": "per_product", "kind": "ratio", "numerator": "monthly_charges",
          "denominator": "num_products"}  # fmt: skip

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from mllifecycle import (
-    compose,
+    cli,
     experiments,
     paths,
 )
@@ -26,7 +26,6 @@ from mllifecycle.experiments import (
     KeepRefused,
     keep,
     launch_command,
-    main,
 )
 
 from .conftest import ROOT
@@ -132,7 +131,7 @@ def test_keep_command_says_what_is_wrong_in_one_line(
     in_a_copy: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     write(in_a_copy / "params.yaml", composed([], in_a_copy / "conf"))
-    assert main(["keep", "winner"]) == 1
+    assert cli.main(["keep", "winner"]) == 1
     assert capsys.readouterr().err.strip().splitlines() == [
         "nothing to keep: params.yaml already matches conf/"
     ]
@@ -156,7 +155,7 @@ def test_keep_command_says_what_is_wrong_in_one_line(
 def test_a_bad_override_is_one_line_naming_it(
     override: str, named: str, in_a_copy: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert compose.main(override.split()) == 1
+    assert cli.main(["params", *override.split()]) == 1
     error = capsys.readouterr().err.strip()
     assert len(error.splitlines()) == 1 and named in error
     assert not (in_a_copy / "params.yaml").exists()  # nothing written
@@ -184,7 +183,7 @@ def test_an_experiment_with_a_bad_override_is_one_line_and_never_launched(
     monkeypatch.setenv("OVERRIDES", override)
     monkeypatch.setattr(experiments, "has_remote", lambda: False)
     monkeypatch.setattr(experiments.subprocess, "run", lambda *a, **k: launched.append(a))
-    assert main(["run"]) == 1
+    assert cli.main(["experiment"]) == 1
     error = capsys.readouterr().err.strip()
     assert len(error.splitlines()) == 1 and named in error
     assert launched == []  # DVC, which would print Hydra's many lines, never started
@@ -194,12 +193,12 @@ def test_stale_params_name_the_key_and_both_ways_out(
     in_a_copy: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     write(in_a_copy / "params.yaml", an_experiment(in_a_copy / "conf")[0])
-    assert compose.main(["--check"]) == 1
+    assert cli.main(["params", "--check"]) == 1
     error = capsys.readouterr().err.strip()
     assert len(error.splitlines()) == 1
     assert "stale at model.name" in error
     assert "make keep NAME=" in error and "make params" in error
-    assert compose.main([]) == 0 and compose.main(["--check"]) == 0
+    assert cli.main(["params"]) == 0 and cli.main(["params", "--check"]) == 0
 
 
 def test_overrides_reach_dvc_as_one_argument_each() -> None:

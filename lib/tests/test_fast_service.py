@@ -40,8 +40,7 @@ from mllifecycle.serving.log_writer import (
 from mllifecycle.serving.settings import (
     ServeSettings,
 )
-
-from .conftest import free_port, serving
+from mllifecycle.testing import free_port, serving
 
 SUITE = [
     {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "plan"}},

@@ -36,8 +36,7 @@ from mllifecycle.serving.app import (
 from mllifecycle.serving.settings import (
     ServeSettings,
 )
-
-from .conftest import serving
+from mllifecycle.testing import serving
 
 RAW = "__raw_value__"
 

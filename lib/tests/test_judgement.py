@@ -32,13 +32,13 @@ from mllifecycle.evaluation import (
     robustness,
 )
 from mllifecycle.evaluation.business import (
-    DecisionPolicy,
     decide,
 )
 from mllifecycle.evaluation.verdict import (
     Criterion,
 )
 from mllifecycle.stages import prepare as prepare_stage
+from mllifecycle.tasks.policy import DecisionPolicy
 
 REGIONS = ["north", "south", "east", "west"]
 

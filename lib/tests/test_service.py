@@ -53,11 +53,10 @@ from mllifecycle.serving.app import (
 from mllifecycle.serving.settings import (
     ServeSettings,
 )
+from mllifecycle.testing import serving
 from mllifecycle.validation import (
     gates,
 )
-
-from .conftest import serving
 
 
 @pytest.fixture(scope="module")

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
 
+from mllifecycle import cli
 from mllifecycle.config import (
     Params,
 )
@@ -54,8 +54,7 @@ def test_the_serving_suite_is_the_reviewed_raw_suites_feature_rules(
 
 
 def run_draft(monkeypatch: pytest.MonkeyPatch, *args: str) -> None:
-    monkeypatch.setattr(sys, "argv", ["draft", *args])
-    draft.main()
+    assert cli.main(["suite", *args]) == 0
 
 
 def test_rerunning_shows_the_change_and_keeps_the_reviewed_suite(

@@ -14,9 +14,7 @@ from mllifecycle import (
 from mllifecycle.config import (
     Params,
 )
-from mllifecycle.evaluation.business import (
-    DecisionPolicy,
-)
+from mllifecycle.tasks.policy import DecisionPolicy
 
 PROBLEMS = {"churn": "binary", "plan_change": "multiclass", "spend": "regression"}
 

@@ -44,8 +44,8 @@ def test_the_same_params_and_data_give_the_same_metrics(
     model: str, make_params: Callable[..., Params], splits: tuple[pd.DataFrame, pd.DataFrame]
 ) -> None:
     params = make_params(f"model={model}")
-    first = train_one(params, params.model, *splits)[2]
-    again = train_one(params, params.model, *splits)[2]
+    first = train_one(params, params.model, *splits).metrics
+    again = train_one(params, params.model, *splits).metrics
     assert first == again
 
 
@@ -61,7 +61,9 @@ def test_boosting_stops_early_on_the_validation_split(
     example_params: Callable[..., Params],
 ) -> None:
     params = example_params("problem=churn", "model=hist_gb", "model.max_iter=2000")
-    estimator = train_one(params, params.model, noisy_labels(0, 2000), noisy_labels(1, 600))[0]
+    estimator = train_one(
+        params, params.model, noisy_labels(0, 2000), noisy_labels(1, 600)
+    ).estimator
     assert estimator.n_iter_ < 2000
     assert len(factory.learning_curve(estimator)["valid_score"]) == estimator.n_iter_ + 1
 
@@ -71,7 +73,7 @@ def test_boosting_stops_early_on_the_demo_splits(
     make_params: Callable[..., Params], splits: tuple[pd.DataFrame, pd.DataFrame]
 ) -> None:
     params = make_params("model=hist_gb", "model.max_iter=2000")
-    estimator = train_one(params, params.model, *splits)[0]
+    estimator = train_one(params, params.model, *splits).estimator
     assert estimator.n_iter_ < 2000
     assert factory.learning_curve(estimator)["valid_score"]
 
@@ -89,7 +91,7 @@ def test_coefficients_explain_a_linear_model(
     make_params: Callable[..., Params], splits: tuple[pd.DataFrame, pd.DataFrame]
 ) -> None:
     params = make_params("model=linear")
-    estimator = train_one(params, params.model, *splits)[0]
+    estimator = train_one(params, params.model, *splits).estimator
     inputs, actual = xy(splits[1], params.problem.target)
     table = explain.importance(estimator, inputs, actual)
     assert sorted(table["feature"]) == sorted(inputs.columns)
@@ -111,7 +113,7 @@ def test_a_seeded_search_is_reproducible_and_scored_on_validation(
     assert params.search is not None
 
     def value(candidate: ModelConfig) -> float:
-        return train_one(params, candidate, *splits)[2]["value_per_1000"]
+        return train_one(params, candidate, *splits).metrics["value_per_1000"]
 
     best, history = search.run(params.search, params.model, value)
     again, _ = search.run(params.search, params.model, value)
@@ -124,7 +126,7 @@ def test_cross_validation_reports_the_spread_on_train_only(
     make_params: Callable[..., Params], splits: tuple[pd.DataFrame, pd.DataFrame]
 ) -> None:
     params = make_params("model=linear", "selection.cv_folds=3")
-    policy = train_one(params, params.model, *splits)[1]
+    policy = train_one(params, params.model, *splits).policy
     cv = cross_validation(params, params.model, policy, splits[0])
     by_time = params.data.time_column is not None  # folds follow time when there is one
     assert cv is not None and cv["folds"] == 3 and cv["by_time"] is by_time

@@ -1,17 +1,16 @@
 """Compose conf/ into params.yaml with Hydra, exactly as `dvc exp run` does.
 
-    python -m mllifecycle.compose            # write params.yaml
-    python -m mllifecycle.compose --check    # fail if params.yaml is stale
-    python -m mllifecycle.compose model=linear   # with overrides
+    mllifecycle params            # write params.yaml (make params)
+    mllifecycle params --check    # fail if params.yaml is stale
+    mllifecycle params model=linear   # with overrides
 
 `dvc repro` never composes, so run this after editing conf/ (or use
 `dvc exp run`, which composes for you). To keep what an experiment wrote into
-params.yaml, use `python -m mllifecycle.experiments keep NAME`.
+params.yaml, use `mllifecycle keep NAME`.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 from typing import Any
@@ -110,17 +109,14 @@ def stale_message(params: dict[str, Any], on_disk: dict[str, Any] | None) -> str
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 if params.yaml is stale")
-    parser.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. model=linear")
-    args = parser.parse_args(argv)
+def write_params(overrides: list[str], check: bool = False) -> int:
+    """`params [--check] OVERRIDE...`: write params.yaml (or, checking, compare it); exit status."""
     try:
-        params = composed_params(args.overrides)
+        params = composed_params(overrides)
     except ConfigError as err:
         print(err, file=sys.stderr)
         return 1
-    if args.check:
+    if check:
         stale = stale_message(params, read_params())
         if stale:
             print(stale, file=sys.stderr)
@@ -128,7 +124,3 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     paths.PARAMS.write_text(render_params(params), encoding="utf-8")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

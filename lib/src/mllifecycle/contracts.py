@@ -1,8 +1,9 @@
 """Typed, versioned contracts for what the pipeline and the service write and read back.
 
-Four artifacts cross process (and release) boundaries: the packaged metadata
-(models/package/metadata.json), the evaluation verdict (reports/verdict.json), the
-monitor summary (reports/monitor.json) and each prediction-log line. Each is a strict
+Five artifacts cross process (and release) boundaries: the decision policies train
+tunes (models/decisions.json), the packaged metadata (models/package/metadata.json),
+the evaluation verdict (reports/verdict.json), the monitor summary
+(reports/monitor.json) and each prediction-log line. Each is a strict
 model (unknown keys are refused) with a `schema_version`. Writers build the model
 and write `model_dump(mode="json")`; readers call `parse`/`read` once and use
 attributes from then on.
@@ -23,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .config import ProblemSpec
 from .errors import ContractError
+from .tasks.policy import DecisionPolicy
 
 SCHEMA_VERSION = 1
 # Versions that the readers below understand; a new layout adds its number here
@@ -115,6 +117,17 @@ class VerdictCore(Strict):
     criteria: list[Criterion]
 
 
+# --- models/decisions.json --------------------------------------------------------
+
+
+class Decisions(Versioned):
+    """The policies train tuned on the valid split, read by evaluate and package."""
+
+    KIND: ClassVar[str] = "decision policies"
+    model: DecisionPolicy
+    baseline: DecisionPolicy
+
+
 # --- models/package/metadata.json ---------------------------------------------------
 
 
@@ -150,13 +163,6 @@ InputField = Annotated[
 ]
 
 
-class PackagedPolicy(Strict):
-    """The decision policy as stored; evaluation/business.py's DecisionPolicy applies it."""
-
-    kind: Literal["threshold", "expected_value", "offset"]
-    value: float
-
-
 class PackagedParams(Strict):
     # The config sections as they were (their own schemas live in config.py).
     model: dict[str, Any]
@@ -174,7 +180,7 @@ class PackageContent(Versioned):
     task: str
     target: str
     problem: ProblemSpec
-    decision_policy: PackagedPolicy
+    decision_policy: DecisionPolicy
     input_schema: list[InputField]
     # Carried through serving into the prediction log, so labels can be joined later.
     id_column: str | None = None

@@ -1,10 +1,10 @@
 """Launch an experiment, and keep one: write what params.yaml changed into conf/.
 
     OVERRIDES="model=hist_gb model.max_iter=300" NAME=deeper \
-        python -m mllifecycle.experiments run        # or: make experiment ...
-    python -m mllifecycle.experiments keep NAME     # or: make keep NAME=...
+        mllifecycle experiment        # or: make experiment ...; or words: experiment model=linear
+    mllifecycle keep NAME            # or: make keep NAME=...
 
-`run` takes the overrides from $OVERRIDES (shell-like words: quote a value with spaces)
+`experiment` takes the overrides from $OVERRIDES (shell-like words: quote a value with spaces)
 and the name from $NAME, and starts `dvc exp run` with an argument list: whatever a
 workflow input holds reaches DVC as data, never through a shell or make.
 
@@ -17,12 +17,11 @@ params.yaml; otherwise it puts conf/ back as it was and names the first key that
 
 from __future__ import annotations
 
-import argparse
-import os
 import re
 import shlex
 import subprocess
 import sys
+from collections.abc import Callable
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -250,29 +249,29 @@ def has_remote() -> bool:
     return bool(listed.stdout.strip())
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="dvc exp run with $OVERRIDES, named $NAME")
-    keeping = commands.add_parser("keep", help="write params.yaml's experiment into conf/")
-    keeping.add_argument("name", nargs="?", default="", help="the preset: conf/experiment/NAME")
-    args = parser.parse_args(argv)
+def run_experiment(overrides: str, name: str) -> int:
+    """`experiment`: `dvc exp run` with `overrides` (shell-like words) named `name`; its status."""
+
+    def launch() -> int:
+        command = launch_command(overrides, name, has_remote())
+        # DVC prints Hydra's multi-line error for a bad override: check it here first.
+        composed_params([arg for flag, arg in pairwise(command) if flag == "-S"])
+        return subprocess.run(command, check=False).returncode
+
+    return exit_status(launch)
+
+
+def keep_experiment(name: str) -> int:
+    """`keep NAME`: params.yaml's experiment into conf/experiment/NAME.yaml; exit status."""
+    return exit_status(lambda: print(keep(name)) or 0)
+
+
+def exit_status(body: Callable[[], int]) -> int:
+    """`body`'s exit status; a composition or pipeline error is one line and status 1."""
     try:
-        if args.command == "run":
-            env = os.environ
-            command = launch_command(env.get("OVERRIDES", ""), env.get("NAME", ""), has_remote())
-            # DVC prints Hydra's multi-line error for a bad override: check it here first.
-            composed_params([arg for flag, arg in pairwise(command) if flag == "-S"])
-            return subprocess.run(command, check=False).returncode
-        print(keep(args.name))
+        return body()
     except COMPOSITION_ERRORS as err:
         print(f"conf/ does not compose: {composition_error(err, [])}", file=sys.stderr)
-        return 1
     except PipelineError as err:
         print(err, file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return 1

@@ -81,6 +81,9 @@ def find_root(given: Path | None = None, start: Path | None = None) -> Path:
     return Path(from_env).resolve() if from_env else here
 
 
+# The stage a process runs (`mllifecycle stage NAME` sets it).
+STAGE_ENV = "MLLIFECYCLE_STAGE"
+
 # The team's own code (src/<module>/ of the project), wired in from conf/ by dotted path.
 PROJECT_CODE = Path("src")
 

@@ -89,7 +89,8 @@ def record_worker_peaks(client: Client) -> None:
     peaks = client.run(_worker_peak)
     limits = {w["id"]: w["memory_limit"] for w in client.scheduler_info()["workers"].values()}
     line = {
-        "stage": getattr(sys.modules["__main__"].__spec__, "name", "?").rsplit(".", 1)[-1],
+        "stage": os.environ.get(paths.STAGE_ENV)
+        or getattr(sys.modules["__main__"].__spec__, "name", "?").rsplit(".", 1)[-1],
         "worker_peak_bytes": sorted(int(p) for p in peaks.values()),
         "memory_limit_bytes": max(limits.values(), default=0),
     }

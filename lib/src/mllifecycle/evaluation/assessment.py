@@ -18,15 +18,16 @@ import numpy as np
 import pandas as pd
 
 from ..config import Params, ProblemSpec
-from ..contracts import Verdict
+from ..contracts import Decisions, Verdict
 from ..errors import DataError
 from ..features.pipeline import as_model_input
 from ..models import artifact, factory
 from ..registry import champion as champion_file
+from ..tasks.policy import DecisionPolicy
 from . import card, cost, curves, fairness, metrics, robustness, slices, verdict
 from . import champion as champion_comparison
 from .baselines import rule_decisions
-from .business import DecisionPolicy, decide, value_per_1000
+from .business import decide, value_per_1000
 
 
 @dataclass(frozen=True)
@@ -87,15 +88,11 @@ def joined(parts: list[ScoredSplit]) -> ScoredSplit:
     )
 
 
-def decided(problem: ProblemSpec, policy: dict[str, Any], scores: np.ndarray) -> np.ndarray:
-    return decide(problem, DecisionPolicy.from_dict(policy), scores)
-
-
 def score(
-    problem: ProblemSpec, estimator: Any, policy: dict[str, Any], inputs: pd.DataFrame
+    problem: ProblemSpec, estimator: Any, policy: DecisionPolicy, inputs: pd.DataFrame
 ) -> tuple[np.ndarray, np.ndarray]:
     scores = factory.scores(estimator, inputs, problem)
-    return scores, decided(problem, policy, scores)
+    return scores, decide(problem, policy, scores)
 
 
 def champion_record(
@@ -149,7 +146,7 @@ def beyond_value(
     raw_test: pd.DataFrame,
     actual: pd.Series,
     decisions: np.ndarray,
-    policy: dict[str, Any],
+    policy: DecisionPolicy,
     fitted: FittedPipeline,
 ) -> tuple[dict[str, Any], list[verdict.Criterion], list[card.Section]]:
     """Fairness, robustness and cost: their metrics, criteria and model-card sections."""
@@ -201,13 +198,13 @@ def assess(
     params: Params,
     test: ScoredSplit,
     raw_test: pd.DataFrame,
-    policies: dict[str, Any],
+    policies: Decisions,
     split: dict[str, Any],
     data_version: str,
     fitted: FittedPipeline,
 ) -> Assessment:
     """`test`: the featurized test split, scored; `raw_test`: the prepared one, row for
-    row; `policies`: the model's and the dummy baseline's, keyed "model" and "baseline"."""
+    row; `policies`: the model's and the dummy baseline's (models/decisions.json)."""
     problem = params.problem
     if len(test.actual) != len(raw_test):
         raise DataError(
@@ -216,9 +213,9 @@ def assess(
         )
     actual = test.actual
     model_scores = test.scores["model"]
-    model_decisions = decided(problem, policies["model"], model_scores)
+    model_decisions = decide(problem, policies.model, model_scores)
     dummy_scores = test.scores["baseline"]
-    dummy_decisions = decided(problem, policies["baseline"], dummy_scores)
+    dummy_decisions = decide(problem, policies.baseline, dummy_scores)
 
     model_metrics = metrics.compute(problem, actual, model_scores, model_decisions)
     baselines = {"dummy": metrics.compute(problem, actual, dummy_scores, dummy_decisions)}
@@ -242,7 +239,7 @@ def assess(
     champion = champion_record(params, raw_test, actual)
     champion_metrics = champion.get("metrics") if champion else None
     judgement, more_criteria, more_sections = beyond_value(
-        params, raw_test, actual, model_decisions, policies["model"], fitted
+        params, raw_test, actual, model_decisions, policies.model, fitted
     )
     judged = verdict.as_record(
         verdict.judge(

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import ProblemSpec
+from ..tasks import for_problem
 from .business import value_per_1000
 
 
@@ -13,8 +14,6 @@ def compute(
     problem: ProblemSpec, actual: pd.Series, scores: np.ndarray, decisions: np.ndarray
 ) -> dict[str, float]:
     """Metrics of one model on one split; scores are probabilities or predictions."""
-    from ..tasks import for_problem  # the task modules build on this package
-
     result = {
         "value_per_1000": value_per_1000(problem, actual, decisions),
         "rows": float(len(actual)),

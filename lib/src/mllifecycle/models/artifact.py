@@ -22,9 +22,10 @@ from sklearn.pipeline import Pipeline
 from ..config import ProblemSpec
 from ..contracts import PackageContent, PackageMetadata, check_version, read_json_object
 from ..errors import ArtifactError
-from ..evaluation.business import DecisionPolicy, decide
+from ..evaluation.business import decide
 from ..features.inputs import typed_inputs
 from ..io import write_json
+from ..tasks.policy import DecisionPolicy
 from . import candidates, factory, storage
 from . import compiled as compiled_path
 from .storage import read_model, sha256_of, write_model
@@ -50,8 +51,7 @@ class Artifact:
 
     @cached_property
     def policy(self) -> DecisionPolicy:
-        stored = self.metadata.decision_policy
-        return DecisionPolicy(kind=stored.kind, value=stored.value)
+        return self.metadata.decision_policy
 
     def inputs(self, frame: pd.DataFrame) -> pd.DataFrame:
         """The columns of the input schema, typed as at training time."""

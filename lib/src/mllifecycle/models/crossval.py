@@ -15,7 +15,8 @@ from sklearn.model_selection import TimeSeriesSplit
 
 from .. import tasks
 from ..config import ModelConfig, ProblemSpec
-from ..evaluation.business import DecisionPolicy, decide, value_per_1000
+from ..evaluation.business import decide, value_per_1000
+from ..tasks.policy import DecisionPolicy
 from . import factory
 
 

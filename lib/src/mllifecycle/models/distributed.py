@@ -33,6 +33,7 @@ from ..engine.dask_engine import read_parts
 from ..errors import ConfigError, EngineError
 from ..evaluation import metrics
 from ..evaluation.business import decide, tune_policy
+from ..tasks.policy import DecisionPolicy
 from . import candidates, explain, factory
 from .training import Fitted, Training, xy
 
@@ -247,8 +248,6 @@ def class_balance_of(problem: ProblemSpec, counts: pd.Series) -> dict[str, Any] 
 
 def _judged(
     problem: ProblemSpec, actual: pd.Series, scores: np.ndarray
-) -> tuple[dict[str, Any], dict[str, float]]:
+) -> tuple[DecisionPolicy, dict[str, float]]:
     policy = tune_policy(problem, actual, scores)
-    return policy.to_dict(), metrics.compute(
-        problem, actual, scores, decide(problem, policy, scores)
-    )
+    return policy, metrics.compute(problem, actual, scores, decide(problem, policy, scores))

@@ -25,15 +25,15 @@ from ..contracts import (
     NumericInput,
     PackageContent,
     PackagedParams,
-    PackagedPolicy,
     PackageMetadata,
     TimestampInput,
     Verdict,
     VerdictCore,
 )
 from ..errors import ArtifactError, DataError
-from ..evaluation.business import DecisionPolicy, decide
+from ..evaluation.business import decide
 from ..features.pipeline import timestamp_inputs
+from ..tasks.policy import DecisionPolicy
 from ..validation import gates
 from . import artifact, factory
 from .compiled import NotCompilable
@@ -144,7 +144,7 @@ def schema_of(facts: dict[str, Any], data: DataConfig, timestamps: list[str]) ->
 
 def content(
     params: Params,
-    policy: dict[str, Any],
+    policy: DecisionPolicy,
     train_facts: dict[str, Any],
     evaluation: dict[str, Any],
     verdict: Verdict,
@@ -157,7 +157,7 @@ def content(
         task=params.problem.task,
         target=params.problem.target,
         problem=params.problem,
-        decision_policy=PackagedPolicy.model_validate(policy),
+        decision_policy=policy,
         input_schema=schema_of(train_facts, params.data, timestamps),
         id_column=params.data.id_column,
         # The service checks each request against the suite this model was trained under.
@@ -184,7 +184,7 @@ def content(
 def check_round_trip(
     packaged: artifact.Artifact,
     params: Params,
-    policy: dict[str, Any],
+    policy: DecisionPolicy,
     model: Any,
     features: pd.DataFrame,
     raw: pd.DataFrame,
@@ -192,7 +192,7 @@ def check_round_trip(
     """The packaged pipeline must decide on raw rows as the evaluated model did on features."""
     expected = decide(
         params.problem,
-        DecisionPolicy.from_dict(policy),
+        policy,
         factory.scores(model, features, params.problem),
     )
     actual = packaged.decide(raw)

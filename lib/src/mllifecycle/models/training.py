@@ -19,7 +19,8 @@ from .. import tasks
 from ..config import ModelConfig, Params, ProblemSpec
 from ..errors import ConfigError
 from ..evaluation import metrics
-from ..evaluation.business import DecisionPolicy, decide, tune_policy
+from ..evaluation.business import decide, tune_policy
+from ..tasks.policy import DecisionPolicy
 from . import crossval, explain, factory, search
 
 
@@ -28,7 +29,7 @@ class Fitted:
     """One fitted model with its decision policy and validation metrics."""
 
     estimator: Any
-    policy: dict[str, Any]
+    policy: DecisionPolicy
     metrics: dict[str, float]
 
 
@@ -62,7 +63,7 @@ def xy(frame: pd.DataFrame, target: str) -> tuple[pd.DataFrame, pd.Series]:
 
 def train_one(
     params: Params, model: ModelConfig, train: pd.DataFrame, valid: pd.DataFrame
-) -> tuple[Any, dict[str, Any], dict[str, float]]:
+) -> Fitted:
     """Fit one candidate; return it with its decision policy and validation metrics."""
     problem, target = params.problem, params.problem.target
     estimator = factory.fit(
@@ -71,9 +72,9 @@ def train_one(
     x_valid, y_valid = xy(valid, target)
     scores = factory.scores(estimator, x_valid, problem)
     policy = tune_policy(problem, y_valid, scores)
-    return (
+    return Fitted(
         estimator,
-        policy.to_dict(),
+        policy,
         metrics.compute(problem, y_valid, scores, decide(problem, policy, scores)),
     )
 
@@ -107,13 +108,13 @@ def select(
         return params.model, None
 
     def value(candidate: ModelConfig) -> float:
-        return train_one(params, candidate, train, valid)[2]["value_per_1000"]
+        return train_one(params, candidate, train, valid).metrics["value_per_1000"]
 
     return search.run(params.search, params.model, value)
 
 
 def cross_validation(
-    params: Params, model: ModelConfig, policy: dict[str, Any], train: pd.DataFrame
+    params: Params, model: ModelConfig, policy: DecisionPolicy, train: pd.DataFrame
 ) -> dict[str, Any] | None:
     """The candidate's value across folds of the train split (None when cv_folds is 0)."""
     folds = params.selection.cv_folds
@@ -122,7 +123,7 @@ def cross_validation(
     return crossval.cross_validate(
         params.problem,
         model,
-        DecisionPolicy.from_dict(policy),
+        policy,
         xy(train, params.problem.target),
         folds,
         by_time=params.data.time_column is not None,
@@ -134,8 +135,8 @@ def run(params: Params, train: pd.DataFrame, valid: pd.DataFrame) -> Training:
     """Select and fit the candidate, fit the baseline, cross-validate, explain."""
     admissible(params)
     chosen, trials = select(params, train, valid)
-    model = Fitted(*train_one(params, chosen, train, valid))
-    baseline = Fitted(*train_one(params, factory.BASELINE, train, valid))
+    model = train_one(params, chosen, train, valid)
+    baseline = train_one(params, factory.BASELINE, train, valid)
     x_valid, y_valid = xy(valid, params.problem.target)
     return Training(
         chosen=chosen,

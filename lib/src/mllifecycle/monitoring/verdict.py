@@ -1,6 +1,6 @@
 """The monitor's retrain verdict as an exit status, for schedulers and CI.
 
-`python -m mllifecycle.monitoring.verdict` prints the verdict of the last
+`mllifecycle retrain-needed` prints the verdict of the last
 monitor run (reports/monitor.json) and exits 0 when it asks for a retrain, 1 when it
 does not, and 2 when there is no verdict to read.
 """

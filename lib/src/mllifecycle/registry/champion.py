@@ -14,7 +14,7 @@ from typing import Any
 
 from .. import paths
 from ..errors import RegistryError
-from . import REGISTRY_FILE, Version, fetch
+from .versions import REGISTRY_FILE, Version, fetch
 
 STAGE = "prod"
 KEYS = ("stage", "version", "tag", "commit")

@@ -1,6 +1,6 @@
 """What a pull request does to the model, in Markdown for a reviewer.
 
-`python -m mllifecycle.reporting.pr_report BASE OUTPUT` writes the
+`mllifecycle pr-report BASE OUTPUT` writes the
 evaluation verdict of the workspace, then `dvc metrics diff` and `dvc params diff`
 against the git revision BASE (metrics are committed to git, so the base
 branch's figures need no DVC remote). CI posts it as a pull-request comment.
@@ -8,14 +8,12 @@ branch's figures need no DVC remote). CI posts it as a pull-request comment.
 
 from __future__ import annotations
 
-import argparse
 import subprocess
 import sys
 from pathlib import Path
 
 from .. import paths
 from ..contracts import Verdict
-from ..errors import PipelineError
 
 NO_CHANGE = "_No change._"
 EVALUATION_METRICS = paths.METRICS_DIR / "evaluate.json"
@@ -79,21 +77,3 @@ def render(base: str, verdict_path: Path = paths.VERDICT) -> str:
         dvc_diff("params", base),
     ]
     return "\n".join(sections) + "\n"
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("base", help="git revision to compare with, e.g. origin/main")
-    parser.add_argument("output", type=Path, help="Markdown file to write")
-    args = parser.parse_args()
-    try:
-        report = render(args.base)
-    except PipelineError as err:
-        raise SystemExit(f"pr_report: {err}") from err
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(report)
-    print(report)
-
-
-if __name__ == "__main__":
-    main()

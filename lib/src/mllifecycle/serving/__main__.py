@@ -9,7 +9,6 @@ worker answers it.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
@@ -22,15 +21,11 @@ from .settings import ServeSettings
 FACTORY = f"{__package__}.app:create_app"
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--stage", help="registry stage to serve (default: $SERVE_STAGE or prod)")
-    parser.add_argument("--challenger-stage", help="a stage to shadow it (its answers are logged)")
-    parser.add_argument("--workers", type=int, help="default: $SERVE_WORKERS, else one per core")
-    args = parser.parse_args(argv)
-    chosen = {"stage": args.stage, "challenger_stage": args.challenger_stage}
+def serve(
+    host: str, port: int, stage: str | None, challenger_stage: str | None, workers: int | None
+) -> None:
+    """`serve`: load the model (one line and exit 1 when it cannot be), then serve it."""
+    chosen = {"stage": stage, "challenger_stage": challenger_stage}
     # Options given here win over SERVE_* variables; workers read them from the environment.
     os.environ.update({f"SERVE_{k.upper()}": v for k, v in chosen.items() if v is not None})
     try:
@@ -40,7 +35,7 @@ def main(argv: list[str] | None = None) -> None:
     except PipelineError as err:
         print(f"serving: {err}", file=sys.stderr)
         sys.exit(1)
-    workers = args.workers or settings.workers or usable_cores()
+    workers = workers or settings.workers or usable_cores()
     # One worker serves the app built above; more build their own from the factory,
     # and this process keeps no model loaded.
     served = app if workers == 1 else FACTORY
@@ -49,8 +44,8 @@ def main(argv: list[str] | None = None) -> None:
         served,
         factory=workers > 1,
         workers=workers,
-        host=args.host,
-        port=args.port,
+        host=host,
+        port=port,
         log_level="warning",
         access_log=False,
     )
@@ -63,4 +58,6 @@ def usable_cores() -> int:
 
 
 if __name__ == "__main__":
-    main()
+    from ..cli import main
+
+    sys.exit(main(["serve", *sys.argv[1:]]))

@@ -1,8 +1,8 @@
 """Batch scoring: a table in, decisions out, in chunks, stamped with the model version.
 
-    python -m mllifecycle.serving.batch data/new.parquet scored.parquet --stage prod
-    python -m mllifecycle.serving.batch sql:customers scored.csv   # SQLAlchemy URL in $DATABASE_URL
-    python -m mllifecycle.serving.batch 's3://bucket/new/*.parquet' build/scored --engine dask
+    mllifecycle score data/new.parquet scored.parquet --stage prod
+    mllifecycle score sql:customers scored.csv   # SQLAlchemy URL in $DATABASE_URL
+    mllifecycle score 's3://bucket/new/*.parquet' build/scored --engine dask
 
 Chunks keep memory flat at any size: CSV streams through pyarrow's reader, Parquet by
 record batches, and each chunk is scored through the package's compiled path (the
@@ -11,7 +11,6 @@ scikit-learn pipeline for packages without one) and appended to a partial file.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import re
 import sys
@@ -315,37 +314,22 @@ def cast_to(table: pa.Table, schema: pa.Schema, source: str) -> pa.Table:
         raise DataError(f"{source}: a later chunk's columns do not fit the first's: {err}") from err
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("source", help="a .csv/.parquet path or fsspec URL, or sql:TABLE")
-    parser.add_argument("output", type=Path, help="a .parquet or .csv file")
-    parser.add_argument("--stage", default="prod", help="registry stage to load (default prod)")
-    parser.add_argument("--model-dir", type=Path, help="a packaged model folder instead of a stage")
-    parser.add_argument("--chunk-rows", type=int, default=200_000)
-    parser.add_argument(
-        "--engine",
-        choices=["pandas", "dask"],
-        default="pandas",
-        help="dask: each part of SOURCE scored on a cluster ($DASK_SCHEDULER_ADDRESS, else "
-        "the LocalCluster conf/engine/dask.yaml sizes) into OUTPUT, a directory of parts",
-    )
-    args = parser.parse_args(argv)
+def score_command(
+    source: str, output: Path, stage: str, model_dir: Path | None, chunk_rows: int, engine: str
+) -> None:
+    """`score`: the model in `stage` (or `model_dir`) scores `source` into `output`. On the
+    dask engine each part of `source` is scored on a cluster ($DASK_SCHEDULER_ADDRESS, else
+    the LocalCluster conf/engine/dask.yaml sizes) into `output`, a directory of parts."""
     try:
-        model = loading.load(args.model_dir, args.stage, Path("."), Path("build/serving"))
+        model = loading.load(model_dir, stage, Path("."), Path("build/serving"))
         assert model is not None  # a stage always has a default
-        if args.engine == "dask":
+        if engine == "dask":
             from . import batch_on_cluster
 
-            rows = batch_on_cluster.score(model, args.source, args.output, args.chunk_rows)
+            rows = batch_on_cluster.score(model, source, output, chunk_rows, score)
         else:
-            rows = score(model, args.source, args.output, args.chunk_rows)
+            rows = score(model, source, output, chunk_rows)
     except PipelineError as err:
         print(f"batch: {err}", file=sys.stderr)
         sys.exit(1)
-    print(f"scored {rows} rows with {model.version} into {args.output}")
-
-
-if __name__ == "__main__":
-    main()
+    print(f"scored {rows} rows with {model.version} into {output}")

@@ -2,7 +2,7 @@
 directory of scored parts out.
 
 Each part file of the source (a directory or glob, local or any fsspec URL) is scored
-on a worker by `batch.score`, in chunks, so a worker's memory is bounded by the chunk,
+on a worker by the one-file scorer batch scoring passes in (`batch.score`), in chunks, so a worker's memory is bounded by the chunk,
 not the part. The model goes to every worker once. The output directory appears
 whole or not at all: a failure in any part names its file and leaves the last output
 where it was. The workers write the parts, so on a remote cluster the output must be
@@ -11,6 +11,7 @@ on a filesystem they and this machine share.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from distributed import Client
@@ -21,9 +22,11 @@ from ..engine.dask_engine import connect, known_empty, remove, staging_for, swap
 from ..errors import DataError
 from ..io import table_files
 from ..models.artifact import Artifact
-from . import batch, loading
+from . import loading
 
 CSV_SUFFIXES = (".csv", ".csv.gz")
+# (model, source file, output file, chunk rows) -> rows scored: batch.score
+ScoreFile = Callable[[loading.ServedModel, str, Path, int], int]
 
 
 def engine_config() -> EngineConfig:
@@ -31,8 +34,10 @@ def engine_config() -> EngineConfig:
     return EngineConfig.model_validate(composed_params(["engine=dask"])["engine"])
 
 
-def score(model: loading.ServedModel, source: str, output: Path, chunk_rows: int) -> int:
-    """`batch.score` of every part of `source` on the cluster; returns the rows scored."""
+def score(
+    model: loading.ServedModel, source: str, output: Path, chunk_rows: int, score_file: ScoreFile
+) -> int:
+    """`score_file` of every part of `source` on the cluster; returns the rows scored."""
     if output.name.endswith(CSV_SUFFIXES):
         raise DataError(
             f"{output}: with --engine dask the output is a directory of Parquet parts; "
@@ -43,11 +48,16 @@ def score(model: loading.ServedModel, source: str, output: Path, chunk_rows: int
         raise DataError(f"{source}: every part is empty; no rows to score")
     output.parent.mkdir(parents=True, exist_ok=True)
     with connect(engine_config()) as client:
-        return score_parts(client, portable(model), files, output, chunk_rows)
+        return score_parts(client, portable(model), files, output, chunk_rows, score_file)
 
 
 def score_parts(
-    client: Client, model: loading.ServedModel, files: list[str], output: Path, chunk_rows: int
+    client: Client,
+    model: loading.ServedModel,
+    files: list[str],
+    output: Path,
+    chunk_rows: int,
+    score_file: ScoreFile,
 ) -> int:
     fresh = staging_for(output)
     fresh.mkdir()
@@ -55,7 +65,7 @@ def score_parts(
         shipped = client.scatter(model, broadcast=True)
         targets = [fresh / f"part-{number:05d}.parquet" for number in range(len(files))]
         scored = client.map(
-            batch.score, [shipped] * len(files), files, targets, [chunk_rows] * len(files)
+            score_file, [shipped] * len(files), files, targets, [chunk_rows] * len(files)
         )
         rows = sum(client.gather(scored))
     except BaseException:

@@ -9,7 +9,6 @@ errors or p99 is over it. Results: reports/loadtest.json.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import os
@@ -138,16 +137,12 @@ def summary(result: dict[str, Any]) -> str:
     )
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--model-dir", type=Path, default=paths.PACKAGE_DIR)
-    parser.add_argument("--users", type=int, default=2)
-    parser.add_argument("--rate-per-user", type=float, default=5.0, help="requests per second")
-    parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--p99-limit-ms", type=float, help="default: the problem spec's")
-    args = parser.parse_args(argv)
-    limit = args.p99_limit_ms or load_params().problem.constraints.p99_latency_ms
-    result = run(args.model_dir, args.users, args.rate_per_user, args.seconds, limit)
+def judge(
+    model_dir: Path, users: int, rate_per_user: float, seconds: int, p99_limit_ms: float | None
+) -> None:
+    """`loadtest`: run, write reports/loadtest.json, exit non-zero when it failed."""
+    limit = p99_limit_ms or load_params().problem.constraints.p99_latency_ms
+    result = run(model_dir, users, rate_per_user, seconds, limit)
     write_json(result, REPORT)
     print(summary(result))
     if not result["passed"]:
@@ -155,4 +150,6 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from ..cli import main
+
+    sys.exit(main(["loadtest", *sys.argv[1:]]))

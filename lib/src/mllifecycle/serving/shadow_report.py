@@ -1,7 +1,7 @@
 """Shadow mode, judged: how often the challenger agrees with the champion, how fast it
 is, and (once labels have arrived) which of the two decisions was worth more.
 
-    python -m mllifecycle.serving.shadow_report --labels data/labels.csv
+    mllifecycle shadow-report --labels data/labels.csv
 
 Labels are a CSV or Parquet with the id column and the target, joined on the id
 each request carried. Writes reports/shadow.json and prints a summary.
@@ -9,7 +9,6 @@ each request carried. Writes reports/shadow.json and prints a summary.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 from typing import Any
@@ -92,36 +91,22 @@ def _value(
     }
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--log", type=Path, default=Path("logs/predictions.jsonl"))
-    parser.add_argument("--labels", help="CSV or Parquet: the id column and the target")
-    parser.add_argument("--output", type=Path, default=REPORT)
-    args = parser.parse_args(argv)
+def report(log: Path, labels_path: str | None, output: Path) -> None:
+    """`shadow-report`: compare the two sides of `log` (with labels: their value) into `output`."""
     try:
-        if not args.log.exists():
-            raise DataError(f"{args.log}: no prediction log yet; serve with a challenger first")
+        if not log.exists():
+            raise DataError(f"{log}: no prediction log yet; serve with a challenger first")
         params = load_params()
-        labels = read_table(args.labels) if args.labels else None
-        report = compare(
-            params.problem, params.data.id_column, prediction_log.read(args.log), labels
-        )
+        labels = read_table(labels_path) if labels_path else None
+        found = compare(params.problem, params.data.id_column, prediction_log.read(log), labels)
     except PipelineError as err:
         print(f"shadow report: {err}", file=sys.stderr)
         sys.exit(1)
-    write_json(report, args.output)
-    agreement = report.get("agreement", report.get("mean_abs_difference"))
-    print(
-        f"{report['records']} shadowed records; agreement {agreement:.3f}; report in {args.output}"
-    )
-    if "with_labels" in report:
-        worth = report["with_labels"]["value_per_1000"]
+    write_json(found, output)
+    agreement = found.get("agreement", found.get("mean_abs_difference"))
+    print(f"{found['records']} shadowed records; agreement {agreement:.3f}; report in {output}")
+    if "with_labels" in found:
+        worth = found["with_labels"]["value_per_1000"]
         print(
             f"value per 1,000: champion {worth['champion']:.1f}, challenger {worth['challenger']:.1f}"
         )
-
-
-if __name__ == "__main__":
-    main()

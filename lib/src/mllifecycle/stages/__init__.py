@@ -6,11 +6,12 @@ root and puts its own code first on the import path before the stage starts.
 
 from __future__ import annotations
 
-import argparse
 import importlib
+import os
 import sys
 from collections.abc import Callable
 
+from .. import paths
 from ..errors import PipelineError
 
 # The stages in lifecycle order, as dvc.yaml lists them.
@@ -38,10 +39,8 @@ def run_stage(name: str, body: Callable[[], None]) -> None:
         sys.exit(1)
 
 
-def main() -> None:
-    """`stage NAME`: run that stage's module, as `python -m mllifecycle.stages.NAME` would."""
-    options = argparse.ArgumentParser(prog=sys.argv[0], description=main.__doc__)
-    options.add_argument("name", choices=NAMES, metavar="STAGE", help=", ".join(NAMES))
-    name = options.parse_args().name
+def run(name: str) -> None:
+    """Run the stage `name` (`mllifecycle stage NAME`), as `python -m mllifecycle.stages.NAME`."""
+    os.environ[paths.STAGE_ENV] = name  # the dask engine labels its workers' peaks with it
     stage = importlib.import_module(f"{__name__}.{name}")
     run_stage(name, stage.main)

@@ -18,6 +18,7 @@ from functools import partial
 
 from .. import paths
 from ..config import load_params
+from ..contracts import Decisions
 from ..engine import session
 from ..evaluation import card
 from ..evaluation.assessment import FittedPipeline, assess, joined, scored_parts
@@ -46,7 +47,7 @@ def main() -> None:
         params,
         scored,
         read_table(paths.prepared("test")),
-        read_json(paths.DECISIONS),
+        Decisions.read(paths.DECISIONS),
         read_json(paths.SPLIT_REPORT),
         artifact.sha256_of(paths.RAW_DATASET)[:12],
         fitted,

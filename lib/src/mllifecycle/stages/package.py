@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .. import paths
 from ..config import load_params
-from ..contracts import Verdict
+from ..contracts import Decisions, Verdict
 from ..engine import session
 from ..io import read_json, read_table
 from ..models import artifact, packaging
@@ -19,7 +19,7 @@ from . import run_stage
 
 def main() -> None:
     params = load_params()
-    policy = read_json(paths.DECISIONS)["model"]
+    policy = Decisions.read(paths.DECISIONS).model
     model = artifact.read_model(paths.MODEL)
     with session(params.engine) as engine:  # on dask: the schema's facts per partition
         train = engine.read(paths.prepared("train"))

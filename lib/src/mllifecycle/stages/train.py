@@ -14,6 +14,7 @@ from dvclive import Live
 
 from .. import paths
 from ..config import Params, load_params
+from ..contracts import Decisions
 from ..engine import Engine, session
 from ..io import read_table, write_json, write_text
 from ..models import artifact, factory, training
@@ -66,7 +67,8 @@ def main() -> None:
         track(live, result)
     artifact.write_model(result.model.estimator, paths.MODEL)
     artifact.write_model(result.baseline.estimator, paths.BASELINE)
-    write_json({"model": result.model.policy, "baseline": result.baseline.policy}, paths.DECISIONS)
+    decisions = Decisions(model=result.model.policy, baseline=result.baseline.policy)
+    write_json(decisions.model_dump(mode="json"), paths.DECISIONS)
     write_text(result.importance.to_csv(index=False), paths.FEATURE_IMPORTANCE)
     summary = {**result.summary(balance), "fit_seconds": fit_seconds}
     write_json(summary, paths.METRICS_DIR / "train.json")

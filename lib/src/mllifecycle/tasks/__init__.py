@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 from ..config import BaselineRule, ProblemSpec
-from ..evaluation.business import DecisionPolicy
 from .binary import BinaryTask
 from .multiclass import MulticlassTask
+from .policy import DecisionPolicy
 from .regression import RegressionTask
 
 

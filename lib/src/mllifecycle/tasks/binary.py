@@ -7,9 +7,9 @@ import pandas as pd
 from sklearn import metrics
 
 from ..config import BinaryProblem
-from ..evaluation.business import THRESHOLD_GRID, DecisionPolicy
-from ..evaluation.curves import binned_means, roc_and_pr_points
 from .classes import ClassificationTask
+from .curves import binned_means, roc_and_pr_points
+from .policy import THRESHOLD_GRID, DecisionPolicy
 
 
 class BinaryTask(ClassificationTask):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -11,9 +11,7 @@ from sklearn.tree import DecisionTreeClassifier
 
 from ..config import BaselineRule, ClassificationProblem
 from ..errors import ConfigError
-
-if TYPE_CHECKING:
-    from ..evaluation.business import DecisionPolicy
+from .policy import DecisionPolicy
 
 
 def evaluated_rule(expression: str | None, raw: pd.DataFrame) -> pd.Series:

@@ -7,9 +7,9 @@ import pandas as pd
 from sklearn import metrics
 
 from ..config import MulticlassProblem
-from ..evaluation.business import DecisionPolicy
-from ..evaluation.curves import binned_means, roc_and_pr_points
 from .classes import ClassificationTask
+from .curves import binned_means, roc_and_pr_points
+from .policy import DecisionPolicy
 
 
 class MulticlassTask(ClassificationTask):

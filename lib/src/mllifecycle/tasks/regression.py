@@ -12,9 +12,9 @@ from sklearn.model_selection import KFold, cross_val_score
 from sklearn.tree import DecisionTreeRegressor
 
 from ..config import BaselineRule, RegressionProblem
-from ..evaluation.business import DecisionPolicy
-from ..evaluation.curves import binned_means, quantile_bins
 from .classes import evaluated_rule
+from .curves import binned_means, quantile_bins
+from .policy import DecisionPolicy
 
 
 class RegressionTask:

@@ -14,7 +14,6 @@ wider ranges carry over to what the service accepts.
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import uuid
@@ -23,7 +22,6 @@ from typing import Any
 
 import pandas as pd
 
-from .. import paths
 from ..config import DataConfig, load_params
 from ..errors import DataError
 from ..features.inputs import category_text
@@ -159,23 +157,15 @@ def propose(name: str, rules: list[Expectation], suites: Path, notes: str, accep
     print(f"wrote {reviewed_path} ({len(rules)} rules): review it, then commit it")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", default=str(paths.RAW_DATASET))
-    parser.add_argument("--suites", type=Path, default=paths.SUITES_DIR)
-    parser.add_argument("--accept", action="store_true", help="replace the reviewed suites")
-    args = parser.parse_args()
+def draft_suites(dataset: str, suites: Path, accept: bool) -> None:
+    """`suite [--accept]`: draft the raw suite from `dataset`, then the serving one from it."""
     params = load_params()
     data = params.data
-    raw = draft_raw_suite(read_table(args.dataset), data)
-    notes = f"Drafted from {args.dataset} and conf/data; review every rule before committing."
-    propose("raw", raw, args.suites, notes, args.accept)
+    raw = draft_raw_suite(read_table(dataset), data)
+    notes = f"Drafted from {dataset} and conf/data; review every rule before committing."
+    propose("raw", raw, suites, notes, accept)
     # From the suite that now stands: the reviewed one, unless this run replaced it.
-    standing = json.loads((args.suites / "raw.json").read_text())["expectations"]
+    standing = json.loads((suites / "raw.json").read_text())["expectations"]
     serving_notes = "What one scoring input must meet (the raw suite's feature rules)."
     serving = draft_serving_suite(standing, data, timestamp_inputs(params.features, data))
-    propose("serving", serving, args.suites, serving_notes, args.accept)
-
-
-if __name__ == "__main__":
-    main()
+    propose("serving", serving, suites, serving_notes, accept)
