@@ -75,3 +75,16 @@ def test_a_misspelt_command_or_option_is_a_usage_error(capsys: pytest.CaptureFix
     assert cli.main(["serv"]) == 2
     assert cli.main(["score", "in.csv", "out.csv", "--engine", "spark"]) == 2
     assert "'spark' is not one of 'pandas', 'dask'" in capsys.readouterr().err
+
+
+def test_a_command_that_exits_with_a_message_prints_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from mllifecycle.serving import loadtest
+
+    def failed(*args: object) -> None:
+        raise SystemExit("loadtest: FAILED (p99 over the limit)")
+
+    monkeypatch.setattr(loadtest, "judge", failed)
+    assert cli.main(["loadtest"]) == 1
+    assert capsys.readouterr().err == "loadtest: FAILED (p99 over the limit)\n"

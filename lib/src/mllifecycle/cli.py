@@ -53,7 +53,10 @@ def main(argv: list[str] | None = None) -> int:
     except click.Abort:
         return 1
     except SystemExit as done:  # a command's own exit (a failed gate, a refused model)
-        return done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+        if isinstance(done.code, str):  # sys.exit("message"): printed, as Python would
+            print(done.code, file=sys.stderr)
+            return 1
+        return done.code if isinstance(done.code, int) else 0
     return code if isinstance(code, int) else 0
 
 
