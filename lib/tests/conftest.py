@@ -36,7 +36,9 @@ from mllifecycle.config import (
     parse_params,
 )
 from mllifecycle.stages import NAMES
-from mllifecycle.testing import SMALL_DEMO, run_pipeline
+from mllifecycle.testing import SMALL_DEMO, run_pipeline, run_stages
+
+__all__ = ["run_stages"]  # the tests' in-process stages: mllifecycle.testing's
 
 TEMPLATE = Path(__file__).resolve().parents[2]
 
@@ -183,19 +185,6 @@ def small_run_overrides(params: Params) -> list[str]:
         if params.model.hyperparameters.get(key, 0) > rounds:
             overrides.append(f"model.{key}={rounds}")
     return overrides
-
-
-def run_stages(folder: Path, names: tuple[str, ...]) -> None:
-    """Run stage modules in order from `folder`, as `dvc repro` would (in-process)."""
-    import importlib
-
-    before = Path.cwd()
-    os.chdir(folder)
-    try:
-        for name in names:
-            importlib.import_module(f"{PACKAGE}.stages.{name}").main()
-    finally:
-        os.chdir(before)
 
 
 @pytest.fixture(scope="session")

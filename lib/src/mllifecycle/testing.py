@@ -45,14 +45,19 @@ def run_pipeline(root: Path, folder: Path, params: Params, stages: Sequence[str]
         yaml.safe_dump(params.model_dump(mode="json", by_alias=True))
     )
     shutil.copytree(root / "gx", folder / "gx", dirs_exist_ok=True)
+    run_stages(folder, stages)
+    return folder
+
+
+def run_stages(folder: Path, names: Sequence[str]) -> None:
+    """Run stage modules in order from `folder`, as `dvc repro` would (in-process)."""
     before = Path.cwd()
     os.chdir(folder)
     try:
-        for name in stages:
+        for name in names:
             importlib.import_module(f"{__package__}.stages.{name}").main()
     finally:
         os.chdir(before)
-    return folder
 
 
 def _in(root: Path, location: str | None) -> str | None:
