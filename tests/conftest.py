@@ -10,6 +10,7 @@ dependencies, under its own module name. Tests of the locked install itself
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -89,6 +90,26 @@ def _dependencies(project: Path) -> list[str]:
     return sorted({*extras, *needs, "setuptools>=77", "uv>=0.9"})
 
 
+# Modules whose tests share one render and run on it in order (a module-scoped `project`):
+# under pytest-xdist each render's tests stay together on one worker (--dist loadgroup).
+# The longest chains are collected first, so the two workers finish together.
+LONGEST_FIRST = ("test_generated.py", "test_dask.py", "test_byo_data.py", "test_cli.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "project" in getattr(item, "fixturenames", ()):
+            render = getattr(item, "callspec", None)
+            task = render.params.get("project", "") if render else ""
+            item.add_marker(pytest.mark.xdist_group(f"{item.path.name}{task}"))
+
+    def heaviness(item: pytest.Item) -> int:
+        name = item.path.name
+        return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=heaviness)  # stable: each module keeps its own order
+
+
 @pytest.fixture(scope="session")
 def generated_env(tmp_path_factory: pytest.TempPathFactory) -> GeneratedEnv:
     return ensure_generated_env(tmp_path_factory.mktemp("deps"))
@@ -101,14 +122,18 @@ def ensure_generated_env(scratch: Path) -> GeneratedEnv:
     root = CACHE / f"generated-env-{key}"
     marker = root / ".complete"
     env = GeneratedEnv(root)
-    if not marker.exists():
-        venv.EnvBuilder(with_pip=True, clear=True).create(root)
-        python = ["--python", str(env.bin / "python")]
-        run([UV, "pip", "install", "-q", *python, *requirements], cwd=CACHE, env=env.env())
-        marker.write_text("\n".join(requirements) + "\n")
-    # The library under test, editable: every session runs the checkout's code.
-    run([UV, "pip", "install", "-q", "--python", str(env.bin / "python"), "--no-deps", "-e",
-         f"{LIBRARY}[{LIBRARY_EXTRAS}]"], cwd=CACHE, env=env.env())
+    CACHE.mkdir(exist_ok=True)
+    # pytest-xdist's workers each ask for it: the first builds it, the others wait.
+    with (CACHE / f"generated-env-{key}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not marker.exists():
+            venv.EnvBuilder(with_pip=True, clear=True).create(root)
+            python = ["--python", str(env.bin / "python")]
+            run([UV, "pip", "install", "-q", *python, *requirements], cwd=CACHE, env=env.env())
+            marker.write_text("\n".join(requirements) + "\n")
+        # The library under test, editable: every session runs the checkout's code.
+        run([UV, "pip", "install", "-q", "--python", str(env.bin / "python"), "--no-deps", "-e",
+             f"{LIBRARY}[{LIBRARY_EXTRAS}]"], cwd=CACHE, env=env.env())
     # uv's cache now holds what every render locks and installs (the bake above locked
     # online): later locks and syncs read it offline, ~4 s less per render.
     os.environ["UV_OFFLINE"] = "1"

@@ -1,4 +1,10 @@
-"""Each task, rendered and run for real: lint, its own tests, the pipeline, an experiment."""
+"""Each task, rendered and run for real: lint, its own tests, the whole pipeline.
+
+What the library does alike for every task (reruns, experiments, the queue, gates, the
+registry walk, the load test) runs on the default task's render only; the per-task parts
+of it (a champion of each task scored as evaluate scored it, each task's policy and
+metrics) are the library's own tests.
+"""
 
 from __future__ import annotations
 
@@ -41,6 +47,13 @@ QUEUED_MARKER = "bands from the queued copy"
 
 def read_json(path: Path) -> Any:
     return json.loads(path.read_text())
+
+
+def on_the_default_task_only(project: Path, what: str) -> None:
+    """Skip on the other tasks' renders: `what` is the library's, the same for every task
+    (its per-task parts are the library's own tests)."""
+    if "churn" not in project.name:
+        pytest.skip(f"{what} does not depend on the task: the default task's render proves it")
 
 
 @pytest.fixture(scope="module", params=list(TASKS))
@@ -129,8 +142,7 @@ def test_dvc_reruns_exactly_what_a_change_touches(project: Path,
                                                   generated_env: GeneratedEnv) -> None:
     """The team's derived feature: featurize and every stage after it, nothing before;
     a new library version (a changed uv.lock): every stage."""
-    if "churn" not in project.name:
-        pytest.skip("the stages' dependencies do not depend on the task: one task proves it")
+    on_the_default_task_only(project, "the stages' dependencies")
     assert out_of_date(project, generated_env) == set()
     features = project / "src/churn_bin/features.py"
     lock = project / "uv.lock"
@@ -149,6 +161,7 @@ def test_dvc_reruns_exactly_what_a_change_touches(project: Path,
 
 def test_experiment_with_another_candidate_changes_the_metrics(project: Path,
                                                                generated_env: GeneratedEnv) -> None:
+    on_the_default_task_only(project, "an experiment and keeping it")
     before = read_json(project / "metrics/evaluate.json")["test"]["model"]
     output = generated_env.run(["dvc", "exp", "run", "-S", "model=linear"], cwd=project).stdout
     assert "Running stage 'train'" in output and "Running stage 'ingest'" not in output
@@ -184,8 +197,7 @@ def test_a_two_point_sweep_runs_through_the_queue(project: Path,
     """Queued experiments run in a copy of the repo, and run that copy's code: a line the
     team's derived feature prints when queued is in their logs, though the workspace lost
     it before they ran (the editable install points at the workspace)."""
-    if "churn" not in project.name:
-        pytest.skip("the queue does not depend on the task: one task proves it")
+    on_the_default_task_only(project, "the queue")
     features = project / "src/churn_bin/features.py"
     original = features.read_text()
     features.write_text(original + f'\nprint("{QUEUED_MARKER}")\n')
@@ -214,6 +226,7 @@ def test_a_two_point_sweep_runs_through_the_queue(project: Path,
 
 
 def test_training_never_reads_the_test_split(project: Path, generated_env: GeneratedEnv) -> None:
+    on_the_default_task_only(project, "the train stage's inputs")
     stages = yaml.safe_load((project / "dvc.yaml").read_text())["stages"]
     assert not [d for d in stages["train"]["deps"] if "test" in d]
     # and it really does not: train succeeds with the test split gone
@@ -228,6 +241,7 @@ def test_training_never_reads_the_test_split(project: Path, generated_env: Gener
 
 def test_a_failed_gate_stops_the_pipeline_and_loses_nothing(project: Path,
                                                             generated_env: GeneratedEnv) -> None:
+    on_the_default_task_only(project, "a failed gate")
     suite_path = project / "gx/expectations/raw.json"
     original = suite_path.read_text()
     packaged = (project / "models/package/model.skops").read_bytes()
@@ -296,6 +310,7 @@ def commit_and_register(project: Path, generated_env: GeneratedEnv, message: str
 
 def test_registry_promotes_refuses_serves_and_rolls_back(project: Path,
                                                          generated_env: GeneratedEnv) -> None:
+    on_the_default_task_only(project, "the registry walk")
     make = ["make", f"VENV={generated_env.root}"]
     champion = project / "models/champion.json"
     assert read_json(champion)["version"] is None  # shipped: no champion yet
@@ -371,6 +386,7 @@ def test_registry_promotes_refuses_serves_and_rolls_back(project: Path,
 
 
 def test_loadtest_judges_p99_against_the_limit(project: Path, generated_env: GeneratedEnv) -> None:
+    on_the_default_task_only(project, "the load test's judgement")
     loadtest = [str(generated_env.bin / "python"), "-m", "mllifecycle.serving.loadtest", "--seconds", "4"]
     generous = generated_env.run([*loadtest, "--p99-limit-ms", "60000"], cwd=project)
     assert ", 0 failed," in generous.stdout
@@ -397,8 +413,7 @@ def test_a_shifted_production_batch_fails_its_check_and_blocks_no_retrain(
     """Charges in cents in the production batch only: under `make retrain` every training
     stage runs, the production check stops with one line naming the column, the monitor
     is not run on it by DVC and, run by hand, names the failed check beside the drift."""
-    if "churn" not in project.name:
-        pytest.skip("the production check does not depend on the task: one task proves it")
+    on_the_default_task_only(project, "the production check")
     params = (project / "params.yaml").read_text()
     # conf/'s own choice: an earlier test may have left an experiment's params behind.
     generated_env.run(["make", "params", f"VENV={generated_env.root}"], cwd=project)

@@ -9,9 +9,12 @@ from typing import Any
 
 import pytest
 
+from mllifecycle.compose import composed
 from mllifecycle.config import (
+    Params,
     ProblemSpec,
     load_params,
+    parse_params,
     parse_problem,
 )
 from mllifecycle.errors import (
@@ -32,6 +35,9 @@ from mllifecycle.registry import (
 from mllifecycle.registry import (
     champion as champion_file,
 )
+from mllifecycle.testing import SMALL_DEMO, run_pipeline
+
+from .conftest import ROOT, example_overrides
 
 TERMS: dict[str, Any] = {
     "decision": "Whether to act on this customer before the month ends.",
@@ -136,3 +142,29 @@ def test_the_champion_scores_the_current_test_split(
     evaluated = json.loads(Path("metrics/evaluate.json").read_text())["test"]["model"]
     assert scored["rows"] == evaluated["rows"] == len(test)
     assert scored["value_per_1000"] == pytest.approx(evaluated["value_per_1000"])
+
+
+# The other shipped problems (churn is the workspace's own run above), through packaging.
+OTHER_TASKS = {"plan_change": "multiclass_classification", "spend": "regression"}
+THROUGH_PACKAGE = ("define", "ingest", "prepare", "featurize", "train", "evaluate", "package")
+
+
+@pytest.mark.parametrize("problem", list(OTHER_TASKS))
+def test_the_champion_of_each_task_scores_the_split_as_evaluate_did(
+    problem: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A multiclass and a regression package, in prod, score the current test split to the
+    figures evaluate gave the same model (the registry walk's comparison, per task)."""
+    overrides = [f"problem={problem}", *SMALL_DEMO, "model=lightgbm", "model.n_estimators=40"]
+    params: Params = parse_params(composed(example_overrides(tuple(overrides)), ROOT / "conf"))
+    assert params.problem.task == OTHER_TASKS[problem]
+    run_pipeline(ROOT, tmp_path, params, THROUGH_PACKAGE)
+    monkeypatch.chdir(tmp_path)
+    packaged = artifact.load(Path("models/package"))
+    test = read_table(Path("data/prepared/test.parquet"))
+    scored = champion.score(packaged, params.problem, test, test[params.problem.target])
+    evaluated = json.loads(Path("metrics/evaluate.json").read_text())["test"]["model"]
+    assert scored["rows"] == evaluated["rows"] == len(test)
+    for figure, value in evaluated.items():
+        if isinstance(value, float):
+            assert scored[figure] == pytest.approx(value), figure
