@@ -1,4 +1,4 @@
-"""Jinja extensions of this template (cookiecutter loads them from `_extensions`).
+r"""Jinja extensions of this template (cookiecutter loads them from `_extensions`).
 
 - `path_answer` checks an answer that becomes a folder name while the answers are
   read, before cookiecutter creates any folder: "a/b" would otherwise leave an empty
@@ -9,6 +9,8 @@
   already refused control characters, which neither accepts raw. (No answer lands in
   Python source: ruff format would re-quote it.)
 - `markdown_text` keeps free text literal in Markdown: `<script>` shows as text.
+- `dvc_quoted` is `quoted` for dvc.yaml, which DVC interpolates: `${price}` in an answer
+  is written `\${price}`, which DVC reads back as the literal `${price}`.
 """
 
 from __future__ import annotations
@@ -44,6 +46,10 @@ def quoted(value: Any) -> str:
     return json.dumps(str(value), ensure_ascii=False)
 
 
+def dvc_quoted(value: Any) -> str:
+    return quoted(str(value).replace("${", "\\${"))
+
+
 def markdown_text(value: Any) -> str:
     return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
@@ -54,3 +60,4 @@ class AnswerChecks(Extension):
         environment.filters["path_answer"] = path_answer
         environment.filters["quoted"] = quoted
         environment.filters["markdown_text"] = markdown_text
+        environment.filters["dvc_quoted"] = dvc_quoted

@@ -34,14 +34,19 @@ FREE_TEXT_LIMITS = {"project_name": 100, "description": 300, "author_name": 100}
 # surrogates, unassigned code points, and the line and paragraph separators YAML breaks on.
 UNPRINTABLE = {"Cc", "Cs", "Cn", "Zl", "Zp"}
 MAX_MODULE = 64
+SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+MAX_SLUG = 64
 # RFC 5322's atoms for the local part; a host name of labels for the domain.
 EMAIL = re.compile(
     r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
     r"@([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,}"
 )
-# Folders of the generated repo, and CPython's own `test` package (which
-# sys.stdlib_module_names leaves out): a package of that name would be shadowed.
-RESERVED_IMPORTS = {"conf", "tests", "src", "data", "models", "reports", "test"}
+# Folders of the generated repo, CPython's own `test` package, pip (`make setup` runs it
+# where uv is missing) and the modules the interpreter looks up by name at start-up, none
+# of which sys.stdlib_module_names lists: a package of that name would be shadowed, or run
+# instead of the interpreter's.
+RESERVED_IMPORTS = {"conf", "tests", "src", "data", "models", "reports", "test", "pip",
+                    "__main__", "sitecustomize", "usercustomize"}
 # Distributions whose import name is not their normalised name.
 IMPORT_NAMES = {"scikit-learn": "sklearn", "pyyaml": "yaml", "hydra-core": "hydra",
                 "psycopg": "psycopg", "pandas-stubs": "pandas", "types-pyyaml": "yaml"}
@@ -77,15 +82,23 @@ def imported_names(src: Path) -> set[str]:
             for name in IMPORT.findall(module.read_text(encoding="utf-8"))}
 
 
+def resolved_names(listing: Path) -> set[str]:
+    """hooks/resolved_imports.txt: the import names of everything the lock resolves."""
+    lines = listing.read_text(encoding="utf-8").splitlines() if listing.is_file() else []
+    return {line.strip() for line in lines if line.strip() and not line.startswith("#")}
+
+
 def taken_import_names() -> set[str]:
-    """What the generated repo imports: its and the library's dependencies' import names
-    and every top-level module their code names, read from the template itself."""
+    """What the generated repo imports: its and the library's dependencies' import names,
+    every top-level module their code names, read from the template itself, and the import
+    names of every package its lock resolves (transitive ones too: packaging, click, ...)."""
     sources = template_sources()
     if sources is None:
         return KNOWN_IMPORTS | RESERVED_IMPORTS
     library = sources.parent / "lib"  # the library the render depends on, and its imports
     names = set(RESERVED_IMPORTS) | requirement_names(sources / "pyproject.toml")
     names |= imported_names(sources / "src")
+    names |= resolved_names(sources.parent / "hooks" / "resolved_imports.txt")
     if library.is_dir():
         names |= requirement_names(library / "pyproject.toml") | imported_names(library / "src")
     return names
@@ -101,6 +114,17 @@ def check_free_text() -> str | None:
         unprintable = [c for c in value if unicodedata.category(c) in UNPRINTABLE]
         if unprintable:
             return f"{field} must be one line of printable text (it contains {unprintable[0]!r})"
+    return None
+
+
+def check_slug() -> str | None:
+    """Again here: local_extensions.py checks it while the answers are read, but a private
+    answer given on the command line (`__slug_checked=x`) replaces that check."""
+    slug = ANSWERS["project_slug"]
+    if not SLUG.fullmatch(slug) or len(slug) > MAX_SLUG:
+        shown = slug if len(slug) <= 80 else slug[:77] + "..."
+        return (f"project_slug {shown!r} must be at most {MAX_SLUG} lowercase letters and digits "
+                "in words joined by single '-'")
     return None
 
 
@@ -154,13 +178,15 @@ def check_remote() -> str | None:
     if remote == "none":
         return f"dvc_remote_url {url!r} is set but dvc_remote is 'none'" if url else None
     pattern, shape = REMOTE_URL_PATTERNS[remote]
+    if "%" in url:  # .dvc/config is read with interpolation: %(here)s stops every command
+        return f"dvc_remote_url {url!r} contains '%', which DVC's config reads as interpolation"
     if not re.fullmatch(pattern, url):
         return f"dvc_remote_url {url!r} does not match dvc_remote '{remote}': expected {shape}"
     return None
 
 
 def main() -> int:
-    checks = (check_free_text, check_module_name, check_email, check_python_version,
+    checks = (check_slug, check_free_text, check_module_name, check_email, check_python_version,
               check_choices, check_remote)
     for check in checks:
         problem = check()

@@ -248,7 +248,10 @@ def test_common_secret_files_are_never_committed(tmp_path: Path) -> None:
     project = bake(tmp_path)
     secrets = [".env", ".env.production", ".envrc", ".netrc", ".pypirc", "server.pem", "tls.key",
                "id_rsa", "id_rsa.pub", "id_ed25519", "credentials.json", "gcp-credentials.json",
-               "my-service-account.json", "keystore.p12", "conf/.env.local"]
+               "my-service-account.json", "keystore.p12", "conf/.env.local", ".pgpass",
+               ".git-credentials", ".npmrc", "secrets.yaml", "conf/secrets.json", ".aws/credentials",
+               ".kube/config", "kubeconfig", ".docker/config.json", "terraform.tfvars",
+               "terraform.tfstate", "terraform.tfstate.backup", ".streamlit/secrets.toml"]
     for name in secrets:
         (project / name).parent.mkdir(parents=True, exist_ok=True)
         (project / name).write_text("secret\n")

@@ -33,7 +33,7 @@ TASKS = {
 HOSTILE = {
     "project_name": 'Spend "reg" <b>',
     "project_slug": "spend-reg",
-    "description": 'Spend for "Project X" in C:\\New folder, a """docstring""" and '
+    "description": 'Spend for "Project X" in C:\\New folder, a """docstring""", ${price} and '
                    "<script>alert(1)</script>: 50% ünïcödé ✓",
     "author_name": 'Ops \\ Data "Team" O\'Brien',
     "author_email": "ops.team+ml@example.co.uk",
@@ -79,14 +79,23 @@ def test_lint_and_own_tests_pass(project: Path, generated_env: GeneratedEnv) -> 
     assert " passed" in result.stdout and " failed" not in result.stdout
 
 
-def test_free_text_answers_arrive_exactly_in_every_file_type(project: Path) -> None:
+# The registry's artifact descriptions, as DVC reads dvc.yaml (interpolated).
+ARTIFACT_DESCRIPTIONS = """
+import json
+from dvc.repo import Repo
+print(json.dumps({name: found.desc for name, found in Repo(".").artifacts.read()["dvc.yaml"].items()}))
+"""
+
+
+def test_free_text_answers_arrive_exactly_in_every_file_type(project: Path,
+                                                              generated_env: GeneratedEnv) -> None:
     if "spend" not in project.name:
         pytest.skip("the regression render carries the hostile answers")
     meta = tomllib.loads((project / "pyproject.toml").read_text())["project"]
     assert meta["description"] == HOSTILE["description"]
     assert meta["authors"] == [{"name": HOSTILE["author_name"], "email": HOSTILE["author_email"]}]
-    artifact = yaml.safe_load((project / "dvc.yaml").read_text())["artifacts"]["spend-reg"]
-    assert artifact["desc"] == HOSTILE["description"]
+    described = generated_env.run(["python", "-c", ARTIFACT_DESCRIPTIONS], cwd=project).stdout
+    assert json.loads(described) == {"spend-reg": HOSTILE["description"]}  # `${price}` too
     readme = (project / "README.md").read_text().splitlines()
     assert readme[0] == '# Spend "reg" &lt;b&gt;' and "&lt;script&gt;" in readme[2]
     assert HOSTILE["author_name"] in (project / "LICENSE").read_text()
@@ -445,8 +454,11 @@ def test_a_shifted_production_batch_fails_its_check_and_blocks_no_retrain(
 @pytest.mark.parametrize("python_version", ["3.10", "3.13"])
 def test_lint_holds_for_other_answers(tmp_path: Path, generated_env: GeneratedEnv,
                                       python_version: str) -> None:
-    """The oldest and newest supported targets, with a module name long enough to wrap lines."""
+    """The oldest and newest supported targets, with names at their longest (64 characters:
+    lines that must wrap), and the formatter over the whole repo (README code blocks too)."""
     rendered = bake(tmp_path, python_version=python_version,
-                    module_name="a_rather_long_module_name_for_a_churn_project",
+                    project_slug="-".join(["a-rather-long-name"] * 3) + "-churn-o",
+                    module_name="a_rather_long_module_name_for_a_churn_project_that_has_64_chars_",
                     dvc_remote="s3", dvc_remote_url="s3://ml-data/churn", license="Apache-2.0")
     generated_env.run(["make", "lint", f"VENV={generated_env.root}"], cwd=rendered)
+    generated_env.run(["ruff", "format", "--check", "."], cwd=rendered)

@@ -55,6 +55,15 @@ BAD_ANSWERS = [
     *[({"module_name": name}, f"module_name '{name}' would shadow the '{name}' package")
       for name in ("fastapi", "skops", "sqlalchemy", "uvicorn", "gto", "optuna", "starlette",
                    "great_expectations", "pydantic_settings", "test")],
+    # ... the packages the lock resolves without the repo naming them, the tools `make
+    # setup` runs, and the modules the interpreter imports by name at start-up.
+    *[({"module_name": name}, f"module_name '{name}' would shadow the '{name}' package")
+      for name in ("packaging", "requests", "click", "attr", "typing_extensions", "tqdm", "rich",
+                   "jinja2", "pip", "setuptools", "_pytest", "__main__", "sitecustomize",
+                   "usercustomize")],
+    # .dvc/config is read with interpolation: every DVC command would stop.
+    ({"dvc_remote": "local", "dvc_remote_url": "%(here)s/store"},
+     "dvc_remote_url '%(here)s/store' contains '%', which DVC's config reads as interpolation"),
 ]
 # Answers that would name folders are refused while the answers are read, before any
 # folder exists (a slug with '/' used to leave an empty parent behind).
@@ -91,6 +100,20 @@ def test_a_name_that_makes_folders_is_refused_before_any_folder_exists(
     errors = capfd.readouterr().err.strip().splitlines()
     assert len(errors) == 1 and errors[0].startswith("ERROR:") and message in errors[0], errors
     assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
+
+
+def test_a_private_answer_cannot_skip_the_folder_check(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """`__slug_checked` given on the command line replaces the check made while answers are
+    read; the hook checks the slug again, and the folder made outside the output folder
+    is removed with the refusal."""
+    with pytest.raises(FailedHookException):
+        bake(tmp_path / "out", __slug_checked="x", project_slug="../escape", module_name="escape")
+    errors = [line for line in capfd.readouterr().err.splitlines() if line.startswith("ERROR: ")]
+    assert "project_slug '../escape' must be at most 64 lowercase letters" in errors[0], errors
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    assert list((tmp_path / "out").iterdir()) == []
 
 
 def test_answer_outside_a_choice_list_is_refused_before_rendering(tmp_path: Path) -> None:
@@ -195,3 +218,28 @@ def test_the_dockerfile_passes_hadolint(tmp_path: Path, generated_env: Generated
     assert "USER 10001" in text and "HEALTHCHECK" in text and "-slim" in text
     # The image installs what uv.lock pins, then the project without resolving again.
     assert "requirements.txt" in text and "--no-deps ." in text
+
+
+LOCKED_IMPORTS = """
+import json, re, sys, tomllib
+from importlib.metadata import packages_distributions
+from packaging.utils import canonicalize_name
+lock = tomllib.load(open(sys.argv[1], "rb"))["package"]
+locked = {canonicalize_name(p["name"]) for p in lock if "editable" not in p["source"]}
+print(json.dumps(sorted(name for name, dists in packages_distributions().items()
+                        if re.fullmatch(r"[a-z_][a-z0-9_]*", name)
+                        and any(canonicalize_name(d) in locked for d in dists))))
+"""
+
+
+def test_the_hook_knows_every_import_name_the_lock_resolves(baker: Callable[..., Path],
+                                                            generated_env: GeneratedEnv) -> None:
+    """A module named like any package in the lock (`packaging`, `click`: dependencies of
+    dependencies) would shadow it: hooks/resolved_imports.txt lists them all."""
+    project = baker()
+    found = json.loads(generated_env.run(["python", "-c", LOCKED_IMPORTS, "uv.lock"],
+                                         cwd=project).stdout)
+    listed = set((TEMPLATE / "hooks/resolved_imports.txt").read_text().split())
+    assert len(found) > 150 and "packaging" in found
+    missing = sorted(set(found) - listed)
+    assert not missing, f"add to hooks/resolved_imports.txt: {' '.join(missing)}"
