@@ -77,6 +77,11 @@ def compose_params(conf: Path = Path("conf")) -> dict:
     for entry in root.get("defaults", []):
         if entry == "_self_":
             continue
+        if isinstance(entry, str):  # a config into a package: `spec_defaults/problem@problem`
+            path, _, package = entry.partition("@")
+            loaded = yaml.safe_load((conf / f"{path}.yaml").read_text()) or {}
+            params[package] = deep_merge(params.get(package, {}), loaded)
+            continue
         ((key, option),) = entry.items()
         if option is None:
             continue  # `experiment: null`: no preset selected
@@ -84,7 +89,7 @@ def compose_params(conf: Path = Path("conf")) -> dict:
         path = conf / group / f"{option}.yaml"
         if key.startswith("optional ") and not path.exists():
             continue  # conf/local/ is personal and git-ignored: never there at render time
-        params[group] = group_option(conf / group, option)
+        params[group] = deep_merge(params.get(group, {}), group_option(conf / group, option))
     params.update({k: v for k, v in root.items() if k != "defaults"})
     return params
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from mllifecycle import cli, paths
 from mllifecycle.contracts import (
@@ -13,6 +15,8 @@ from mllifecycle.contracts import (
     MonitorSummary,
     RetrainVerdict,
 )
+
+from .conftest import ROOT
 
 
 def test_the_root_is_found_upward_then_from_the_environment(
@@ -49,6 +53,24 @@ def test_every_command_runs_in_the_root(
     assert cli.main(["retrain-needed"]) == 0
     assert capsys.readouterr().out == "retrain\n  drift in x\n"
     assert Path.cwd() == tmp_path.resolve()
+
+
+def test_suites_are_not_drafted_from_a_stale_params_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """After a failed `make params`, params.yaml still names the old data: `suite` (and its
+    --accept) stops before drafting, naming the stale file."""
+    for part in ("conf", "gx"):
+        shutil.copytree(ROOT / part, tmp_path / part)
+    (tmp_path / paths.PROJECT_FILE).write_text("stages: {}\n")
+    stale = yaml.safe_load((ROOT / "params.yaml").read_text())
+    stale["data"]["demo"]["n_rows"] += 1
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(stale))
+    reviewed = {p.name: p.read_bytes() for p in (tmp_path / "gx/expectations").iterdir()}
+
+    assert cli.main(["--root", str(tmp_path), "suite", "--accept"]) == 1
+    assert "params.yaml" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in (tmp_path / "gx/expectations").iterdir()} == reviewed
 
 
 def test_a_missing_root_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -11,12 +11,17 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
+from mllifecycle.compose import composed
+from mllifecycle.config import BinaryProblem, MulticlassProblem, RegressionProblem
 from mllifecycle.stages import NAMES
 
 from .conftest import ROOT
@@ -54,3 +59,34 @@ def test_a_stage_that_does_not_declare_the_teams_code_never_imports_it(stage: st
         [sys.executable, "-c", check], capture_output=True, text=True, check=True, cwd=ROOT, env=env
     ).stdout
     assert json.loads(loaded) == []
+
+
+def declared_keys() -> set[str]:
+    """Every dotted params.yaml key a stage names."""
+    return {key for stage in STAGES.values() for item in stage.get("params", [])
+            for key in ([item] if isinstance(item, str) else [])}  # fmt: skip
+
+
+def test_a_problem_that_leaves_out_an_optional_field_still_has_every_key_dvc_names(
+    tmp_path: Path,
+) -> None:
+    """DVC stops with "Parameters ... are missing" for a key a stage names: an optional
+    spec field left out of conf/problem composes to the schema's default instead."""
+    conf = tmp_path / "conf"
+    shutil.copytree(ROOT / "conf", conf)
+    for spec in (conf / "problem").glob("*.yaml"):
+        problem = yaml.safe_load(spec.read_text())
+        for kind in (BinaryProblem, MulticlassProblem, RegressionProblem):
+            for field, info in kind.model_fields.items():
+                if not info.is_required():
+                    problem.pop(field, None)
+        spec.write_text(yaml.safe_dump(problem))
+        params = composed([f"problem={spec.stem}"], conf)
+        for key in sorted(declared_keys()):
+            found: Any = params
+            for part in key.split("."):
+                assert isinstance(found, dict) and part in found, f"{spec.stem}: {key} missing"
+                found = found[part]
+        for field in ("sensitive_attributes",):
+            default = BinaryProblem.model_fields[field].get_default(call_default_factory=True)
+            assert params["problem"][field] == default, field

@@ -131,8 +131,13 @@ def experiment(name: str | None, overrides: tuple[str, ...]) -> int:
 @click.option("--accept", is_flag=True, help="replace the reviewed suites with the drafts")
 def suite(dataset: str, suites: Path, accept: bool) -> None:
     """Draft the raw and serving GX suites from the data and conf/data, for review."""
+    from . import compose
     from .validation import draft
 
+    # The drafts follow params.yaml's data: a stale one would draft (and --accept write)
+    # suites for data conf/ no longer selects.
+    if compose.write_params([], check=True):
+        raise SystemExit(1)
     draft.draft_suites(dataset, suites, accept)
 
 
