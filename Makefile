@@ -29,10 +29,10 @@ demo: venv  ## render with defaults, install the repo, run its pipeline, show th
 	echo && echo "Demo repository: $$project (cd there and 'source .venv/bin/activate')"
 
 # The renders' tests on two workers (pytest-xdist): their stages are one-core processes
-# (imports, DVC, GX), and the tests that share a render stay together on one worker.
+# (imports, DVC, GX); the tests that share a render stay on one worker (tests/conftest.py).
 test: venv  ## the library's tests (once), then renders of the template running what they generate
 	cd lib && ../$(BIN)/pytest --durations=10
-	$(BIN)/pytest tests -n 2 --dist loadgroup --durations=15
+	$(BIN)/pytest tests -n 2 --durations=15
 
 bench: venv  ## benchmarks/config.yaml sizes (ROWS=10000,100000 REPEATS=3 ENGINE=dask DASK_WORKERS=8 DASK_MEMORY=1GiB NAME=report-x override); report in benchmarks/results/
 	$(BIN)/python benchmarks/run.py $(if $(ROWS),--rows $(ROWS)) $(if $(REPEATS),--repeats $(REPEATS)) $(if $(ENGINE),--engine $(ENGINE)) \

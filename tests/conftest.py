@@ -90,19 +90,35 @@ def _dependencies(project: Path) -> list[str]:
     return sorted({*extras, *needs, "setuptools>=77", "uv>=0.9"})
 
 
-# Modules whose tests share one render and run on it in order (a module-scoped `project`):
-# under pytest-xdist each render's tests stay together on one worker (--dist loadgroup).
+# Modules whose tests share one render (a module-scoped `project`, one per parameter) and
+# run on it in order. Under pytest-xdist (`-n 2`), each render's tests go to one worker:
+# the scheduler below is xdist's loadscope with one scope per render and one per other
+# test. (Not `--dist loadgroup`: with pytest 9.2 xdist 3.8 no longer applies its groups.)
+SHARED_RENDER = ("test_generated.py", "test_cli.py")
 # The longest chains are collected first, so the two workers finish together.
 LONGEST_FIRST = ("test_generated.py", "test_dask.py", "test_byo_data.py", "test_cli.py")
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if "project" in getattr(item, "fixturenames", ()):
-            render = getattr(item, "callspec", None)
-            task = render.params.get("project", "") if render else ""
-            item.add_marker(pytest.mark.xdist_group(f"{item.path.name}{task}"))
+def render_scope(nodeid: str) -> str:
+    """`tests/test_generated.py::test_x[regression]` -> `tests/test_generated.py[regression]`."""
+    module, _, test = nodeid.partition("::")
+    if Path(module).name not in SHARED_RENDER:
+        return nodeid
+    parameter = test.partition("[")[2]
+    return f"{module}[{parameter}" if parameter else module
 
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    from xdist.scheduler import LoadScopeScheduling
+
+    class OneWorkerPerRender(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return render_scope(nodeid)
+
+    return OneWorkerPerRender(config, log)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     def heaviness(item: pytest.Item) -> int:
         name = item.path.name
         return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
