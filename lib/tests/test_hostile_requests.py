@@ -172,6 +172,25 @@ def test_a_hostile_value_is_a_4xx_naming_the_field_and_the_connection_survives(
         assert status == 200, answer
 
 
+def test_a_body_of_unknown_keys_gets_a_small_422_and_the_connection_survives(
+    port: int, record: dict[str, Any]
+) -> None:
+    """60,000 unknown keys (1.3 MB, under the body limit): 20 errors named and the rest
+    counted, each echo cut short, instead of a 20 MB answer that held the worker."""
+    unknown = 60_000
+    edited = {**record, **{f"unknown_{i:06d}": i for i in range(unknown)}}
+    body = json.dumps({"records": [edited]}).encode()
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
+        status, _, answer = exchange(sock, body)
+        assert status == 422 and len(answer) < 20_000, (status, len(answer))
+        detail = json.loads(answer)["detail"]
+        assert len(detail) == 21 and detail[-1]["type"] == "too_many_errors"
+        assert detail[-1]["msg"] == f"{unknown - 20} more errors not shown"
+        assert all(error["loc"][:3] == ["body", "records", 0] for error in detail[:-1])
+        status, _, answer = exchange(sock, json.dumps({"records": [record]}).encode())
+        assert status == 200, answer
+
+
 def test_a_body_that_is_not_utf8_is_a_422_naming_the_byte(port: int) -> None:
     with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
         status, _, answer = exchange(sock, b'{"records": [{"plan": "\xff"}]}')

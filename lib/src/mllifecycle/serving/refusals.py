@@ -2,11 +2,15 @@
 
 FastAPI's own 422 handler echoes each error's input through JSON, which fails
 (a 500, and a reset keep-alive connection) when the input is NaN, infinite, a
-lone surrogate or undecodable bytes. This one renders such inputs as text.
+lone surrogate or undecodable bytes. This one renders such inputs as text, and
+keeps the answer small whatever the body: at most MAX_ERRORS errors (the count of
+the rest in a last entry), each echoed input cut to MAX_ITEMS items and MAX_TEXT
+characters (a 2 MB body of unknown keys was a 20 MB answer).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any
 
@@ -19,10 +23,17 @@ from .schema import Problem
 from .strict_json import safe_text
 
 MAX_DEPTH = 8  # deeper parts of an echoed input are elided, not rendered
+MAX_ERRORS = 20  # errors listed in one answer; the rest are counted
+MAX_ITEMS = 20  # keys or items of an echoed object or list
+MAX_TEXT = 200  # characters of an echoed string
+
+
+def cut(text: str) -> str:
+    return text if len(text) <= MAX_TEXT else f"{text[:MAX_TEXT]}... ({len(text)} characters)"
 
 
 def safe(value: Any, depth: int = 0) -> Any:
-    """`value` as something json.dumps(allow_nan=False) and UTF-8 always accept."""
+    """`value` as something json.dumps(allow_nan=False) and UTF-8 always accept, and small."""
     if depth > MAX_DEPTH:
         return "..."
     if value is None or isinstance(value, bool | int):
@@ -30,13 +41,22 @@ def safe(value: Any, depth: int = 0) -> Any:
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)
     if isinstance(value, str):
-        return safe_text(value)
+        return safe_text(cut(value))
     if isinstance(value, bytes):
-        return value.decode("utf-8", "backslashreplace")
+        return cut(value[: MAX_TEXT * 4].decode("utf-8", "backslashreplace"))
     if isinstance(value, dict):
-        return {str(safe(k, depth + 1)): safe(v, depth + 1) for k, v in value.items()}
+        shown = {
+            str(safe(k, depth + 1)): safe(v, depth + 1)
+            for k, v in itertools.islice(value.items(), MAX_ITEMS)
+        }
+        if len(value) > MAX_ITEMS:
+            shown["..."] = f"{len(value) - MAX_ITEMS} more keys"
+        return shown
     if isinstance(value, list | tuple):
-        return [safe(item, depth + 1) for item in value]
+        items = [safe(item, depth + 1) for item in value[:MAX_ITEMS]]
+        return items + (
+            [f"... {len(value) - MAX_ITEMS} more items"] if len(value) > MAX_ITEMS else []
+        )
     try:
         return safe(jsonable_encoder(value), depth + 1)
     except Exception:  # whatever it is, its repr is text
@@ -45,10 +65,16 @@ def safe(value: Any, depth: int = 0) -> Any:
 
 def validation_errors(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
     detail = [
         {key: safe(error[key]) for key in ("type", "loc", "msg", "input", "ctx") if key in error}
-        for error in exc.errors()
+        for error in itertools.islice(errors, MAX_ERRORS)
     ]
+    if len(errors) > MAX_ERRORS:
+        more = len(errors) - MAX_ERRORS
+        detail.append(
+            {"type": "too_many_errors", "loc": ["body"], "msg": f"{more} more errors not shown"}
+        )
     return JSONResponse({"detail": detail}, status_code=422)
 
 
