@@ -111,6 +111,32 @@ def test_small_groups_are_reported_not_judged(example_params: Callable[..., Para
     assert found.gaps["true_positive_rate"] == 0.0  # the other groups are decided perfectly
 
 
+@pytest.mark.parametrize("when_not_judged", ["fail", "pass"])
+def test_a_fairness_criterion_no_group_pair_can_answer_is_not_judged(
+    example_params: Callable[..., Params], when_not_judged: str
+) -> None:
+    """Every group under the minimum: no gap to judge. It used to pass with a gap of 0.0;
+    now it says it was not judged, and the spec says whether that fails it."""
+    problem = example_params("problem=churn").problem
+    limit = FairnessGap(metric="selection_rate", max=0.1, when_not_judged=when_not_judged)
+    problem = problem.model_copy(
+        update={
+            "sensitive_attributes": ["region"],
+            "success_criteria": problem.success_criteria.model_copy(
+                update={"max_fairness_gap": limit}
+            ),
+        }
+    )
+    test = churn_with_region(300, seed=3)
+    decided = (test["churned"] == 1).astype(int).astype(str).to_numpy()
+    found = fairness.analyse(problem, test, test["churned"], decided, [], 4, 500)
+    judged = fairness.criterion(problem, found)
+    assert judged is not None and not judged.judged and judged.observed is None
+    assert judged.passed == (when_not_judged == "pass")
+    assert judged.detail.startswith("not judged for region: fewer than two groups")
+    assert f"when_not_judged: {when_not_judged}" in judged.detail
+
+
 def test_an_unknown_sensitive_attribute_is_named(example_params: Callable[..., Params]) -> None:
     problem = example_params("problem=churn").problem
     test = churn_with_region(100, seed=3)

@@ -39,6 +39,9 @@ class FairnessGap(Strict):
 
     metric: str
     max: float = Field(ge=0)
+    # An attribute with fewer than two groups large enough to compare cannot be judged:
+    # "fail" (the default) fails the criterion then, "pass" lets it through, reported.
+    when_not_judged: Literal["fail", "pass"] = "fail"
 
 
 class SuccessCriteria(Strict):

@@ -101,6 +101,7 @@ class Criterion(Strict):
     required: float
     passed: bool
     detail: str = ""
+    judged: bool = True
 
 
 class Override(Strict):

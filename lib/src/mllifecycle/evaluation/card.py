@@ -135,7 +135,7 @@ def _verdict(card: CardInputs) -> Section:
             c["name"],
             format_number(c["name"], c["observed"]),
             format_number(c["name"], c["required"]),
-            "yes" if c["passed"] else "NO",
+            ("yes" if c["passed"] else "NO") + ("" if c.get("judged", True) else " (not judged)"),
             c["detail"],
         ]
         for c in verdict["criteria"]

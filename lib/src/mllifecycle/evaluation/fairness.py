@@ -132,20 +132,36 @@ def analyse(
 
 
 def criterion(problem: ProblemSpec, reports: list[AttributeReport]) -> Criterion | None:
-    """The spec's max_fairness_gap, judged on the attribute with the largest gap."""
+    """The spec's max_fairness_gap, judged on the attribute with the largest gap.
+
+    An attribute with fewer than two groups of evaluate.fairness_min_group_rows rows is
+    not judged (its gap would be a 0.0 that says nothing): the criterion says so, and
+    the spec's `when_not_judged` says whether that fails it.
+    """
     limit = problem.success_criteria.max_fairness_gap
     if limit is None:
         return None
     metric = limit.metric
-    widest = max(reports, key=lambda r: r.gaps.get(metric, 0.0))
-    gap = widest.gaps.get(metric, 0.0)
-    group = widest.worst.get(metric)
-    detail = (
-        f"{widest.attribute}: worst group {group!r} ({_figure_of(widest, group, metric)})"
-        if group
-        else f"{widest.attribute}: fewer than two groups with enough rows to compare"
-    )
-    return Criterion(f"fairness_gap_{metric}", gap, limit.max, gap <= limit.max, detail)
+    judged = [r for r in reports if metric in r.worst]
+    unjudged = [r.attribute for r in reports if metric not in r.worst]
+    gap: float | None = None
+    notes = []
+    if judged:
+        widest = max(judged, key=lambda r: r.gaps[metric])
+        gap, group = widest.gaps[metric], widest.worst[metric]
+        notes.append(
+            f"{widest.attribute}: worst group {group!r} ({_figure_of(widest, group, metric)})"
+        )
+    if unjudged:
+        counted = "a failure" if limit.when_not_judged == "fail" else "no failure"
+        notes.append(
+            f"not judged for {', '.join(unjudged)}: fewer than two groups with enough rows "
+            f"(evaluate.fairness_min_group_rows), {counted} by when_not_judged: "
+            f"{limit.when_not_judged}"
+        )
+    passed = (gap is None or gap <= limit.max) and (not unjudged or limit.when_not_judged == "pass")
+    name = f"fairness_gap_{metric}"
+    return Criterion(name, gap, limit.max, passed, "; ".join(notes), judged=not unjudged)
 
 
 def _figure_of(found: AttributeReport, group: str, metric: str) -> str:

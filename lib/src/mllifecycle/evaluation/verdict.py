@@ -15,6 +15,7 @@ class Criterion:
     required: float
     passed: bool
     detail: str = ""
+    judged: bool = True  # False: the data could not answer it (`passed` follows the spec)
 
 
 def judge(

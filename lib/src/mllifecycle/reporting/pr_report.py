@@ -47,6 +47,7 @@ def verdict_section(verdict_path: Path) -> list[str]:
     ]
     for criterion in verdict.criteria:
         mark = "pass" if criterion.passed else "**fail**"
+        mark += "" if criterion.judged else " (not judged)"
         observed, required = _number(criterion.observed), _number(criterion.required)
         lines.append(f"| {criterion.name} | {observed} | {required} | {mark} |")
     return lines
