@@ -224,6 +224,10 @@ def test_gitlab_keeps_its_write_token_away_from_merge_request_code(tmp_path: Pat
     scheduled = [rule["if"] for name in ("monitor", "template-update") for rule in jobs[name]["rules"]]
     assert all('$CI_PIPELINE_SOURCE == "schedule"' in rule for rule in scheduled)
     assert "environment scope is `gitlab-api`" in (project / ".gitlab-ci.yml").read_text()
+    # A merge request runs its own copy of the file: only a protected environment keeps a
+    # job it adds from declaring `gitlab-api`.
+    for told in (project / ".gitlab-ci.yml", project / "README.md"):
+        assert "protected environment" in " ".join(told.read_text().split()), told.name
     generated_env.run(["check-jsonschema", "--builtin-schema", "vendor.gitlab-ci", ".gitlab-ci.yml"],
                       cwd=project)
 
