@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -91,6 +93,36 @@ def test_one_help_tree_lists_every_command_and_each_has_its_own_help(
     for name in cli.registry.commands:
         assert cli.main(["registry", name, "--help"]) == 0, name
     assert "Usage:" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("command", "runs"),
+    [
+        (["monitor"], ["dvc", "repro", "monitor"]),
+        (["retrain"], ["dvc", "repro", "--keep-going", "--force", "--downstream", "ingest"]),
+        (["test", "-k", "smoke", "-x"], ["pytest", "-k", "smoke", "-x"]),
+    ],
+)
+def test_the_make_targets_that_run_dvc_or_pytest_are_commands_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str], runs: list[str]
+) -> None:
+    """A project without make has `monitor`, `retrain` and `test` (README's make-less path),
+    each running the tool of the project's own environment (first on PATH)."""
+    (tmp_path / paths.PROJECT_FILE).write_text("stages: {}\n")
+    monkeypatch.setenv("PATH", "/nowhere")
+    ran: list[tuple[list[str], str]] = []
+
+    def fake_run(words: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+        env = kwargs.get("env")
+        ran.append((list(words), env["PATH"] if isinstance(env, dict) else ""))
+        return subprocess.CompletedProcess(words, 3, stdout="", stderr="")
+
+    monkeypatch.setattr(cli.subprocess, "run", fake_run)
+    assert cli.main(["--root", str(tmp_path), *command]) == 3
+    words, path = ran[-1]
+    assert Path(words[0]).name == runs[0] and words[1:] == runs[1:]
+    assert Path(words[0]).parent == Path(sys.executable).parent
+    assert path.split(os.pathsep)[0] == str(Path(sys.executable).parent)
 
 
 def test_a_misspelt_command_or_option_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

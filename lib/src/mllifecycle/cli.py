@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -155,6 +157,61 @@ def demo_db() -> None:
     from .data import warehouse
 
     warehouse.main()
+
+
+# --- the make targets that are DVC or pytest, for a project without make ----------------
+
+
+def tools_first() -> dict[str, str]:
+    """The environment with this interpreter's folder first on PATH: the dvc, pytest and
+    project command of the project's own environment, whatever PATH held."""
+    here = str(Path(sys.executable).parent)
+    return {**os.environ, "PATH": os.pathsep.join(filter(None, [here, os.environ.get("PATH")]))}
+
+
+def run_tool(*words: str) -> int:
+    """Run dvc or pytest from the project's environment; its exit status."""
+    env = tools_first()
+    found = shutil.which(words[0], path=env["PATH"])
+    if found is None:
+        print(f"{PROG}: {words[0]} is not installed in this environment", file=sys.stderr)
+        return 127
+    return subprocess.run([found, *words[1:]], env=env, check=False).returncode
+
+
+def pull_option() -> list[str]:
+    """--pull when a DVC remote is configured: reuse what it already holds."""
+    dvc = shutil.which("dvc", path=tools_first()["PATH"])
+    listed = subprocess.run([dvc or "dvc", "remote", "list"], capture_output=True, text=True)
+    return ["--pull"] if listed.returncode == 0 and listed.stdout.strip() else []
+
+
+@cli.command()
+def repro() -> int:
+    """Check params.yaml against conf/, then run every stage that is out of date."""
+    from . import compose
+
+    return compose.write_params([], check=True) or run_tool("dvc", "repro", *pull_option())
+
+
+@cli.command()
+def monitor() -> int:
+    """Drift and performance on the newest production batch (`dvc repro monitor`)."""
+    return run_tool("dvc", "repro", *pull_option(), "monitor")
+
+
+@cli.command()
+def retrain() -> int:
+    """Re-read the source data and rerun every stage from ingest; a failed production
+    check blocks no training stage (--keep-going)."""
+    return run_tool("dvc", "repro", "--keep-going", "--force", "--downstream", "ingest")
+
+
+@cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
+def test(pytest_args: tuple[str, ...]) -> int:
+    """The project's tests: pytest, with any of its own arguments (-k smoke, -x)."""
+    return run_tool("pytest", *pytest_args)
 
 
 @cli.command("retrain-needed")
