@@ -197,7 +197,8 @@ def main() -> None:
     body = json.dumps({"records": record}).encode()
     port = free_port()
     log = Path(os.environ.get("TMPDIR", "/tmp")) / f"overload-{port}.jsonl"
-    env = {"SERVE_MODEL_DIR": "models/package", "SERVE_PREDICTION_LOG": str(log), **os.environ}
+    env = {"SERVE_MODEL_DIR": "models/package", "SERVE_ALLOW_UNREGISTERED": "1",
+           "SERVE_PREDICTION_LOG": str(log), **os.environ}
     server = subprocess.Popen(
         [sys.executable, "-m", f"{args.module}.serving", "--port", str(port)], env=env
     )

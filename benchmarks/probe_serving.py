@@ -186,7 +186,7 @@ def one_record(module: str) -> dict[str, Any]:
 
 
 def start(module: str, port: int, workers: int | None) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "SERVE_MODEL_DIR": "models/package",
+    env = {**os.environ, "SERVE_MODEL_DIR": "models/package", "SERVE_ALLOW_UNREGISTERED": "1",
            "SERVE_PREDICTION_LOG": "build/probe_serving/predictions.jsonl"}  # fmt: skip
     if workers:
         env["SERVE_WORKERS"] = str(workers)

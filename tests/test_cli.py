@@ -141,7 +141,8 @@ def test_the_readme_lifecycle_runs_without_make(project: Path, generated_env: Ge
     assert found.returncode in (0, 1) and "retrain" in found.stdout, found.stderr
 
     # A second version in prod, then the README's rollback brings the first one back.
-    run(["dvc", "repro"], cwd=project, env=env)  # evaluate and monitor read the champion
+    # evaluate and monitor read the champion: `repro` (the params check, then dvc repro)
+    assert "Running stage 'evaluate'" in cli([SLUG, "repro"], cwd=project / "conf").stdout
     commit("v1 in prod, evaluated against it")
     second = re.search(r"@(v\d+\.\d+\.\d+)", cli(register, cwd=project).stdout)
     assert second and second.group(1) != first.group(1)

@@ -291,7 +291,7 @@ def scoring_batch(pipeline_run: Path) -> pd.DataFrame:
 def test_batch_scoring_streams_to_the_same_output_as_the_scikit_learn_path(
     pipeline_run: Path, tmp_path: Path, suffix: str
 ) -> None:
-    served = loading.from_dir(pipeline_run / "models/package")
+    served = loading.from_dir(pipeline_run / "models/package", unregistered=True)
     assert served.artifact.compiled is not None
     reference = loading.ServedModel(
         artifact.Artifact(
@@ -320,7 +320,7 @@ def test_batch_scoring_streams_to_the_same_output_as_the_scikit_learn_path(
 def test_a_csv_value_that_is_not_a_number_is_one_line_naming_the_file(
     pipeline_run: Path, tmp_path: Path
 ) -> None:
-    served = loading.from_dir(pipeline_run / "models/package")
+    served = loading.from_dir(pipeline_run / "models/package", unregistered=True)
     numeric = next(f.name for f in served.artifact.metadata.input_schema if f.kind == "numeric")
     production = scoring_batch(pipeline_run).head(50)
     production[numeric] = production[numeric].astype(object)

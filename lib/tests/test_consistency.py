@@ -68,7 +68,7 @@ def run(pipeline_run: Path) -> Iterator[tuple[Path, Params]]:
 def chosen(run: tuple[Path, Params]) -> pd.DataFrame:
     """Prepared test rows a client could send (no null where training had none)."""
     folder, _ = run
-    model = loading.from_dir(folder / "models/package")
+    model = loading.from_dir(folder / "models/package", unregistered=True)
     schema = model.artifact.metadata.input_schema
     required = [field.name for field in schema if not field.nullable]
     return read_table(folder / "data/prepared/test.parquet").dropna(subset=required).head(ROWS)
@@ -127,7 +127,7 @@ def test_every_scoring_path_makes_the_evaluated_decisions(
 ) -> None:
     folder, params = run
     labels = params.problem.is_classification
-    model = loading.from_dir(folder / "models/package")
+    model = loading.from_dir(folder / "models/package", unregistered=True)
     in_process = decided(model.artifact.decide(records), labels)
     assert in_process == evaluated
 
@@ -165,7 +165,9 @@ def test_the_rule_baseline_sees_what_the_source_says(
 @contextmanager
 def served(package: Path, log: Path) -> Iterator[httpx.Client]:
     """The service for `package` on a free loopback port, for the duration of the block."""
-    settings = ServeSettings(model_dir=package, prediction_log=log, max_records=ROWS)
+    settings = ServeSettings(
+        allow_unregistered=True, model_dir=package, prediction_log=log, max_records=ROWS
+    )
     with serving(create_app(settings)) as url, httpx.Client(base_url=url, timeout=30) as client:
         yield client
 

@@ -119,7 +119,9 @@ def test_the_service_answers_a_v1_package_with_its_old_decisions(tmp_path: Path)
     folder = v1_package(tmp_path / "package")
     request = json.loads((V1_PACKAGE / "requests.json").read_text())
     expected = json.loads((V1_PACKAGE / "answers.json").read_text())["predictions"]
-    settings = ServeSettings(model_dir=folder, prediction_log=tmp_path / "log.jsonl")
+    settings = ServeSettings(
+        allow_unregistered=True, model_dir=folder, prediction_log=tmp_path / "log.jsonl"
+    )
     with serving(create_app(settings)) as url, httpx.Client(base_url=url, timeout=30) as client:
         answer = client.post("/predict", json=request)
         meta = client.get("/metadata").json()
@@ -168,12 +170,14 @@ def test_the_registry_reads_a_v1_package_at_its_commit(tmp_path: Path) -> None:
     assert isinstance(read, PackageMetadata) and read.schema_version == 1
     assert read.input_names[0] == "tenure_months" and read.decision_policy.kind == "threshold"
     folder = registry.fetch(version, tmp_path / "fetched", repo)
-    served = loading.from_dir(folder)
-    assert served.version == "v0.0.1" and served.artifact.metadata == read
-    # Its verdict failed with no override: the registry reads the criteria to say so.
+    assert artifact.load(folder).metadata == read
+    # Its verdict failed with no override: the registry reads the criteria to say so, and
+    # the fetched folder (what `make image` bakes in) is refused as prod would refuse it.
     failed = next(c.name for c in read.verdict.criteria if not c.passed)
     with pytest.raises(RegistryError, match=rf"churn@v0.0.1 failed .*{failed}"):
         registry.require_promotable(version.tag, read, "prod")
+    with pytest.raises(RegistryError, match=rf"churn@v0.0.1 failed .*{failed}"):
+        loading.from_dir(folder, unregistered=True)
 
 
 def test_a_package_of_an_unknown_schema_version_is_refused_in_one_line(tmp_path: Path) -> None:
@@ -181,8 +185,10 @@ def test_a_package_of_an_unknown_schema_version_is_refused_in_one_line(tmp_path:
     path = with_version(folder, UNKNOWN)
     for load in (
         lambda: artifact.load(folder),
-        lambda: loading.from_dir(folder),
-        lambda: create_app(ServeSettings(model_dir=folder, prediction_log=tmp_path / "l")),
+        lambda: loading.from_dir(folder, unregistered=True),
+        lambda: create_app(
+            ServeSettings(allow_unregistered=True, model_dir=folder, prediction_log=tmp_path / "l")
+        ),
     ):
         with pytest.raises(ContractError, match=re.escape(f"{path}: ") + REFUSAL) as refused:
             load()

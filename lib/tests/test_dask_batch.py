@@ -52,7 +52,7 @@ def _parts(frame: pd.DataFrame, folder: Path) -> list[str]:
 def test_parts_scored_on_the_cluster_are_the_rows_one_process_scores(
     pipeline_run: Path, client: Client, tmp_path: Path
 ) -> None:
-    model = loading.from_dir(pipeline_run / "models/package")
+    model = loading.from_dir(pipeline_run / "models/package", unregistered=True)
     test = read_table(pipeline_run / "data/prepared/test.parquet")
     whole = tmp_path / "test.parquet"
     test.to_parquet(whole, index=False)
@@ -94,7 +94,7 @@ def test_the_cluster_is_sized_by_the_composed_engine_config(
 def test_a_csv_output_is_refused_before_any_cluster_starts(
     pipeline_run: Path, tmp_path: Path
 ) -> None:
-    model = loading.from_dir(pipeline_run / "models/package")
+    model = loading.from_dir(pipeline_run / "models/package", unregistered=True)
     with pytest.raises(DataError, match=r"scored\.csv: .*directory of Parquet parts"):
         batch_on_cluster.score(
             model, str(tmp_path), tmp_path / "scored.csv", CHUNK_ROWS, batch.score

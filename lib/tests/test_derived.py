@@ -239,7 +239,9 @@ def test_the_service_refuses_a_record_without_a_derived_features_input(
     rows = pd.read_parquet(pipeline_run / "data/prepared/test.parquet")[names].dropna().head(3)
     records = json.loads(rows.to_json(orient="records", date_format="iso"))
     settings = ServeSettings(
-        model_dir=pipeline_run / "models/package", prediction_log=tmp_path / "log.jsonl"
+        allow_unregistered=True,
+        model_dir=pipeline_run / "models/package",
+        prediction_log=tmp_path / "log.jsonl",
     )
     with serving(create_app(settings)) as url, httpx.Client(base_url=url, timeout=30) as client:
         served = client.post("/predict", json={"records": records})

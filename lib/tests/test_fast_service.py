@@ -135,7 +135,9 @@ def test_the_fast_path_answers_with_the_pipelines_scores(
     frame = pd.read_parquet(pipeline_run / "data/prepared/test.parquet")[columns].head(300)
     records = json.loads(frame.to_json(orient="records", date_format="iso"))
     settings = ServeSettings(
-        model_dir=pipeline_run / "models/package", prediction_log=tmp_path / "log.jsonl"
+        allow_unregistered=True,
+        model_dir=pipeline_run / "models/package",
+        prediction_log=tmp_path / "log.jsonl",
     )
     with serving(create_app(settings)) as url, httpx.Client(base_url=url, timeout=30) as client:
         one_by_one = [client.post("/predict", json={"records": [r]}).json() for r in records]
@@ -159,6 +161,7 @@ def test_serve_workers_each_answer_ready_only_after_warm_up(
     its warm-up, so no connection ever meets one still loading (no 503 from /ready)."""
     port = free_port()
     env = {**os.environ, "SERVE_WORKERS": "2", "SERVE_MODEL_DIR": "models/package",
+           "SERVE_ALLOW_UNREGISTERED": "1",
            "SERVE_PREDICTION_LOG": str(tmp_path / "log.jsonl")}  # fmt: skip
     command = [
         sys.executable,

@@ -45,7 +45,10 @@ RAW = "__raw_value__"
 def packaged_service(pipeline_run: Path, log: Path, **limits: Any) -> Iterator[int]:
     """The packaged model's service on a loopback port; yields the port."""
     settings = ServeSettings(
-        model_dir=pipeline_run / "models/package", prediction_log=log, **limits
+        allow_unregistered=True,
+        model_dir=pipeline_run / "models/package",
+        prediction_log=log,
+        **limits,
     )
     with serving(create_app(settings)) as url:
         yield int(url.rsplit(":", 1)[1])

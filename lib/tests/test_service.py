@@ -33,6 +33,7 @@ from mllifecycle.errors import (
     ArtifactError,
     ContractError,
     DataError,
+    RegistryError,
 )
 from mllifecycle.models import (
     artifact,
@@ -101,7 +102,11 @@ def server(
     log = tmp_path_factory.mktemp("serving") / "predictions.jsonl"
     package = pipeline_run / "models/package"
     settings = ServeSettings(
-        model_dir=package, challenger_dir=package, prediction_log=log, max_records=500
+        allow_unregistered=True,
+        model_dir=package,
+        challenger_dir=package,
+        prediction_log=log,
+        max_records=500,
     )
     with serving(create_app(settings)) as url, httpx.Client(base_url=url, timeout=30) as client:
         yield {"client": client, "log": log, "url": url}
@@ -117,6 +122,29 @@ def test_health_ready_and_metadata(server: dict[str, Any], packaged: artifact.Ar
     assert meta["input_schema"] == [
         field.model_dump(mode="json") for field in packaged.metadata.input_schema
     ]
+    # Asked for explicitly, and said so: the workspace's package was never registered.
+    assert meta["registered"] is False and meta["source"].endswith("(unregistered)")
+
+
+def test_a_folder_never_registered_serves_and_scores_only_when_asked_for(
+    pipeline_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """SERVE_MODEL_DIR and `score --model-dir` used to load any folder unchecked."""
+    package = pipeline_run / "models/package"
+    for load in (
+        lambda: loading.from_dir(package),
+        lambda: create_app(ServeSettings(model_dir=package, prediction_log=tmp_path / "l")),
+    ):
+        with pytest.raises(RegistryError, match="never registered") as refused:
+            load()
+        assert "SERVE_ALLOW_UNREGISTERED=1" in str(refused.value)
+    scored = tmp_path / "scored.parquet"
+    source = str(pipeline_run / "data/raw/production.parquet")
+    with pytest.raises(SystemExit):
+        batch.score_command(source, scored, "prod", package, 1000, "pandas")
+    assert "never registered" in capsys.readouterr().err and not scored.exists()
+    batch.score_command(source, scored, "prod", package, 1000, "pandas", unregistered=True)
+    assert "(an UNREGISTERED package)" in capsys.readouterr().out and scored.exists()
 
 
 def test_one_and_many_records_get_the_packaged_decisions(
@@ -317,7 +345,7 @@ def test_schemathesis_finds_no_server_error(server: dict[str, Any]) -> None:
 def test_batch_scoring_matches_the_service_and_keeps_outputs_on_failure(
     pipeline_run: Path, tmp_path: Path
 ) -> None:
-    model = loading.from_dir(pipeline_run / "models/package")
+    model = loading.from_dir(pipeline_run / "models/package", unregistered=True)
     source = scoring_input(pipeline_run)
     scored_path = tmp_path / "scored.parquet"
     rows = batch.score(model, str(source), scored_path, chunk_rows=400)
@@ -347,7 +375,7 @@ def test_batch_reads_a_sql_table(
     rows.to_sql("customers", engine, index=False)
     engine.dispose()
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{database}")
-    model = loading.from_dir(pipeline_run / "models/package")
+    model = loading.from_dir(pipeline_run / "models/package", unregistered=True)
     scored = batch.score(model, "sql:customers", tmp_path / "scored.csv", chunk_rows=100)
     assert scored == len(rows) > 0
     with pytest.raises(DataError, match="sql:nowhere: no such table"):

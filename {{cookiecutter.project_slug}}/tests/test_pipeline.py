@@ -28,7 +28,7 @@ def test_the_service_answers_with_the_packaged_models_decisions(pipeline_run: Pa
     inputs = package.metadata.input_names
     test_rows = pd.read_parquet(pipeline_run / "data/prepared/test.parquet").head(20)
     records = json.loads(test_rows[inputs].to_json(orient="records", date_format="iso"))
-    settings = ServeSettings(model_dir=pipeline_run / "models/package")
+    settings = ServeSettings(allow_unregistered=True, model_dir=pipeline_run / "models/package")
     with serving(create_app(settings)) as url:
         answer = httpx.post(f"{url}/predict", json={"records": records}, timeout=30)
         assert answer.status_code == 200, answer.text

@@ -348,6 +348,11 @@ def serve(
 @click.argument("output", type=click.Path(path_type=Path))
 @click.option("--stage", "from_stage", default="prod", show_default=True)
 @click.option("--model-dir", type=click.Path(path_type=Path), help="a package folder instead")
+@click.option(
+    "--allow-unregistered",
+    is_flag=True,
+    help="score with a --model-dir that was never registered (models/package)",
+)
 @click.option("--chunk-rows", type=int, default=200_000, show_default=True)
 @click.option(
     "--engine",
@@ -360,13 +365,16 @@ def score(
     output: Path,
     from_stage: str,
     model_dir: Path | None,
+    allow_unregistered: bool,
     chunk_rows: int,
     engine: str,
 ) -> None:
     """Batch scoring: SOURCE (.csv/.parquet path or URL, sql:TABLE) into OUTPUT."""
     from .serving import batch
 
-    batch.score_command(source, output, from_stage, model_dir, chunk_rows, engine)
+    batch.score_command(
+        source, output, from_stage, model_dir, chunk_rows, engine, allow_unregistered
+    )
 
 
 @cli.command()

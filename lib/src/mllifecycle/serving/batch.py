@@ -315,13 +315,20 @@ def cast_to(table: pa.Table, schema: pa.Schema, source: str) -> pa.Table:
 
 
 def score_command(
-    source: str, output: Path, stage: str, model_dir: Path | None, chunk_rows: int, engine: str
+    source: str,
+    output: Path,
+    stage: str,
+    model_dir: Path | None,
+    chunk_rows: int,
+    engine: str,
+    unregistered: bool = False,
 ) -> None:
     """`score`: the model in `stage` (or `model_dir`) scores `source` into `output`. On the
     dask engine each part of `source` is scored on a cluster ($DASK_SCHEDULER_ADDRESS, else
-    the LocalCluster conf/engine/dask.yaml sizes) into `output`, a directory of parts."""
+    the LocalCluster conf/engine/dask.yaml sizes) into `output`, a directory of parts. A
+    folder never registered scores only with `unregistered` (--allow-unregistered)."""
     try:
-        model = loading.load(model_dir, stage, Path("."), Path("build/serving"))
+        model = loading.load(model_dir, stage, Path("."), Path("build/serving"), unregistered)
         assert model is not None  # a stage always has a default
         if engine == "dask":
             from . import batch_on_cluster
@@ -332,4 +339,5 @@ def score_command(
     except PipelineError as err:
         print(f"batch: {err}", file=sys.stderr)
         sys.exit(1)
-    print(f"scored {rows} rows with {model.version} into {output}")
+    unregistered_note = "" if model.registered else " (an UNREGISTERED package)"
+    print(f"scored {rows} rows with {model.version}{unregistered_note} into {output}")

@@ -1,4 +1,11 @@
-"""Load the model that serves: a packaged folder, or the version in a registry stage."""
+"""Load the model that serves: a packaged folder, or the version in a registry stage.
+
+Every door checks the same thing: a registered version (by stage, or a folder fetched
+from the registry, as `make image` bakes into an image) must have passed its evaluation
+or carry a recorded override. A folder that was never registered (the workspace's
+models/package) is loaded only when asked for explicitly (`unregistered=True`:
+SERVE_ALLOW_UNREGISTERED=1, `score --allow-unregistered`), and says so.
+"""
 
 from __future__ import annotations
 
@@ -10,20 +17,35 @@ from .. import registry
 from ..errors import RegistryError
 from ..models import artifact
 
+ASK_FOR_UNREGISTERED = (
+    "{folder} holds a package that was never registered (no {stamp} beside it): serve a "
+    "registered version (SERVE_STAGE, or a folder from `registry fetch`), or ask for this "
+    "one explicitly (SERVE_ALLOW_UNREGISTERED=1; batch scoring: --allow-unregistered)"
+)
+FOLDER_FIX = "Fetch a version that passed, or one whose run recorded an override."
+
 
 @dataclass(frozen=True)
 class ServedModel:
     artifact: artifact.Artifact
-    # The registry version (v0.0.3) when loaded by stage, else the package's content hash.
+    # The registry version (v0.0.3) when registered, else the package's content hash.
     version: str
     source: str
+    registered: bool = True
 
 
-def from_dir(directory: Path) -> ServedModel:
-    loaded = artifact.load(directory)
+def from_dir(directory: Path, unregistered: bool = False) -> ServedModel:
+    loaded = artifact.load(directory)  # hash-checked: the verdict below is the packaged one
     stamp = directory / registry.REGISTRY_FILE
-    version = json.loads(stamp.read_text())["version"] if stamp.exists() else loaded.version
-    return ServedModel(loaded, version, str(directory))
+    if stamp.exists():
+        record = json.loads(stamp.read_text())
+        registry.require_promotable(record["tag"], loaded.metadata, "service", FOLDER_FIX)
+        return ServedModel(loaded, record["version"], f"{directory} ({record['tag']})")
+    if not unregistered:
+        raise RegistryError(
+            ASK_FOR_UNREGISTERED.format(folder=directory, stamp=registry.REGISTRY_FILE)
+        )
+    return ServedModel(loaded, loaded.version, f"{directory} (unregistered)", registered=False)
 
 
 def from_stage(stage: str, repo: Path, cache_dir: Path) -> ServedModel:
@@ -41,10 +63,14 @@ def from_stage(stage: str, repo: Path, cache_dir: Path) -> ServedModel:
 
 
 def load(
-    directory: Path | None, stage: str | None, repo: Path, cache_dir: Path
+    directory: Path | None,
+    stage: str | None,
+    repo: Path,
+    cache_dir: Path,
+    unregistered: bool = False,
 ) -> ServedModel | None:
     if directory is not None:
-        return from_dir(directory)
+        return from_dir(directory, unregistered)
     if stage is not None:
         return from_stage(stage, repo, cache_dir)
     return None

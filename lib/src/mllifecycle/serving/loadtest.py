@@ -95,6 +95,8 @@ def run(
     env = {
         **os.environ,
         "SERVE_MODEL_DIR": str(model_dir),
+        # The workspace's package, never registered: measured, not deployed.
+        "SERVE_ALLOW_UNREGISTERED": "1",
         "SERVE_PREDICTION_LOG": str(WORK_DIR / "predictions.jsonl"),
         "LOADTEST_PAYLOADS": str(payloads),
         "LOADTEST_RATE_PER_USER": str(rate_per_user),

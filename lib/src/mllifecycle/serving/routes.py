@@ -52,6 +52,7 @@ async def metadata(state: State) -> Metadata:
         input_schema=meta.input_schema,
         metrics=meta.metrics,
         verdict_passed=meta.verdict.passed,
+        registered=champion.registered,
         challenger_version=challenger.version if challenger else None,
         prediction_log_dropped=state.log_writer.dropped if state.log_writer else 0,
     )

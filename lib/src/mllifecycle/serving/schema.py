@@ -206,4 +206,6 @@ class Metadata(BaseModel):
     input_schema: list[InputField]
     metrics: dict[str, Any]
     verdict_passed: bool
+    # False: a package never registered, served because SERVE_ALLOW_UNREGISTERED asked.
+    registered: bool = True
     challenger_version: str | None = None

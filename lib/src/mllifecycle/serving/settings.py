@@ -13,8 +13,11 @@ class ServeSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="SERVE_", extra="ignore")
 
-    # A packaged model folder wins over a registry stage (images bake one in).
+    # A packaged model folder wins over a registry stage (images bake one in). A folder
+    # never registered (no registry.json beside it) serves only with allow_unregistered,
+    # which /metadata and the log then report.
     model_dir: Path | None = None
+    allow_unregistered: bool = False
     stage: str = "prod"
     # The challenger scores every request in the background, never in the response.
     challenger_dir: Path | None = None

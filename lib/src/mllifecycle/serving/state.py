@@ -6,6 +6,7 @@ a FastAPI dependency, so no handler closes over it.
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -69,14 +70,24 @@ class ServiceState:
 
     def __init__(self, settings: ServeSettings) -> None:
         champion = loading.load(
-            settings.model_dir, settings.stage, settings.repo, settings.cache_dir
+            settings.model_dir,
+            settings.stage,
+            settings.repo,
+            settings.cache_dir,
+            settings.allow_unregistered,
         )
         if champion is None:
             raise ValueError("set SERVE_MODEL_DIR or SERVE_STAGE")
+        if not champion.registered:
+            print(f"serving an UNREGISTERED package: {champion.source}", file=sys.stderr)
         self.settings = settings
         self.champion = champion
         self.challenger = loading.load(
-            settings.challenger_dir, settings.challenger_stage, settings.repo, settings.cache_dir
+            settings.challenger_dir,
+            settings.challenger_stage,
+            settings.repo,
+            settings.cache_dir,
+            settings.allow_unregistered,
         )
         if self.challenger is not None:
             require_shadowable(champion, self.challenger)
