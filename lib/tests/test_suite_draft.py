@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mllifecycle import cli
+from mllifecycle import cli, compose
 from mllifecycle.config import (
     Params,
 )
@@ -66,7 +66,12 @@ def test_rerunning_shows_the_change_and_keeps_the_reviewed_suite(
     """On the demo's columns in a scratch folder, whatever conf/ selects."""
     params = example_params()
     monkeypatch.chdir(tmp_path)  # `make suite` reads params.yaml from where it runs
-    Path("params.yaml").write_text(yaml.safe_dump(params.model_dump(mode="json")))
+    # A conf/ that composes to these params, and params.yaml composed from it (`suite`
+    # refuses a params.yaml that conf/ no longer composes to).
+    Path("conf").mkdir()
+    example = yaml.safe_dump(params.model_dump(mode="json", by_alias=True))
+    Path("conf/config.yaml").write_text(example)
+    assert compose.write_params([]) == 0
     history, _ = demo.generate(params.problem, 2000, 0, seed=9)
     dataset, suites = tmp_path / "dataset.parquet", tmp_path / "gx"
     history.to_parquet(dataset)
