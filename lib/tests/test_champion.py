@@ -4,11 +4,15 @@ scored on the current test split (not on the figures of its own run)."""
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
+from mllifecycle import cli, compose
 from mllifecycle.compose import composed
 from mllifecycle.config import (
     Params,
@@ -23,6 +27,7 @@ from mllifecycle.errors import (
 from mllifecycle.evaluation import (
     champion,
 )
+from mllifecycle.evaluation.assessment import champion_record
 from mllifecycle.io import (
     read_table,
 )
@@ -168,3 +173,73 @@ def test_the_champion_of_each_task_scores_the_split_as_evaluate_did(
     for figure, value in evaluated.items():
         if isinstance(value, float):
             assert scored[figure] == pytest.approx(value), figure
+
+
+def git_in(repo: Path, *args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+def registry_with_one_version_in_prod(repo: Path) -> Version:
+    """A repository whose tags say churn-model@v0.0.1 is in prod."""
+    (repo / "models").mkdir(parents=True)
+    (repo / "dvc.yaml").write_text(
+        "artifacts:\n  churn-model:\n    path: models/package\n    type: model\n"
+    )
+    champion_file.write(None, repo)
+    git_in(repo, "init", "-q")
+    for key, value in (("user.name", "t"), ("user.email", "t@example.com")):
+        git_in(repo, "config", key, value)
+    git_in(repo, "add", "-A")
+    git_in(repo, "commit", "-qm", "first")
+    git_in(repo, "tag", "-a", "churn-model@v0.0.1", "-m", "registered")
+    git_in(repo, "tag", "-a", "churn-model#prod#1", "-m", "promoted")
+    return Version("churn-model", "v0.0.1", git_in(repo, "rev-parse", "HEAD"))
+
+
+def test_the_champion_file_must_agree_with_the_registry(tmp_path: Path) -> None:
+    """`dvc exp apply` of an experiment made before a promotion rewrote the file to no
+    version, and a hand edit can name another: evaluate and monitor would then compare with
+    (or judge) the wrong model. Where the tags are, a disagreement names both."""
+    repo = tmp_path / "repo"
+    in_prod = registry_with_one_version_in_prod(repo)
+    with pytest.raises(RegistryError) as stale:
+        champion_file.verified(repo)
+    assert str(stale.value).startswith(
+        "models/champion.json names no version but the registry has churn-model@v0.0.1 in prod"
+    )
+    champion_file.write(Version("churn-model", "v0.0.2", in_prod.commit), repo)
+    with pytest.raises(RegistryError, match=r"names churn-model@v0\.0\.2 but the registry has"):
+        champion_file.verified(repo)
+    champion_file.write(in_prod, repo)
+    assert champion_file.verified(repo) == in_prod
+    # A copy without the registry's tags (a queued experiment's) takes the file as it is.
+    git_in(repo, "tag", "-d", "churn-model@v0.0.1", "churn-model#prod#1")
+    assert champion_file.verified(repo) == in_prod
+
+
+def test_evaluate_stops_on_a_champion_file_the_registry_disagrees_with(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = tmp_path / "repo"
+    registry_with_one_version_in_prod(repo)
+    monkeypatch.chdir(repo)
+    params = load_params(ROOT / "params.yaml")
+    with pytest.raises(RegistryError, match="names no version but the registry has"):
+        champion_record(params, pd.DataFrame(), pd.Series(dtype=float))
+
+
+def test_repro_stops_before_dvc_when_the_champion_file_disagrees(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """After `dvc exp apply`, DVC finds nothing to rerun (the experiment's dvc.lock recorded
+    the old file): the project's `repro` (make repro) checks the file first."""
+    repo = tmp_path / "repo"
+    registry_with_one_version_in_prod(repo)
+    shutil.copytree(ROOT / "conf", repo / "conf")
+    monkeypatch.chdir(repo)
+    assert compose.write_params([]) == 0
+    assert cli.main(["repro"]) == 1
+    assert "repro: models/champion.json names no version but the registry has" in (
+        capsys.readouterr().err
+    )

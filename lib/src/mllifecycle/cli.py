@@ -188,10 +188,18 @@ def pull_option() -> list[str]:
 
 @cli.command()
 def repro() -> int:
-    """Check params.yaml against conf/, then run every stage that is out of date."""
+    """Check params.yaml against conf/ and models/champion.json against the registry, then
+    run every stage that is out of date."""
     from . import compose
+    from .registry import champion
 
-    return compose.write_params([], check=True) or run_tool("dvc", "repro", *pull_option())
+    if compose.write_params([], check=True):
+        return 1
+    try:  # `dvc exp apply` can restore an older champion.json that DVC sees as up to date
+        champion.verified()
+    except PipelineError as err:
+        fail("repro", err)
+    return run_tool("dvc", "repro", *pull_option())
 
 
 @cli.command()

@@ -103,7 +103,7 @@ def champion_record(
     None when evaluate.champion is null or no version is in prod. A champion of
     another problem is refused: the record says why and holds no metrics.
     """
-    version = champion_file.read() if params.evaluate.champion else None
+    version = champion_file.verified() if params.evaluate.champion else None
     if version is None:
         return None
     fix = "run `dvc pull` to fetch it, or set evaluate.champion: null to skip the comparison"

@@ -71,7 +71,7 @@ class Reference:
 
 def judged_model(params: Params, reference: pd.DataFrame) -> tuple[artifact.Artifact, JudgedModel]:
     """The prod model models/champion.json names, else the workspace's package; and which."""
-    version = champion_file.read()
+    version = champion_file.verified()
     if version is not None:
         fix = "run `dvc pull` to fetch it (or promote or roll back to a version you have)"
         packaged = artifact.load(champion_file.package(version, fix))

@@ -14,7 +14,7 @@ from typing import Any
 
 from .. import paths
 from ..errors import RegistryError
-from .versions import REGISTRY_FILE, Version, fetch
+from .versions import REGISTRY_FILE, Version, current, entry, fetch, git
 
 STAGE = "prod"
 KEYS = ("stage", "version", "tag", "commit")
@@ -35,6 +35,42 @@ def read(path: Path = paths.CHAMPION) -> Version | None:
     if not record["tag"] or not record["commit"]:
         raise RegistryError(f"{path}: names {record['version']} without its tag and commit")
     return Version(str(record["tag"]).split("@")[0], str(record["version"]), str(record["commit"]))
+
+
+def verified(repo: Path = Path("."), path: Path = paths.CHAMPION) -> Version | None:
+    """The champion the file names, once the registry agrees that it is the one in prod.
+
+    The file is a workspace file: `dvc exp apply` of an experiment made before a
+    promotion, a checkout or a hand edit can change it while the tags say otherwise, and
+    then `evaluate` would compare with (and `monitor` judge) the wrong model. Where the
+    registry can be read (its tags are here; a queued experiment's copy may have none),
+    a disagreement stops with one line naming both.
+    """
+    named = read(repo / path)
+    if not (repo / path).exists() or not registered_here(repo):
+        return named
+    in_prod = current(STAGE, repo)
+    if _identity(named) == _identity(in_prod):
+        return named
+    said = named.tag if named else "no version"
+    registry_says = in_prod.tag if in_prod else "no version"
+    raise RegistryError(
+        f"{path} names {said} but the registry has {registry_says} in {STAGE}: restore the "
+        f"file (`git checkout {path}`, or `promote`/`rollback` to set both), then rerun"
+    )
+
+
+def _identity(version: Version | None) -> tuple[str, str] | None:
+    return (version.tag, version.commit) if version else None
+
+
+def registered_here(repo: Path) -> bool:
+    """Whether this checkout holds the registry's tags (any version of the model)."""
+    try:
+        name = entry(repo).name
+    except RegistryError:
+        return False
+    return bool(git(repo, "tag", "--list", f"{name}@*", check=False))
 
 
 def write(version: Version | None, repo: Path = Path(".")) -> Path:
