@@ -229,6 +229,29 @@ def test_past_the_slots_a_request_gets_a_fast_503_with_retry_after(
         assert read_response(slow)[0] == 200  # the admitted one is served
 
 
+def test_a_client_that_stalls_mid_body_frees_its_slot(
+    pipeline_run: Path, tmp_path: Path, record: dict[str, Any]
+) -> None:
+    """One slot: a client sends its headers and half its body, then nothing. It used to
+    hold the slot for ever; now it gets a 408 and its connection is closed, and the
+    client queued behind it is served."""
+    body = json.dumps({"records": [record]}).encode()
+    limits = {"max_in_flight": 1, "max_queue_wait_ms": 30_000, "body_timeout_ms": 300}
+    with (
+        packaged_service(pipeline_run, tmp_path / "log.jsonl", **limits) as bound,
+        socket.create_connection(("127.0.0.1", bound), timeout=30) as stalled,
+    ):
+        stalled.sendall(head(len(body)) + body[: len(body) // 2])
+        time.sleep(0.1)  # admitted first
+        with socket.create_connection(("127.0.0.1", bound), timeout=30) as queued:
+            status, _, answer = exchange(queued, body)
+        assert status == 200, answer
+        status, headers, answer = read_response(stalled)
+        assert status == 408 and headers.get("connection") == "close", (status, headers)
+        assert "did not arrive within 300 ms" in json.loads(answer)["detail"]
+        assert stalled.recv(1) == b""  # closed by the server
+
+
 def test_a_request_past_its_deadline_is_not_scored(
     pipeline_run: Path, tmp_path: Path, record: dict[str, Any]
 ) -> None:

@@ -52,5 +52,6 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         max_wait_s=settings.max_queue_wait_ms / 1000,
         deadline_s=settings.deadline_ms / 1000,
         retry_after_s=settings.retry_after_s,
+        body_timeout_s=settings.body_timeout_ms / 1000,
     )
     return app

@@ -94,5 +94,9 @@ PREDICT: dict[int | str, dict[str, Any]] = {
         "description": "overloaded: no slot free within SERVE_MAX_QUEUE_WAIT_MS",
         "headers": RETRY_AFTER,
     },
+    408: {
+        "model": Problem,
+        "description": "the body did not arrive within SERVE_BODY_TIMEOUT_MS of admission",
+    },
     504: {"model": Problem, "description": "SERVE_DEADLINE_MS passed before scoring"},
 }

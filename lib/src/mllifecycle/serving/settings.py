@@ -37,6 +37,9 @@ class ServeSettings(BaseSettings):
     max_in_flight: int = Field(default=1, ge=1)
     max_queue_wait_ms: float = Field(default=20, ge=0)
     deadline_ms: float = Field(default=1000, gt=0)
+    # An admitted request's body must arrive within this (408 and the connection closed
+    # after it): a client that stalls mid-body frees its slot.
+    body_timeout_ms: float = Field(default=2000, gt=0)
     retry_after_s: int = Field(default=1, ge=0)
     # Worker processes of `serve`; 0: one per core (os.cpu_count()).
     workers: int = Field(default=0, ge=0)
