@@ -278,3 +278,20 @@ def test_experiment_overrides_reach_dvc_as_data(tmp_path: Path, generated_env: G
     result = run(["make", "experiment"], cwd=project, env=env, check=False)
     assert result.returncode != 0, "the overrides are not valid Hydra values: DVC must refuse them"
     assert not list(project.glob("pwned*")) and not list(Path.cwd().glob("pwned*"))
+
+
+def test_a_committed_secret_is_stopped_by_the_offline_scanner(tmp_path: Path,
+                                                              generated_env: GeneratedEnv) -> None:
+    """detect-secrets (from the package index, so it runs offline) among the hooks: the
+    fresh render passes it, a key pasted into code does not, named by file and line."""
+    project = bake(tmp_path)
+    hook = ["pre-commit", "run", "detect-secrets"]
+    clean = generated_env.run([*hook, "--all-files"], cwd=project, check=False)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    leaked = project / "src/customer_churn/settings.py"
+    leaked.write_text('AWS_SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzK3mPQ8rTa"\n'
+                      'STRIPE = "sk_live_4eC39HqLyjWDarjtT1zdp7dc"\n')
+    found = generated_env.run([*hook, "--files", "src/customer_churn/settings.py"], cwd=project,
+                              check=False)
+    assert found.returncode != 0
+    assert "Location:    src/customer_churn/settings.py:1" in found.stdout, found.stdout
