@@ -58,7 +58,7 @@ def test_every_command_runs_in_the_root(
 
 
 def test_suites_are_not_drafted_from_a_stale_params_file(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """After a failed `make params`, params.yaml still names the old data: `suite` (and its
     --accept) stops before drafting, naming the stale file."""
@@ -69,6 +69,7 @@ def test_suites_are_not_drafted_from_a_stale_params_file(
     stale["data"]["demo"]["n_rows"] += 1
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(stale))
     reviewed = {p.name: p.read_bytes() for p in (tmp_path / "gx/expectations").iterdir()}
+    monkeypatch.chdir(tmp_path)  # the command enters the root: back where it was after
 
     assert cli.main(["--root", str(tmp_path), "suite", "--accept"]) == 1
     assert "params.yaml" in capsys.readouterr().err
@@ -109,6 +110,7 @@ def test_the_make_targets_that_run_dvc_or_pytest_are_commands_too(
     """A project without make has `monitor`, `retrain` and `test` (README's make-less path),
     each running the tool of the project's own environment (first on PATH)."""
     (tmp_path / paths.PROJECT_FILE).write_text("stages: {}\n")
+    monkeypatch.chdir(tmp_path)  # the command enters the root: back where it was after
     monkeypatch.setenv("PATH", "/nowhere")
     ran: list[tuple[list[str], str]] = []
 
