@@ -14,6 +14,7 @@ from mllifecycle.errors import (
     ConfigError,
 )
 from mllifecycle.evaluation import (
+    champion,
     slices,
     verdict,
 )
@@ -100,12 +101,44 @@ def test_verdict_names_the_best_baseline_and_the_champion(
     problem = example_params("problem=churn").problem
     model = {"value_per_1000": 3000.0, "roc_auc": 0.8}
     baselines = {"dummy": {"value_per_1000": 0.0}, "rule": {"value_per_1000": 2500.0}}
-    judged = verdict.judge(problem, model, baselines, 0, champion={"value_per_1000": 3500.0})
+    worse = verdict.Paired(mean=-500.0, upper_bound=-120.0, confidence=0.95)
+    judged = verdict.judge(problem, model, baselines, 0, champion=worse)
     by_name = {c.name: c for c in judged}
     assert by_name["uplift_per_1000_over_baseline"].observed == 500.0
     assert not by_name["uplift_per_1000_over_baseline"].passed  # the rule is the bar, not the dummy
     assert "rule" in by_name["uplift_per_1000_over_baseline"].detail
     assert not by_name["not_worse_than_champion"].passed
+
+
+def test_the_champion_comparison_allows_for_sampling_noise(
+    example_params: Callable[..., Params],
+) -> None:
+    """157 test rows, a challenger that decides one row worse than the champion: that is
+    noise (it failed at -6.4 per 1,000 before the comparison was paired); a challenger
+    that decides nothing is worse beyond it."""
+    problem = example_params("problem=churn").problem
+    no, yes = problem.labels
+    rng = np.random.default_rng(3)
+    actual = pd.Series(rng.choice([no, yes], size=157, p=[0.7, 0.3]))
+    theirs = actual.to_numpy(dtype=object).copy()
+    theirs[::4] = np.where(theirs[::4] == yes, no, yes)  # a champion right on 3 rows in 4
+    ours = theirs.copy()
+    one = next(i for i in range(157) if theirs[i] == actual[i] == yes)
+    ours[one] = no  # one churner missed that the champion caught
+    model, baselines = {"value_per_1000": 3000.0}, {"dummy": {"value_per_1000": 0.0}}
+
+    close = champion.paired(problem, actual, ours, theirs, 0.95)
+    assert close.mean < 0 <= close.upper_bound
+    judged = {c.name: c for c in verdict.judge(problem, model, baselines, 0, close)}
+    assert judged["not_worse_than_champion"].passed
+    assert "not worse beyond sampling noise" in judged["not_worse_than_champion"].detail
+
+    nothing = np.full(157, no, dtype=object)
+    far = champion.paired(problem, actual, nothing, theirs, 0.95)
+    assert far.upper_bound < 0
+    judged = {c.name: c for c in verdict.judge(problem, model, baselines, 0, far)}
+    assert not judged["not_worse_than_champion"].passed
+    assert "worse beyond sampling noise" in judged["not_worse_than_champion"].detail
 
 
 def test_failed_verdict_is_promotable_only_with_a_named_override(

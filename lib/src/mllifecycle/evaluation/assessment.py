@@ -97,15 +97,16 @@ def score(
 
 def champion_record(
     params: Params, raw_test: pd.DataFrame, actual: pd.Series
-) -> dict[str, Any] | None:
-    """The champion that models/champion.json names, scored on this test split.
+) -> tuple[dict[str, Any] | None, np.ndarray | None]:
+    """The champion that models/champion.json names, scored on this test split, and its
+    decision on each row.
 
     None when evaluate.champion is null or no version is in prod. A champion of
     another problem is refused: the record says why and holds no metrics.
     """
     version = champion_file.verified() if params.evaluate.champion else None
     if version is None:
-        return None
+        return None, None
     fix = "run `dvc pull` to fetch it, or set evaluate.champion: null to skip the comparison"
     packaged = artifact.load(champion_file.package(version, fix))
     record: dict[str, Any] = {"version": version.version, "tag": version.tag}
@@ -118,9 +119,9 @@ def champion_record(
     )
     if refused:
         print(refused)
-        return {**record, "refused": refused}
-    scored = champion_comparison.score(packaged, params.problem, raw_test, actual)
-    return {**record, "refused": None, "metrics": scored}
+        return {**record, "refused": refused}, None
+    scored, decisions = champion_comparison.scored(packaged, params.problem, raw_test, actual)
+    return {**record, "refused": None, "metrics": scored}, decisions
 
 
 def plot_tables(
@@ -236,8 +237,19 @@ def assess(
         baseline_decisions[best],
         columns=params.slice_columns,
     )
-    champion = champion_record(params, raw_test, actual)
+    champion, champion_decisions = champion_record(params, raw_test, actual)
     champion_metrics = champion.get("metrics") if champion else None
+    against_champion = (
+        None
+        if champion_decisions is None
+        else champion_comparison.paired(
+            problem,
+            actual,
+            model_decisions,
+            champion_decisions,
+            params.evaluate.slice_confidence,
+        )
+    )
     judgement, more_criteria, more_sections = beyond_value(
         params, raw_test, actual, model_decisions, policies.model, fitted
     )
@@ -247,7 +259,7 @@ def assess(
             model_metrics,
             baselines,
             sum(s.flagged for s in found),
-            champion_metrics,
+            against_champion,
         )
         + more_criteria,
         params.evaluate.accept_failed_verdict,

@@ -11,10 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from ..config import ProblemSpec
 from . import metrics
+from .business import value_per_decision
+from .slices import upper_bound
+from .verdict import Paired
 
 if TYPE_CHECKING:
     from ..models.artifact import Artifact
@@ -52,5 +56,28 @@ def score(
     packaged: Artifact, problem: ProblemSpec, raw: pd.DataFrame, actual: pd.Series
 ) -> dict[str, float]:
     """The champion's value per 1,000 and ML metrics on these raw rows, by this problem's values."""
+    return scored(packaged, problem, raw, actual)[0]
+
+
+def scored(
+    packaged: Artifact, problem: ProblemSpec, raw: pd.DataFrame, actual: pd.Series
+) -> tuple[dict[str, float], np.ndarray]:
+    """`score`, and the champion's decision on each row."""
     scores = packaged.scores(raw)
-    return metrics.compute(problem, actual, scores, packaged.decide_from_scores(scores))
+    decisions = packaged.decide_from_scores(scores)
+    return metrics.compute(problem, actual, scores, decisions), decisions
+
+
+def paired(
+    problem: ProblemSpec,
+    actual: pd.Series,
+    ours: np.ndarray,
+    theirs: np.ndarray,
+    confidence: float,
+) -> Paired:
+    """Our decisions' value minus the champion's, per row and per 1,000 decisions."""
+    differences = 1000 * (
+        value_per_decision(problem, actual, ours) - value_per_decision(problem, actual, theirs)
+    )
+    mean, _, bound = upper_bound(differences, confidence)
+    return Paired(round(mean, 6), round(bound, 6), confidence)

@@ -9,6 +9,16 @@ from ..config import ProblemSpec, VerdictOverride
 
 
 @dataclass(frozen=True)
+class Paired:
+    """The model's value per 1,000 decisions minus another model's, row by row on the same
+    rows: the mean, and its one-sided upper confidence bound (evaluation/slices.py)."""
+
+    mean: float
+    upper_bound: float
+    confidence: float
+
+
+@dataclass(frozen=True)
 class Criterion:
     name: str
     observed: float | None
@@ -23,7 +33,7 @@ def judge(
     model: dict[str, float],
     baselines: dict[str, dict[str, float]],
     flagged_slices: int,
-    champion: dict[str, float] | None = None,
+    champion: Paired | None = None,
 ) -> list[Criterion]:
     """Every criterion of the spec, plus slices and (when one exists) the champion."""
     criteria = problem.success_criteria
@@ -62,14 +72,19 @@ def judge(
         )
     )
     if champion is not None:
-        gap = model["value_per_1000"] - champion["value_per_1000"]
+        # Worse only beyond sampling noise: a few rows' worth below on a small test split
+        # is no evidence, as for slices.
+        worse = champion.upper_bound < 0
         verdict.append(
             Criterion(
                 "not_worse_than_champion",
-                round(gap, 6),
+                round(champion.mean, 6),
                 0.0,
-                gap >= 0,
-                "value per 1,000 decisions minus the production model's, on this test split",
+                not worse,
+                "value per 1,000 decisions minus the production model's, row by row on this "
+                f"test split; one-sided {champion.confidence * 100:g}% upper bound "
+                f"{champion.upper_bound:+.1f}: "
+                + ("worse beyond sampling noise" if worse else "not worse beyond sampling noise"),
             )
         )
     return verdict
