@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import skops.io as sio
+from pydantic import ValidationError
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.pipeline import Pipeline
 
@@ -24,6 +25,7 @@ from mllifecycle.config import (
     load_params,
 )
 from mllifecycle.contracts import (
+    CategoricalInput,
     InputField,
 )
 from mllifecycle.data.prepare import (
@@ -45,6 +47,7 @@ from mllifecycle.serving import (
     batch,
     loading,
     prediction_log,
+    schema,
     shadow_report,
     state,
 )
@@ -426,3 +429,26 @@ def test_the_service_imports_without_pipeline_tools() -> None:
     )
     result = subprocess.run([sys.executable, "-c", blocker], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_a_category_of_numbers_takes_the_number_that_spells_it() -> None:
+    """A category column the table holds as numbers (tiers 1-4) is text from ingest on, so
+    the service took only "2"; batch scoring took 2. Now a JSON number that spells a known
+    category is that category; any other number is refused naming the field."""
+    tiers = CategoricalInput(
+        name="tier", kind="categorical", nullable=False, categories=["1", "2", "3", "4"]
+    )
+    plan = CategoricalInput(
+        name="plan", kind="categorical", nullable=False, categories=["basic", "premium"]
+    )
+    record = schema.record_model([tiers, plan], None, [])
+    for sent in (2, 2.0, "2"):
+        assert record.model_validate({"tier": sent, "plan": "basic"}).model_dump()["tier"] == "2"
+    for bad, field in ((7, "tier"), (2.5, "tier"), (True, "tier"), (1, "plan")):
+        with pytest.raises(ValidationError) as refused:
+            record.model_validate(
+                {"tier": bad if field == "tier" else "1", "plan": 1 if field == "plan" else "basic"}
+            )
+        assert [error["loc"] for error in refused.value.errors()] == [(field,)], bad
+    documented = record.model_json_schema()["properties"]["tier"]
+    assert {"type": "integer", "enum": [1, 2, 3, 4]} in documented["anyOf"]

@@ -108,6 +108,29 @@ Id = Annotated[
 ]
 
 
+def _spelled_by(known: list[str], closed: bool = False) -> Any:
+    """Text, or a JSON number that spells one of the known categories (a category of
+    numbers, e.g. 1-4, which the table held as numbers and training as text): 2 -> "2"."""
+    spellings = frozenset(known)
+
+    def category(value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return value  # text, or a refusal by the text type
+        text = str(int(value)) if float(value).is_integer() else str(value)
+        if text in spellings:
+            return text
+        raise PydanticCustomError(
+            "category_type",
+            "a category is text, or a number that spells a known one ({known})",
+            {"known": ", ".join(sorted(spellings)[:10])},
+        )
+
+    numbers = sorted(int(k) for k in spellings if re.fullmatch(r"-?\d{1,15}", k))
+    text = {**TEXT_SCHEMA, "enum": list(known)} if closed else TEXT_SCHEMA
+    schema = {"anyOf": [text, {"type": "integer", "enum": numbers}]} if numbers else text
+    return Annotated[Text, BeforeValidator(category)], schema, bool(numbers)
+
+
 def record_model(
     input_schema: list[InputField], id_column: str | None, suite: list[dict[str, Any]]
 ) -> type[BaseModel]:
@@ -153,14 +176,16 @@ def _field_type(
         notes = {"description": "an ISO 8601 timestamp", "examples": [column.min]}
         return Timestamp, {**TEXT_SCHEMA, "minLength": 1, "format": "date-time"}, notes
     if "enum" in rule:
-        return Text, {**TEXT_SCHEMA, "enum": rule["enum"]}, {}
+        closed_set, schema, _ = _spelled_by(rule["enum"], closed=True)
+        return closed_set, schema, {}
     known = rule.get("known") or column.categories
     notes = {
         "description": f"known categories: {', '.join(known)}; others are accepted and "
         "show up in the monitor's report",
         "examples": known[:5],
     }
-    return Text, TEXT_SCHEMA, notes if known else {}
+    kind, schema, _ = _spelled_by(known)
+    return kind, schema, notes if known else {}
 
 
 def request_model(record: type[BaseModel], max_records: int) -> type[BaseModel]:
