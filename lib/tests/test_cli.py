@@ -144,3 +144,18 @@ def test_a_command_that_exits_with_a_message_prints_it(
     monkeypatch.setattr(loadtest, "judge", failed)
     assert cli.main(["loadtest"]) == 1
     assert capsys.readouterr().err == "loadtest: FAILED (p99 over the limit)\n"
+
+
+def test_serve_takes_a_folder_through_the_registrys_checks(
+    pipeline_run: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`serve --model-dir` (the make-less path had only the unchecked SERVE_MODEL_DIR): a
+    folder never registered is refused in one line unless --allow-unregistered asks."""
+    for name in ("SERVE_MODEL_DIR", "SERVE_ALLOW_UNREGISTERED", "SERVE_STAGE"):
+        monkeypatch.delenv(name, raising=False)  # serve sets them; put back after
+    monkeypatch.chdir(pipeline_run)
+    package = pipeline_run / "models/package"
+    assert cli.main(["serve", "--model-dir", str(package), "--port", "0"]) == 1
+    refused = capsys.readouterr().err.strip().splitlines()
+    assert len(refused) == 1 and "was never registered" in refused[0], refused
+    assert "SERVE_ALLOW_UNREGISTERED=1" in refused[0]

@@ -341,14 +341,34 @@ def remind_to_commit(changed: str) -> None:
 @click.option("--port", type=int, default=8000, show_default=True)
 @click.option("--stage", "serve_stage", help="registry stage to serve ($SERVE_STAGE, else prod)")
 @click.option("--challenger-stage", help="a stage to shadow it (its answers are logged)")
+@click.option(
+    "--model-dir",
+    type=click.Path(path_type=Path),
+    help="a package folder instead ($SERVE_MODEL_DIR): checked as the registry checks",
+)
+@click.option(
+    "--allow-unregistered",
+    is_flag=True,
+    help="serve a --model-dir that was never registered (models/package), and say so",
+)
 @click.option("--workers", type=int, help="default: $SERVE_WORKERS, else one per core")
 def serve(
-    host: str, port: int, serve_stage: str | None, challenger_stage: str | None, workers: int | None
+    host: str,
+    port: int,
+    serve_stage: str | None,
+    challenger_stage: str | None,
+    model_dir: Path | None,
+    allow_unregistered: bool,
+    workers: int | None,
 ) -> None:
-    """The HTTP service of the model in a stage (or $SERVE_MODEL_DIR)."""
+    """The HTTP service of the model in a stage (or a package folder)."""
     from .serving import __main__ as service
 
-    service.serve(host, port, serve_stage, challenger_stage, workers)
+    folder = {
+        "model_dir": str(model_dir) if model_dir else None,
+        "allow_unregistered": "1" if allow_unregistered else None,
+    }
+    service.serve(host, port, serve_stage, challenger_stage, workers, **folder)
 
 
 @cli.command()

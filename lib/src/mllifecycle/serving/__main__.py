@@ -22,10 +22,21 @@ FACTORY = f"{__package__}.app:create_app"
 
 
 def serve(
-    host: str, port: int, stage: str | None, challenger_stage: str | None, workers: int | None
+    host: str,
+    port: int,
+    stage: str | None,
+    challenger_stage: str | None,
+    workers: int | None,
+    model_dir: str | None = None,
+    allow_unregistered: str | None = None,
 ) -> None:
     """`serve`: load the model (one line and exit 1 when it cannot be), then serve it."""
-    chosen = {"stage": stage, "challenger_stage": challenger_stage}
+    chosen = {
+        "stage": stage,
+        "challenger_stage": challenger_stage,
+        "model_dir": model_dir,
+        "allow_unregistered": allow_unregistered,
+    }
     # Options given here win over SERVE_* variables; workers read them from the environment.
     os.environ.update({f"SERVE_{k.upper()}": v for k, v in chosen.items() if v is not None})
     try:
