@@ -63,7 +63,7 @@ def child_score(module: str, source: str) -> dict[str, Any]:
 
     batch = importlib.import_module(f"{module}.serving.batch")
     loading = importlib.import_module(f"{module}.serving.loading")
-    model = loading.from_dir(Path("models/package"))
+    model = loading.from_dir(Path("models/package"), unregistered=True)
     out = Path(tempfile.mkdtemp()) / "scored.parquet"
     started, cpu = time.perf_counter(), time.process_time()
     rows = batch.score(model, source, out, 200_000)
