@@ -143,7 +143,7 @@ def test_the_champion_scores_the_current_test_split(
     params = load_params()
     packaged = artifact.load(Path("models/package"))
     test = read_table(Path("data/prepared/test.parquet"))
-    scored = champion.score(packaged, params.problem, test, test[params.problem.target])
+    scored, _ = champion.scored(packaged, params.problem, test, test[params.problem.target])
     evaluated = json.loads(Path("metrics/evaluate.json").read_text())["test"]["model"]
     assert scored["rows"] == evaluated["rows"] == len(test)
     assert scored["value_per_1000"] == pytest.approx(evaluated["value_per_1000"])
@@ -167,7 +167,7 @@ def test_the_champion_of_each_task_scores_the_split_as_evaluate_did(
     monkeypatch.chdir(tmp_path)
     packaged = artifact.load(Path("models/package"))
     test = read_table(Path("data/prepared/test.parquet"))
-    scored = champion.score(packaged, params.problem, test, test[params.problem.target])
+    scored, _ = champion.scored(packaged, params.problem, test, test[params.problem.target])
     evaluated = json.loads(Path("metrics/evaluate.json").read_text())["test"]["model"]
     assert scored["rows"] == evaluated["rows"] == len(test)
     for figure, value in evaluated.items():

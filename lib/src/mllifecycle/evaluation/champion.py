@@ -52,17 +52,11 @@ def input_columns(packaged: Artifact) -> list[str]:
     return packaged.metadata.input_names
 
 
-def score(
-    packaged: Artifact, problem: ProblemSpec, raw: pd.DataFrame, actual: pd.Series
-) -> dict[str, float]:
-    """The champion's value per 1,000 and ML metrics on these raw rows, by this problem's values."""
-    return scored(packaged, problem, raw, actual)[0]
-
-
 def scored(
     packaged: Artifact, problem: ProblemSpec, raw: pd.DataFrame, actual: pd.Series
 ) -> tuple[dict[str, float], np.ndarray]:
-    """`score`, and the champion's decision on each row."""
+    """The champion's value per 1,000 and ML metrics on these raw rows, by this problem's
+    values, and its decision on each row."""
     scores = packaged.scores(raw)
     decisions = packaged.decide_from_scores(scores)
     return metrics.compute(problem, actual, scores, decisions), decisions

@@ -108,7 +108,7 @@ Id = Annotated[
 ]
 
 
-def _spelled_by(known: list[str], closed: bool = False) -> Any:
+def _spelled_by(known: list[str], closed: bool = False) -> tuple[Any, dict[str, Any]]:
     """Text, or a JSON number that spells one of the known categories (a category of
     numbers, e.g. 1-4, which the table held as numbers and training as text): 2 -> "2"."""
     spellings = frozenset(known)
@@ -127,8 +127,11 @@ def _spelled_by(known: list[str], closed: bool = False) -> Any:
 
     numbers = sorted(int(k) for k in spellings if re.fullmatch(r"-?\d{1,15}", k))
     text = {**TEXT_SCHEMA, "enum": list(known)} if closed else TEXT_SCHEMA
-    schema = {"anyOf": [text, {"type": "integer", "enum": numbers}]} if numbers else text
-    return Annotated[Text, BeforeValidator(category)], schema, bool(numbers)
+    if not numbers:  # no number spells one: plain text, no validator on the request path
+        return Text, text
+    return Annotated[Text, BeforeValidator(category)], {
+        "anyOf": [text, {"type": "integer", "enum": numbers}]
+    }
 
 
 def record_model(
@@ -176,7 +179,7 @@ def _field_type(
         notes = {"description": "an ISO 8601 timestamp", "examples": [column.min]}
         return Timestamp, {**TEXT_SCHEMA, "minLength": 1, "format": "date-time"}, notes
     if "enum" in rule:
-        closed_set, schema, _ = _spelled_by(rule["enum"], closed=True)
+        closed_set, schema = _spelled_by(rule["enum"], closed=True)
         return closed_set, schema, {}
     known = rule.get("known") or column.categories
     notes = {
@@ -184,7 +187,7 @@ def _field_type(
         "show up in the monitor's report",
         "examples": known[:5],
     }
-    kind, schema, _ = _spelled_by(known)
+    kind, schema = _spelled_by(known)
     return kind, schema, notes if known else {}
 
 
