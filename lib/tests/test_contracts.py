@@ -49,6 +49,7 @@ from mllifecycle.models import (
 from mllifecycle.monitoring import (
     verdict as monitor_verdict,
 )
+from mllifecycle.registry import digests
 from mllifecycle.serving import (
     loading,
     prediction_log,
@@ -149,10 +150,11 @@ def dvc(repo: Path, *args: str) -> None:
     subprocess.run([sys.executable, "-m", "dvc", *args], cwd=repo, check=True)
 
 
-def test_the_registry_reads_a_v1_package_at_its_commit(tmp_path: Path) -> None:
-    """Registered (a tagged commit, the package in DVC), then read back as the registry does."""
-    repo = tmp_path / "repo"
-    v1_package(repo / "models" / "package")
+def registered_v1(repo: Path, message: str | None = None) -> registry.Version:
+    """A repository whose commit holds the v1 package in DVC, tagged churn@v0.0.1 with
+    `message` (by default the one `register` writes, recording the package's digest)."""
+    package = v1_package(repo / "models" / "package")
+    digest = json.loads((package / "metadata.json").read_text())["digest"]
     git(repo, "init", "-q")
     for key, value in (("user.name", "t"), ("user.email", "t@example.com")):
         git(repo, "config", key, value)
@@ -163,14 +165,21 @@ def test_the_registry_reads_a_v1_package_at_its_commit(tmp_path: Path) -> None:
     )
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "package")
-    git(repo, "tag", "-a", "churn@v0.0.1", "-m", "registered")
+    git(repo, "tag", "-a", "churn@v0.0.1", "-m", message or digests.tag_message("churn", digest))
+    return registry.resolve("v0.0.1", repo)
 
-    version = registry.resolve("v0.0.1", repo)
+
+def test_the_registry_reads_a_v1_package_at_its_commit(tmp_path: Path) -> None:
+    """Registered (a tagged commit, the package in DVC), then read back as the registry does."""
+    repo = tmp_path / "repo"
+    version = registered_v1(repo)
     read = registry.metadata(version, repo)
     assert isinstance(read, PackageMetadata) and read.schema_version == 1
     assert read.input_names[0] == "tenure_months" and read.decision_policy.kind == "threshold"
     folder = registry.fetch(version, tmp_path / "fetched", repo)
     assert artifact.load(folder).metadata == read
+    stamp = json.loads((folder / registry.REGISTRY_FILE).read_text())
+    assert stamp["tag"] == version.tag and stamp["digest"] == read.digest
     # Its verdict failed with no override: the registry reads the criteria to say so, and
     # the fetched folder (what `make image` bakes in) is refused as prod would refuse it.
     failed = next(c.name for c in read.verdict.criteria if not c.passed)
@@ -178,6 +187,63 @@ def test_the_registry_reads_a_v1_package_at_its_commit(tmp_path: Path) -> None:
         registry.require_promotable(version.tag, read, "prod")
     with pytest.raises(RegistryError, match=rf"churn@v0.0.1 failed .*{failed}"):
         loading.from_dir(folder, unregistered=True)
+
+
+def tampered(folder: Path, threshold: float) -> str:
+    """Edit the packaged threshold and recompute the package's own digest, as whoever
+    edits metadata.json can: the package then agrees with itself."""
+    path = folder / "metadata.json"
+    metadata = json.loads(path.read_text())
+    metadata["decision_policy"]["value"] = threshold
+    path.write_text(json.dumps(restamp(metadata, folder / "model.skops"), indent=2))
+    assert artifact.verified(folder).digest == metadata["digest"]  # consistent in itself
+    return str(metadata["digest"])
+
+
+def test_a_package_edited_after_registration_is_refused_at_every_load(tmp_path: Path) -> None:
+    """The package's own digest is unkeyed: an edit with the digest recomputed loaded. The
+    tag recorded the digest at registration; fetch, the fetched folder and its stamp are
+    checked against it (metadata and registry.json included)."""
+    repo = tmp_path / "repo"
+    version = registered_v1(repo)
+    registered = registry.metadata(version, repo).digest
+    folder = registry.fetch(version, tmp_path / "fetched", repo)
+    edited = tampered(folder, 0.9225)
+    mismatch = rf"package digest {edited[:12]}\.\.\. is not the {registered[:12]}\.\.\."
+    with pytest.raises(RegistryError, match=mismatch + r".*its registry.json recorded"):
+        loading.from_dir(folder)  # an image: no tags, the stamp recorded the digest
+    with pytest.raises(RegistryError, match=mismatch + r" that churn@v0.0.1 recorded"):
+        registry.fetch(version, folder, repo)  # fetched before: checked again, not trusted
+    stamp_path = folder / registry.REGISTRY_FILE
+    stamp = json.loads(stamp_path.read_text())
+    stamp_path.write_text(json.dumps({**stamp, "digest": edited}))  # the stamp edited too
+    with pytest.raises(RegistryError, match=mismatch + r" that churn@v0.0.1 recorded"):
+        loading.from_dir(folder, repo=repo)  # where the tags are, they decide
+    stamp_path.write_text(json.dumps({k: v for k, v in stamp.items() if k != "digest"}))
+    with pytest.raises(RegistryError, match=r"registry.json: expected the keys .* fetch"):
+        loading.from_dir(folder)  # a folder fetched before digests were recorded
+
+
+def test_a_tag_that_records_another_digest_or_none_is_refused(tmp_path: Path) -> None:
+    """A hand-made tag (or one from before digests) names no package to check against; a
+    tag recording another digest means the package in DVC is not the registered one."""
+    repo = tmp_path / "repo"
+    version = registered_v1(repo, message="registered")
+    for read in (
+        lambda: registry.metadata(version, repo),
+        lambda: registry.fetch(version, tmp_path / "fetched", repo),
+    ):
+        with pytest.raises(
+            RegistryError, match=r"churn@v0\.0\.1: its tag records no package"
+        ) as no:
+            read()
+        assert "git tag -f -a churn@v0.0.1" in str(no.value) and "\n" not in str(no.value)
+    assert not (tmp_path / "fetched").exists()
+    other = digests.tag_message("churn", "0" * 64)
+    git(repo, "tag", "-f", "-a", version.tag, version.commit, "-m", other)
+    with pytest.raises(RegistryError, match=r"churn@v0.0.1 as fetched: package digest"):
+        registry.fetch(version, tmp_path / "fetched", repo)
+    assert not (tmp_path / "fetched").exists()
 
 
 def test_a_package_of_an_unknown_schema_version_is_refused_in_one_line(tmp_path: Path) -> None:

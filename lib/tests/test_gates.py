@@ -8,6 +8,7 @@ import pytest
 
 from mllifecycle.config import (
     Params,
+    parse_problem,
 )
 from mllifecycle.data import (
     demo,
@@ -20,6 +21,7 @@ from mllifecycle.validation import (
     skew,
 )
 from mllifecycle.validation.raw import (
+    boolean_target_mismatch,
     derived_expectations,
 )
 from mllifecycle.validation.time_rules import (
@@ -188,3 +190,40 @@ def test_a_unit_change_or_broken_join_in_production_is_skew(
     assert found["payment_method"].expectation == "null_rate_matches_training"
     with pytest.raises(GateError, match=r"validate_production: production vs .*usage_hours"):
         gates.enforce("validate_production", [result])
+
+
+def with_boolean_labels(params: Params) -> Params:
+    """The churn problem with its classes spelled as a boolean target spells them."""
+    spec = params.problem.model_dump(mode="json")
+    spell = {"0": "False", "1": "True"}
+    spec["classes"] = ["False", "True"]
+    spec["value_matrix"] = {
+        spell[actual]: {spell[decided]: value for decided, value in row.items()}
+        for actual, row in spec["value_matrix"].items()
+    }
+    rule = spec["baseline_rule"]
+    rule["then"], rule["otherwise"] = spell[str(rule["then"])], spell[str(rule["otherwise"])]
+    return params.model_copy(update={"problem": parse_problem(spec)})
+
+
+def test_a_boolean_target_spells_its_classes_or_is_refused_at_the_raw_gate(
+    example_params: Callable[..., Params],
+) -> None:
+    """True equals 1: classes [0, 1] passed the in-set check on a True/False target, then
+    training matched no label (an IndexError after DVC had removed the models). Spelled
+    'False'/'True' the target is those two classes; spelled otherwise, one line says how."""
+    params = example_params()
+    history, _ = demo.generate(params.problem, 1000, 0, seed=5)
+    target = params.problem.target
+    history[target] = history[target].astype(bool)
+    with pytest.raises(GateError) as refused:
+        gates.enforce("validate_raw", [boolean_target_mismatch(params, history, "dataset")])
+    assert (
+        f"'{target}' holds booleans (True/False): spell its classes as the data does, "
+        "classes: ['False', 'True'] in conf/problem/churn.yaml" in str(refused.value)
+    )
+    assert not gates.run(history, "raw", "dataset", derived_expectations(params, history)).passed
+
+    spelled = with_boolean_labels(params)
+    assert boolean_target_mismatch(spelled, history, "dataset").passed
+    assert gates.run(history, "raw", "dataset", derived_expectations(spelled, history)).passed

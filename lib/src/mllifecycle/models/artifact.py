@@ -142,6 +142,14 @@ def save(directory: Path, pipeline: Pipeline, content: PackageContent) -> Packag
 
 
 def load(directory: Path) -> Artifact:
+    metadata = verified(directory)
+    register_own_candidate(metadata)
+    return Artifact(pipeline=read_model(directory / MODEL_FILE), metadata=metadata)
+
+
+def verified(directory: Path) -> PackageMetadata:
+    """The package's metadata, once its digest and the model file's SHA-256 check out:
+    `metadata.digest` then stands for every byte of the package (no model is unpickled)."""
     metadata_path, model_path = directory / METADATA_FILE, directory / MODEL_FILE
     if not metadata_path.exists() or not model_path.exists():
         raise ArtifactError(
@@ -154,8 +162,7 @@ def load(directory: Path) -> Artifact:
             f"{model_path}: SHA-256 {actual[:12]}... does not match the packaged "
             f"{metadata.sha256[:12]}...; refusing to load a modified model file"
         )
-    register_own_candidate(metadata)
-    return Artifact(pipeline=read_model(model_path), metadata=metadata)
+    return metadata
 
 
 def register_own_candidate(metadata: PackageMetadata) -> None:

@@ -1,7 +1,7 @@
 """The model registry: versions and stages as git tags (GTO), files in DVC.
 
 A version is a commit whose dvc.lock pins `models/package`; `register` tags
-it (`name@v0.0.3`), `promote` assigns it to a stage (`name#prod#4`), and
+it (`name@v0.0.3`, the package's digest in the tag's message), `promote` assigns it to a stage (`name#prod#4`), and
 `rollback` unassigns the newest prod version so the one before it serves
 again. Both record the version then in effect in prod in the git-tracked
 models/champion.json, the champion `evaluate` and `monitor` read. Nothing is copied or overwritten: every version stays in git and in
@@ -14,20 +14,19 @@ from pathlib import Path
 
 from ..contracts import PackageMetadata, VerdictCore
 from ..errors import RegistryError
-from . import champion
+from ..models import artifact
+from . import champion, digests
+from .packages import REGISTRY_FILE, Stamp, check_folder, fetch, metadata, stamp_of
 from .versions import (
     PROTECTED_STAGES,
-    REGISTRY_FILE,
     Entry,
     Version,
     current,
     entry,
-    fetch,
     git,
     gto_call,
     in_stage,
     latest_version,
-    metadata,
     resolve,
     stages,
 )
@@ -36,7 +35,9 @@ __all__ = [
     "PROTECTED_STAGES",
     "REGISTRY_FILE",
     "Entry",
+    "Stamp",
     "Version",
+    "check_folder",
     "current",
     "entry",
     "fetch",
@@ -48,25 +49,32 @@ __all__ = [
     "resolve",
     "rollback",
     "stages",
+    "stamp_of",
 ]
 
 
 def register(repo: Path = Path("."), bump: str = "patch") -> Version:
-    """Tag HEAD as a new version; HEAD must hold the packaged model the workspace has."""
+    """Tag HEAD as a new version; HEAD must hold the packaged model the workspace has.
+
+    The tag's message records the package's digest: every later load by version
+    checks the package against it (registry/digests.py).
+    """
     import gto.api
 
     _require_committed_package(repo)
-    artifact = entry(repo)
-    first = latest_version(artifact, repo) == "-"
+    model = entry(repo)
+    digest = artifact.verified(repo / model.path).digest
+    first = latest_version(model, repo) == "-"
     tag = gto_call(
         "register",
         gto.api.register,
         str(repo),
-        artifact.name,
+        model.name,
         ref="HEAD",
+        message=digests.tag_message(model.name, digest),
         **({} if first else {f"bump_{bump}": True}),
     )
-    return Version(artifact.name, tag.version, git(repo, "rev-parse", "HEAD"))
+    return Version(model.name, tag.version, git(repo, "rev-parse", "HEAD"))
 
 
 def promote(version: str, stage: str, repo: Path = Path(".")) -> Version:

@@ -14,7 +14,8 @@ from typing import Any
 
 from .. import paths
 from ..errors import RegistryError
-from .versions import REGISTRY_FILE, Version, current, entry, fetch, git
+from .packages import REGISTRY_FILE, fetch
+from .versions import Version, current, entry, git
 
 STAGE = "prod"
 KEYS = ("stage", "version", "tag", "commit")

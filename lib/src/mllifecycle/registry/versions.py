@@ -1,13 +1,12 @@
-"""The registry as read: which versions exist, which is in each stage, and their packages.
+"""The registry as read: which versions exist and which is in each stage.
 
-Versions and stages are git tags (GTO); packages are read from DVC at a version's commit.
-Writing (register, promote, rollback) is the package's own (registry/__init__.py).
+Versions and stages are git tags (GTO); a version's package is read from DVC at its
+commit (registry/packages.py). Writing (register, promote, rollback) is the package's
+own (registry/__init__.py).
 """
 
 from __future__ import annotations
 
-import json
-import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,14 +14,11 @@ from typing import Any
 
 import yaml
 
-from ..contracts import PackageMetadata
 from ..errors import RegistryError
 
 # Stages that serve real decisions: a version gets there only with a passed
 # (or explicitly overridden) evaluation verdict.
 PROTECTED_STAGES = frozenset({"prod"})
-# Written beside a fetched package: which registry version it is.
-REGISTRY_FILE = "registry.json"
 
 
 @dataclass(frozen=True)
@@ -93,39 +89,6 @@ def resolve(version: str, repo: Path = Path(".")) -> Version:
     if not commit:
         raise RegistryError(f"{tag}: no such version; `make registry` lists them")
     return Version(artifact.name, version, commit)
-
-
-def metadata(version: Version, repo: Path = Path(".")) -> PackageMetadata:
-    """The packaged metadata of a version, read from git and DVC at its commit, parsed once."""
-    from dvc.api import DVCFileSystem
-
-    fs = DVCFileSystem(str(repo), rev=version.commit)
-    path = f"{entry(repo).path}/metadata.json"
-    try:
-        with fs.open(path) as handle:
-            loaded = json.load(handle)
-    except FileNotFoundError as err:
-        raise RegistryError(f"{version.tag}: its package is not in DVC's cache or remote") from err
-    except json.JSONDecodeError as err:
-        raise RegistryError(f"{version.tag}: {path} is not valid JSON ({err})") from err
-    return PackageMetadata.parse(loaded, f"{version.tag}: {path}")
-
-
-def fetch(version: Version, destination: Path, repo: Path = Path(".")) -> Path:
-    """Materialise a version's package (from DVC's cache or remote) into `destination`."""
-    from dvc.api import DVCFileSystem
-
-    if (destination / "metadata.json").exists():
-        return destination
-    partial = destination.with_name(destination.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    fs = DVCFileSystem(str(repo), rev=version.commit)
-    fs.get(entry(repo).path, str(partial), recursive=True)
-    # Beside the package, not in it: the package's own files stay byte for byte.
-    stamp = {"version": version.version, "tag": version.tag, "commit": version.commit}
-    (partial / REGISTRY_FILE).write_text(json.dumps(stamp, indent=2) + "\n")
-    partial.replace(destination)
-    return destination
 
 
 def stages(repo: Path = Path(".")) -> dict[str, str]:

@@ -1,15 +1,14 @@
 """Load the model that serves: a packaged folder, or the version in a registry stage.
 
 Every door checks the same thing: a registered version (by stage, or a folder fetched
-from the registry, as `make image` bakes into an image) must have passed its evaluation
-or carry a recorded override. A folder that was never registered (the workspace's
+from the registry, as `make image` bakes into an image) must be the package its tag
+recorded (digest) and have passed its evaluation or carry a recorded override. A folder that was never registered (the workspace's
 models/package) is loaded only when asked for explicitly (`unregistered=True`:
 SERVE_ALLOW_UNREGISTERED=1, `score --allow-unregistered`), and says so.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,13 +33,14 @@ class ServedModel:
     registered: bool = True
 
 
-def from_dir(directory: Path, unregistered: bool = False) -> ServedModel:
+def from_dir(directory: Path, unregistered: bool = False, repo: Path | None = None) -> ServedModel:
     loaded = artifact.load(directory)  # hash-checked: the verdict below is the packaged one
-    stamp = directory / registry.REGISTRY_FILE
-    if stamp.exists():
-        record = json.loads(stamp.read_text())
-        registry.require_promotable(record["tag"], loaded.metadata, "service", FOLDER_FIX)
-        return ServedModel(loaded, record["version"], f"{directory} ({record['tag']})")
+    stamp = registry.stamp_of(directory)
+    if stamp is not None:
+        registry.check_folder(directory, stamp, loaded.metadata.digest, repo)
+        tag = stamp.version.tag
+        registry.require_promotable(tag, loaded.metadata, "service", FOLDER_FIX)
+        return ServedModel(loaded, stamp.version.version, f"{directory} ({tag})")
     if not unregistered:
         raise RegistryError(
             ASK_FOR_UNREGISTERED.format(folder=directory, stamp=registry.REGISTRY_FILE)
@@ -56,6 +56,7 @@ def from_stage(stage: str, repo: Path, cache_dir: Path) -> ServedModel:
         )
     folder = registry.fetch(version, cache_dir / version.name / version.version, repo)
     loaded = artifact.load(folder)  # hash-checked, so the verdict below is the packaged one
+    registry.digests.check(version, loaded.metadata.digest, repo, str(folder))
     if stage in registry.PROTECTED_STAGES:
         # Whatever put it there (promote, `gto assign`, a hand-made tag), it must qualify.
         registry.require_promotable(version.tag, loaded.metadata, stage, registry.WITHDRAW)
@@ -70,7 +71,7 @@ def load(
     unregistered: bool = False,
 ) -> ServedModel | None:
     if directory is not None:
-        return from_dir(directory, unregistered)
+        return from_dir(directory, unregistered, repo)
     if stage is not None:
         return from_stage(stage, repo, cache_dir)
     return None

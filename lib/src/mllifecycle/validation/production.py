@@ -65,4 +65,4 @@ def _labels_if_present(params: Params, production: pd.DataFrame) -> list[gates.E
     if params.problem.target not in production.columns:
         return []
     not_null = "expect_column_values_to_not_be_null"
-    return [e for e in derived_expectations(params) if e["type"] != not_null]
+    return [e for e in derived_expectations(params, production) if e["type"] != not_null]
