@@ -141,7 +141,9 @@ def summary(
         "shed_503": codes.count(503),
         "deadline_504": codes.count(504),
         "client_timeouts": codes.count(0),
-        "other": len(codes) - sum(codes.count(c) for c in (200, 503, 504, 0)),
+        # The generator's own limits (no free socket, a reset connection): not answers.
+        "client_io_errors": codes.count(-1),
+        "other": {str(c): codes.count(c) for c in sorted(set(codes) - {200, 503, 504, 0, -1})},
         "ok_p50_ms": ms(200, 50),
         "ok_p99_ms": ms(200, 99),
         "shed_p99_ms": ms(503, 99),

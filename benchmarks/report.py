@@ -60,6 +60,7 @@ def markdown(report: dict[str, Any]) -> str:
             lines.append(f"| {int(size):,} | {_s(figures['dvc_repro'])} | {_s(figures['dvc_status'])} |")
         lines.append("")
     for key, title in (("serving", "Serving detail (probe_serving.py)"),
+                       ("overload", "Overload detail (probe_overload.py)"),
                        ("batch", "Batch scoring detail (probe_batch.py)"),
                        ("drift", "Drift detail (probe_drift.py)")):
         if key in report:  # the curated tables are in benchmarks/README.md

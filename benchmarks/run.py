@@ -5,7 +5,8 @@ Renders the template, runs each generated repo's pipeline cold at several sizes
 each figure beside its floor in the same run: no-op `dvc repro` beside `dvc
 status`, the GX gate beside plain pandas, and the speed targets, each from its own
 probe in the generated repo's environment: the service over HTTP beside in-process
-scoring (probe_serving.py), batch scoring beside the raw LightGBM booster
+scoring (probe_serving.py), the service at 10x its capacity and under hostile clients
+(probe_overload.py), batch scoring beside the raw LightGBM booster
 (probe_batch.py), drift beside Evidently and a plain SciPy pass (probe_drift.py).
 Writes report.json and report.md, the Targets table first.
 
@@ -41,7 +42,8 @@ STAGES = ("define", "ingest", "validate_raw", "prepare", "featurize", "validate_
 WHOLE = "dvc repro (one command)"  # the cold pipeline as a user runs it: one DVC start
 # The issue's speed targets, each measured beside its floor by its own probe (run in the
 # generated repo's environment on the serving_rows repo; extra arguments from config.yaml).
-TARGET_PROBES = {"serving": "probe_serving.py", "batch": "probe_batch.py", "drift": "probe_drift.py"}
+TARGET_PROBES = {"serving": "probe_serving.py", "overload": "probe_overload.py",
+                 "batch": "probe_batch.py", "drift": "probe_drift.py"}
 # Runs a command and reports its wall time and the peak RSS of its process tree's
 # largest member (RUSAGE_CHILDREN: the stage's python, or DVC itself if larger).
 MEASURE = ("import json, resource, subprocess, sys, time\n"

@@ -327,9 +327,17 @@ def test_registry_promotes_refuses_serves_and_rolls_back(project: Path,
     make = ["make", f"VENV={generated_env.root}"]
     champion = project / "models/champion.json"
     assert read_json(champion)["version"] is None  # shipped: no champion yet
-    generated_env.run(["dvc", "exp", "run", "-S", "model=lightgbm"], cwd=project)
+    ran = generated_env.run(["dvc", "exp", "run", "-S", "model=lightgbm"], cwd=project).stdout
+    before_promotion = re.search(r"Ran experiment\(s\): (\S+)", ran)
+    assert before_promotion, ran
     good = commit_and_register(project, generated_env, "lightgbm candidate")
     good_value = read_json(project / "metrics/evaluate.json")["test"]["model"]["value_per_1000"]
+    # The tag records the package's digest: every later load by version is checked with it.
+    name = next(iter(yaml.safe_load((project / "dvc.yaml").read_text())["artifacts"]))
+    tag_message = generated_env.run(["git", "for-each-ref", "--format=%(contents)",
+                                     f"refs/tags/{name}@{good}"], cwd=project).stdout
+    digest = read_json(project / "models/package/metadata.json")["digest"]
+    assert f"package-digest: sha256:{digest}" in tag_message, tag_message
     promoted = generated_env.run([*make, "promote", f"VERSION={good}", "STAGE=prod"], cwd=project)
     assert f"models/champion.json now names {good}: commit it" in promoted.stdout
     assert read_json(champion)["version"] == good and read_json(champion)["tag"].endswith(good)
@@ -358,7 +366,6 @@ def test_registry_promotes_refuses_serves_and_rolls_back(project: Path,
 
     # GTO's own command is a side door past `make promote`: the service still refuses it,
     # and so does batch scoring, each in one line naming the version and what failed.
-    name = next(iter(yaml.safe_load((project / "dvc.yaml").read_text())["artifacts"]))
     generated_env.run(["gto", "assign", name, "--version", useless, "--stage", "prod"],
                       cwd=project)
     for output in (
@@ -396,6 +403,17 @@ def test_registry_promotes_refuses_serves_and_rolls_back(project: Path,
     assert served_version(project, generated_env)["model_version"] == good
     shown = generated_env.run([*make, "registry"], cwd=project).stdout
     assert f"prod       {good}" in shown and f"staging    {useless}" in shown
+
+    # `dvc exp apply` of an experiment made before the promotion rewrites the champion
+    # file to no version, and DVC finds nothing to rerun: the project's repro stops first.
+    generated_env.run(["git", "commit", "-qm", "prod is back", "models/champion.json"],
+                      cwd=project)
+    generated_env.run(["dvc", "exp", "apply", before_promotion.group(1)], cwd=project)
+    assert read_json(champion)["version"] is None
+    stopped = generated_env.run([*make, "repro"], cwd=project, check=False)
+    assert stopped.returncode != 0
+    assert (f"models/champion.json names no version but the registry has {name}@{good} in "
+            "prod") in stopped.stderr, stopped.stderr
 
 
 def test_loadtest_judges_p99_against_the_limit(project: Path, generated_env: GeneratedEnv) -> None:

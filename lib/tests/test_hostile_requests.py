@@ -7,10 +7,12 @@ succeeds). Overload and deadlines are checked as mechanisms, never as speeds.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,13 +31,17 @@ from mllifecycle.models import (
 )
 from mllifecycle.serving import (
     prediction_log,
+    strict_json,
 )
 from mllifecycle.serving.app import (
     create_app,
 )
+from mllifecycle.serving.limits import LARGE_BODY_BYTES
 from mllifecycle.serving.settings import (
     ServeSettings,
 )
+from mllifecycle.serving.shedding import LoadShedder
+from mllifecycle.serving.state import INLINE_RECORDS
 from mllifecycle.testing import serving
 
 RAW = "__raw_value__"
@@ -52,6 +58,31 @@ def packaged_service(pipeline_run: Path, log: Path, **limits: Any) -> Iterator[i
     )
     with serving(create_app(settings)) as url:
         yield int(url.rsplit(":", 1)[1])
+
+
+@contextmanager
+def a_slot_held(pipeline_run: Path, log: Path, **limits: Any) -> Iterator[tuple[int, Any]]:
+    """The service, where a request of more than INLINE_RECORDS records (scored on the
+    thread pool) holds its slot until the yielded event is set; yields (port, event)."""
+    settings = ServeSettings(
+        allow_unregistered=True, model_dir=pipeline_run / "models/package", prediction_log=log,
+        **limits,
+    )  # fmt: skip
+    app = create_app(settings)
+    service, release = app.state.service, threading.Event()
+    scored = service.checked_and_scored
+
+    def held(rows: list[dict[str, Any]]) -> Any:
+        if len(rows) > INLINE_RECORDS:
+            release.wait(30)
+        return scored(rows)
+
+    service.checked_and_scored = held
+    try:
+        with serving(app) as url:
+            yield int(url.rsplit(":", 1)[1]), release
+    finally:
+        release.set()
 
 
 def head(body_length: int, request_id: str = "") -> bytes:
@@ -209,24 +240,94 @@ def test_schemathesis_with_every_check_finds_nothing(port: int) -> None:
     assert result.returncode == 0, result.stdout[-4000:]
 
 
-def test_past_the_slots_a_request_gets_a_fast_503_with_retry_after(
+def test_a_client_still_sending_its_body_holds_no_slot(
     pipeline_run: Path, tmp_path: Path, record: dict[str, Any]
 ) -> None:
-    """One slot, no waiting: a request still sending its body holds the slot."""
+    """One slot, no waiting. A request whose body was still arriving held the slot, so
+    every other request got a 503 (8 slow clients shed 54% of valid requests): a slot
+    is now taken once the body is in, and the request behind the slow one is served."""
     body = json.dumps({"records": [record]}).encode()
     limits = {"max_in_flight": 1, "max_queue_wait_ms": 0}
     with (
         packaged_service(pipeline_run, tmp_path / "log.jsonl", **limits) as bound,
         socket.create_connection(("127.0.0.1", bound), timeout=30) as slow,
     ):
-        slow.sendall(head(len(body)) + body[:10])  # admitted, body pending
+        slow.sendall(head(len(body)) + body[:10])  # headers in, body pending
+        time.sleep(0.3)
+        with socket.create_connection(("127.0.0.1", bound), timeout=30) as other:
+            status, _, answer = exchange(other, body)
+        assert status == 200, answer
+        slow.sendall(body[10:])
+        assert read_response(slow)[0] == 200  # and the slow one once its body is in
+
+
+def test_past_the_slots_a_request_gets_a_fast_503_with_retry_after(
+    pipeline_run: Path, tmp_path: Path, record: dict[str, Any]
+) -> None:
+    """One slot, no waiting: while it scores, another request gets a 503 at once."""
+    body = json.dumps({"records": [record]}).encode()
+    many = json.dumps({"records": [record] * (INLINE_RECORDS + 1)}).encode()
+    limits = {"max_in_flight": 1, "max_queue_wait_ms": 0}
+    with (
+        a_slot_held(pipeline_run, tmp_path / "log.jsonl", **limits) as (bound, release),
+        socket.create_connection(("127.0.0.1", bound), timeout=30) as holder,
+    ):
+        holder.sendall(head(len(many)) + many)  # admitted: scoring until released
         time.sleep(0.3)
         with socket.create_connection(("127.0.0.1", bound), timeout=30) as other:
             status, headers, answer = exchange(other, body)
         assert status == 503 and headers["retry-after"].isdigit(), answer
         assert "overloaded" in json.loads(answer)["detail"]
-        slow.sendall(body[10:])
-        assert read_response(slow)[0] == 200  # the admitted one is served
+        release.set()
+        assert read_response(holder)[0] == 200  # the admitted one is served
+
+
+def shedder(app: Any, **limits: float) -> LoadShedder:
+    settings = {"max_in_flight": 1, "max_wait_s": 0.0, "deadline_s": 1.0, "retry_after_s": 1,
+                "body_timeout_s": 0.2, **limits}  # fmt: skip
+    return LoadShedder(app, paths={"/predict"}, **settings)  # type: ignore[arg-type]
+
+
+def test_past_the_slots_a_request_gets_a_503_before_its_body_is_read() -> None:
+    """While the one slot scores, a request is answered 503 with Retry-After at once:
+    its body is never read or parsed (under overload that is most of the work)."""
+
+    async def scenario() -> tuple[list[dict[str, Any]], bool]:
+        scoring, release = asyncio.Event(), asyncio.Event()
+
+        async def app(scope: Any, receive: Any, send: Any) -> None:
+            await receive()
+            scoring.set()
+            await release.wait()
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": b"{}"})
+
+        guarded, sent, read = shedder(app), [], False
+
+        async def whole_body() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"{}", "more_body": False}
+
+        async def never_read() -> dict[str, Any]:
+            nonlocal read
+            read = True
+            return await whole_body()
+
+        async def keep(message: Any) -> None:
+            sent.append(message)
+
+        scope = {"type": "http", "path": "/predict", "headers": []}
+        first = asyncio.create_task(guarded(dict(scope), whole_body, keep))
+        await scoring.wait()
+        await guarded(dict(scope), never_read, keep)
+        release.set()
+        await first
+        return sent, read
+
+    sent, read = asyncio.run(scenario())
+    shed, body = sent[0], json.loads(sent[1]["body"])
+    assert shed["status"] == 503 and (b"retry-after", b"1") in shed["headers"]
+    assert body["detail"].startswith("overloaded: no slot free") and not read
+    assert sent[2]["status"] == 200  # the one scoring is answered
 
 
 def test_a_client_that_stalls_mid_body_frees_its_slot(
@@ -276,16 +377,17 @@ def test_a_client_that_left_is_not_scored(
     """The one slot is held; a second client queues, sends its whole body, and
     hangs up before its turn: it is never scored, nor logged."""
     body = json.dumps({"records": [record]}).encode()
+    many = json.dumps({"records": [record] * (INLINE_RECORDS + 1)}).encode()
     log = tmp_path / "log.jsonl"
     limits = {"max_in_flight": 1, "max_queue_wait_ms": 5000}
-    with packaged_service(pipeline_run, log, **limits) as bound:
+    with a_slot_held(pipeline_run, log, **limits) as (bound, release):
         with socket.create_connection(("127.0.0.1", bound), timeout=30) as holder:
-            holder.sendall(head(len(body), "holder") + body[:10])
+            holder.sendall(head(len(many), "holder") + many)
             time.sleep(0.3)
             with socket.create_connection(("127.0.0.1", bound), timeout=30) as gone:
                 gone.sendall(head(len(body), "gone") + body)
                 time.sleep(0.3)
-            holder.sendall(body[10:])
+            release.set()
             assert read_response(holder)[0] == 200
         with socket.create_connection(("127.0.0.1", bound), timeout=30) as last:
             last.sendall(head(len(body), "last") + body)
@@ -293,3 +395,61 @@ def test_a_client_that_left_is_not_scored(
         time.sleep(0.5)  # the log is written after the response
     logged = set(prediction_log.read(log)["request_id"])
     assert {"holder", "last"} <= logged and "gone" not in logged
+
+
+def test_a_large_body_has_a_slot_of_its_own() -> None:
+    """A 2 MB body is ~0.3 s of parsing: in the records' slot, two hostile clients shed
+    nearly every valid request. A body over LARGE_BODY_BYTES takes the one large slot
+    (shed at once when it is busy) and never a record's slot, nor a record its."""
+    large = b"[" + b" " * LARGE_BODY_BYTES + b"]"
+
+    async def scenario() -> list[int]:
+        holding: dict[bytes, asyncio.Event] = {}
+        release = asyncio.Event()
+
+        async def app(scope: Any, receive: Any, send: Any) -> None:
+            body = (await receive())["body"]
+            holding.setdefault(body, asyncio.Event()).set()
+            if scope["hold"]:
+                await release.wait()
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": b"{}"})
+
+        guarded = shedder(app)
+
+        async def call(body: bytes, hold: bool = False) -> int:
+            sent: list[Any] = []
+
+            async def receive() -> dict[str, Any]:
+                return {"type": "http.request", "body": body, "more_body": False}
+
+            async def keep(message: Any) -> None:
+                sent.append(message)
+
+            length = [(b"content-length", str(len(body)).encode())]
+            scope = {"type": "http", "path": "/predict", "headers": length, "hold": hold}
+            await guarded(scope, receive, keep)
+            return int(sent[0]["status"])
+
+        small_held = asyncio.create_task(call(b"{}", hold=True))
+        await asyncio.sleep(0.01)
+        large_held = asyncio.create_task(call(large, hold=True))  # the record's slot is busy
+        await asyncio.sleep(0.01)
+        while_held = [await call(large), await call(b"{}")]  # both lanes busy
+        release.set()
+        return [*while_held, await small_held, await large_held]
+
+    assert asyncio.run(scenario()) == [503, 503, 200, 200]
+
+
+def test_a_flood_of_unknown_keys_is_refused_before_validation() -> None:
+    """Validation built one error per unknown key before the answer's cap (100,000 keys:
+    half a second on the event loop); past the cap they are counted while parsing."""
+    known = frozenset({"tenure_months", "plan"})
+    few = {"records": [{"tenure_months": 3, "plan": "a", "colour": 1}]}
+    assert strict_json.unknown_keys(few, known) == []  # left to validation's full list
+    flood = {"records": [{"plan": "a"}, {f"k{i}": i for i in range(5_000)}]}
+    errors = strict_json.unknown_keys(flood, known)
+    assert len(errors) == 21 and errors[-1]["msg"] == "4980 more errors not shown"
+    assert all(e["type"] == "extra_forbidden" and e["loc"][:3] == ["body", "records", 1]
+               for e in errors[:-1])  # fmt: skip

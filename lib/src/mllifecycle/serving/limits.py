@@ -6,6 +6,11 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+# A body past this size is parsed on the thread pool (a 2 MB body is ~0.3 s of Python
+# that would hold the event loop, /health included) and has a slot of its own
+# (shedding.py), so it never takes the slot of a request of a few records.
+LARGE_BODY_BYTES = 64 * 1024
+
 
 class BodySizeLimit:
     """413 for a body over `max_bytes`, whether declared (Content-Length) or streamed."""

@@ -11,6 +11,7 @@ schema), so `router` gives `predict` that annotation and nothing else.
 import inspect
 import json
 import time
+import typing
 import uuid
 from typing import Annotated, Any
 
@@ -116,8 +117,15 @@ def router(request_type: type[BaseModel]) -> APIRouter:
         response_model=PredictResponse,
         responses=refusals.PREDICT,
         name="predict",
+        route_class_override=StrictJSONRoute.for_records(record_keys(request_type)),
     )
     return routes
+
+
+def record_keys(request_type: type[BaseModel]) -> frozenset[str]:
+    """The keys a record of `request_type` may have (its `records: list[Record]`)."""
+    (record,) = typing.get_args(request_type.model_fields["records"].annotation)
+    return frozenset(record.model_fields)
 
 
 class TypedPredict:

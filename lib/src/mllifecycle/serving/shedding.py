@@ -6,19 +6,28 @@ grows until clients time out and the worker goes on scoring for nobody. Here a
 request waits at most `max_wait_s` for one of `max_in_flight` slots, else it
 gets an immediate 503 with Retry-After, which a client or a load balancer can
 act on; an admitted request carries a deadline the endpoint checks before the
-expensive work (504 past it), and a client that has left is not scored. Once
-admitted, its body must arrive within `body_timeout_s`: a client that sends headers
-and half a body would otherwise hold its slot for ever (408, connection closed).
+expensive work (504 past it), and a client that has left is not scored.
+
+A slot is for scoring, not for waiting on a client: when every slot is taken and as
+many requests wait as there are slots, the 503 goes out before the body is read (a prebuilt answer, the cheapest this
+service can give), and otherwise the body is read first, within `body_timeout_s`
+(408, connection closed), and only then is a slot taken. A client that sends headers
+and half a body holds a connection until its timeout, never a slot. A body over
+LARGE_BODY_BYTES waits for nothing: it has one slot of its own, and is shed when that
+is busy.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .limits import LARGE_BODY_BYTES
 
 DEADLINE = "deadline"  # key in scope["state"] (request.state.deadline): monotonic seconds
 
@@ -37,27 +46,42 @@ class LoadShedder:
         self.app = app
         self.paths = paths
         self.slots = asyncio.Semaphore(max_in_flight)
+        # A large body (a batch, or a hostile one) costs hundreds of times a record to
+        # parse: one at a time, in a lane of its own, so it never takes a record's slot.
+        self.large_slots = asyncio.Semaphore(1)
+        # At most one request waits per slot: past that, waiting only delays the 503.
+        self.waiting, self.max_waiting = 0, max_in_flight
         self.max_wait_s = max_wait_s
         self.deadline_s = deadline_s
-        self.retry_after = str(retry_after_s)
         self.body_timeout_s = body_timeout_s
+        # The 503, built once: under overload it is most of what the worker sends.
+        detail = f"overloaded: no slot free within {max_wait_s * 1000:.0f} ms; retry later"
+        self.shed_body = json.dumps({"detail": detail}).encode()
+        self.shed_headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(self.shed_body)).encode()),
+            (b"retry-after", str(retry_after_s).encode()),
+        ]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] not in self.paths:
             await self.app(scope, receive, send)
             return
-        arrived = time.monotonic()
-        scope.setdefault("state", {})[DEADLINE] = arrived + self.deadline_s
-        if not await self._admitted():
-            waited_ms = (time.monotonic() - arrived) * 1000
-            detail = f"overloaded: no slot free within {waited_ms:.0f} ms; retry later"
-            refusal = JSONResponse(
-                {"detail": detail}, 503, headers={"Retry-After": self.retry_after}
-            )
-            await refusal(scope, receive, send)
+        scope.setdefault("state", {})[DEADLINE] = time.monotonic() + self.deadline_s
+        if self._full(declared_large(scope)):
+            await self._shed(send)  # nothing read, nothing parsed
+            return
+        try:
+            body = await self._body(receive, time.monotonic() + self.body_timeout_s)
+        except HTTPException as refusal:  # 408 (stalled) or 413 (over the size limit)
+            await JSONResponse({"detail": refusal.detail}, refusal.status_code,
+                               headers=refusal.headers)(scope, receive, send)  # fmt: skip
+            return
+        slots = self.large_slots if len(body) > LARGE_BODY_BYTES else self.slots
+        if not await self._admitted(slots, may_wait=slots is self.slots):
+            await self._shed(send)
             return
         held = True
-        receive = self._by_deadline(receive, time.monotonic() + self.body_timeout_s)
 
         async def send_then_free(message: Message) -> None:
             # Freed with the response's last byte: background work (the challenger, the
@@ -65,52 +89,84 @@ class LoadShedder:
             nonlocal held
             if held and message["type"] == "http.response.body" and not message.get("more_body"):
                 held = False
-                self.slots.release()
+                slots.release()
             await send(message)
 
         try:
-            await self.app(scope, receive, send_then_free)
+            await self.app(scope, self._replay(body, receive), send_then_free)
         finally:
             if held:
-                self.slots.release()
+                slots.release()
 
-    def _by_deadline(self, receive: Receive, deadline: float) -> Receive:
-        """`receive`, bounded by `deadline` until the body's last part has arrived."""
-        body_done = False
+    def _full(self, large: bool) -> bool:
+        """Whether a request would be shed whatever its body (its lane has no room)."""
+        if large:
+            return self.large_slots.locked()
+        return self.slots.locked() and (self.max_wait_s <= 0 or self.waiting >= self.max_waiting)
 
-        async def receive_by_deadline() -> Message:
-            nonlocal body_done
-            if body_done:
-                return await receive()
+    async def _shed(self, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 503, "headers": self.shed_headers})
+        await send({"type": "http.response.body", "body": self.shed_body})
+
+    async def _body(self, receive: Receive, deadline: float) -> bytes:
+        """The whole request body, or HTTPException 408 when it is not in by `deadline`."""
+        parts: list[bytes] = []
+        while True:
             waiting = asyncio.ensure_future(receive())
             done, _ = await asyncio.wait({waiting}, timeout=max(deadline - time.monotonic(), 0))
             if waiting not in done:
                 waiting.cancel()
-                # FastAPI lets HTTPException through body parsing, as limits.py's 413.
                 raise HTTPException(
                     408,
-                    f"the request body did not arrive within {self.body_timeout_s * 1000:.0f} ms"
-                    " of admission",
+                    f"the request body did not arrive within {self.body_timeout_s * 1000:.0f} ms",
                     headers={"Connection": "close"},
                 )
             message = waiting.result()
-            body_done = message["type"] != "http.request" or not message.get("more_body")
-            return message
+            if message["type"] != "http.request":  # the client left: nothing to score
+                return b"".join(parts)
+            parts.append(message.get("body", b""))
+            if not message.get("more_body"):
+                return b"".join(parts)
 
-        return receive_by_deadline
+    @staticmethod
+    def _replay(body: bytes, receive: Receive) -> Receive:
+        """The body already read, then the connection's own messages (a disconnect)."""
+        delivered = False
 
-    async def _admitted(self) -> bool:
-        if not self.slots.locked():
-            await self.slots.acquire()
+        async def replay() -> Message:
+            nonlocal delivered
+            if delivered:
+                return await receive()
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        return replay
+
+    async def _admitted(self, slots: asyncio.Semaphore, may_wait: bool) -> bool:
+        if not slots.locked():
+            await slots.acquire()
             return True
-        if self.max_wait_s <= 0:
+        if self.max_wait_s <= 0 or not may_wait:
             return False
         # asyncio.wait, not wait_for: wait_for's timeout is asyncio.TimeoutError on
         # Python 3.10 and the builtin one after, and no spelling catches both cleanly.
-        waiting = asyncio.ensure_future(self.slots.acquire())
-        done, _ = await asyncio.wait({waiting}, timeout=self.max_wait_s)
+        waiting = asyncio.ensure_future(slots.acquire())
+        self.waiting += 1
+        try:
+            done, _ = await asyncio.wait({waiting}, timeout=self.max_wait_s)
+        finally:
+            self.waiting -= 1
         if waiting in done:
             return True
         if not waiting.cancel():  # it took a slot just as the wait ran out
-            self.slots.release()
+            slots.release()
         return False
+
+
+def declared_large(scope: Scope) -> bool:
+    """Whether the request's Content-Length says its body is large (BodySizeLimit, which
+    runs first, has refused one that is not a number)."""
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            return int(value) > LARGE_BODY_BYTES
+    return False

@@ -9,6 +9,7 @@ offending text rendered so that it can always be encoded back.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections import Counter
@@ -16,11 +17,14 @@ from typing import Any
 
 from fastapi import HTTPException, Request
 from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
+
+from .limits import LARGE_BODY_BYTES
 
 INT64 = 2**63
 MAX_DIGITS = 19  # no int64 needs more
-MAX_ECHO = 80
-MAX_ERRORS = 20  # characters of an offending value shown back
+MAX_ECHO = 80  # characters of an offending value shown back
+MAX_ERRORS = 20  # errors listed in one answer (refusals.py's cap too); the rest are counted
 
 
 class BodyError(HTTPException):
@@ -132,20 +136,77 @@ def _problems(value: Any) -> list[dict[str, Any]]:
     return sorted(found, key=lambda e: [(isinstance(p, str), p) for p in e["loc"]])[:MAX_ERRORS]
 
 
+def unknown_keys(value: Any, record_keys: frozenset[str]) -> list[dict[str, Any]]:
+    """A flood of keys no record field has: the first MAX_ERRORS named, the rest counted.
+
+    Validation would build one error per unknown key before any cap applies (100,000
+    keys: half a second); more than can be shown is refused here, in the shape of
+    FastAPI's 422. A few unknown keys are left to validation, which lists them among
+    the body's other errors.
+    """
+    records = value.get("records") if isinstance(value, dict) else None
+    if not isinstance(records, list):
+        return []
+    unknown = (
+        (index, key)
+        for index, record in enumerate(records)
+        if isinstance(record, dict)
+        for key in record.keys() - record_keys
+    )
+    found = list(itertools.islice(unknown, MAX_ERRORS + 1))
+    if len(found) <= MAX_ERRORS:
+        return []
+    total = len(found) + sum(1 for _ in unknown)
+    errors = [
+        error(
+            ["body", "records", index, safe_text(key)],
+            "extra_forbidden",
+            "Extra inputs are not permitted",
+            safe_text(key)[:MAX_ECHO],
+        )
+        for index, key in found[:MAX_ERRORS]
+    ]
+    more = f"{total - MAX_ERRORS} more errors not shown"
+    return [*errors, {"type": "too_many_errors", "loc": ["body"], "msg": more}]
+
+
 class StrictJSONRequest(Request):
+    record_keys: frozenset[str] | None = None
+
     async def json(self) -> Any:
         if not hasattr(self, "_json"):
-            self._json = parse(await self.body())
+            body = await self.body()
+            if len(body) > LARGE_BODY_BYTES:  # off the event loop
+                value = await run_in_threadpool(self._checked, body)
+            else:
+                value = self._checked(body)
+            self._json = value
         return self._json
+
+    def _checked(self, body: bytes) -> Any:
+        value = parse(body)
+        flood = unknown_keys(value, self.record_keys) if self.record_keys is not None else []
+        if flood:
+            raise BodyError(flood)
+        return value
 
 
 class StrictJSONRoute(APIRoute):
-    """A route whose JSON body goes through `parse` (FastAPI's custom-request recipe)."""
+    """A route whose JSON body goes through `parse` (FastAPI's custom-request recipe),
+    with `record_keys` (the fields of a record) to refuse a flood of unknown keys."""
+
+    record_keys: frozenset[str] | None = None
+
+    @classmethod
+    def for_records(cls, record_keys: frozenset[str]) -> type[StrictJSONRoute]:
+        return type("StrictRecordsRoute", (cls,), {"record_keys": record_keys})
 
     def get_route_handler(self) -> Any:
         handle = super().get_route_handler()
 
         async def strict(request: Request) -> Any:
-            return await handle(StrictJSONRequest(request.scope, request.receive))
+            checked = StrictJSONRequest(request.scope, request.receive)
+            checked.record_keys = self.record_keys
+            return await handle(checked)
 
         return strict
