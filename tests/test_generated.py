@@ -406,8 +406,8 @@ def test_registry_promotes_refuses_serves_and_rolls_back(project: Path,
 
     # `dvc exp apply` of an experiment made before the promotion rewrites the champion
     # file to no version, and DVC finds nothing to rerun: the project's repro stops first.
-    generated_env.run(["git", "commit", "-qm", "prod is back", "models/champion.json"],
-                      cwd=project)
+    committed = generated_env.run(["git", "show", "HEAD:models/champion.json"], cwd=project)
+    assert json.loads(committed.stdout)["version"] == good  # prod, as committed
     generated_env.run(["dvc", "exp", "apply", before_promotion.group(1)], cwd=project)
     assert read_json(champion)["version"] is None
     stopped = generated_env.run([*make, "repro"], cwd=project, check=False)

@@ -222,3 +222,32 @@ def test_pandas_is_the_default_engine(example_params: Callable[..., Params]) -> 
 def test_a_worker_under_one_gib_is_refused(example_params: Callable[..., Params]) -> None:
     with pytest.raises(ConfigError, match=r"engine\.memory_limit"):
         example_params("engine=dask", "engine.memory_limit=512MiB")
+
+
+ENTRY = """
+import json, sys
+from mllifecycle.cli import main  # all that the `mllifecycle` console script imports
+
+if __name__ == "__main__":
+    from mllifecycle.config import EngineConfig
+    from mllifecycle.engine import dask_engine
+
+    def imported():
+        return sorted(m for m in sys.argv[1:] if m in sys.modules)
+
+    with dask_engine.connect(EngineConfig(name="dask", workers=1, memory_limit="1GiB")) as c:
+        print(json.dumps(list(c.run(imported).values())))
+"""
+
+
+def test_a_stages_workers_import_nothing_of_the_model_before_a_task(tmp_path: Path) -> None:
+    """dvc.yaml starts every stage through the `mllifecycle` console script, and each
+    worker process re-imports the program as __mp_main__: it must stay thin, so workers
+    do not carry scikit-learn and LightGBM (~200 MB each) before a task needs them."""
+    heavy = ["sklearn", "lightgbm", "great_expectations", "mllifecycle.models.artifact"]
+    script = tmp_path / "mllifecycle_entry.py"
+    script.write_text(ENTRY)
+    done = subprocess.run([sys.executable, str(script), *heavy], capture_output=True,
+                          text=True, timeout=300, cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == [[]]

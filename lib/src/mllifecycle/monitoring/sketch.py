@@ -42,6 +42,9 @@ def reference(
     # per-thread buffers, which do not pickle; each worker compiles its own.
     unused = artifact.Artifact(packaged.pipeline, packaged.metadata)
     signal = train.map_partitions(PredictionSignal(unused, example.iloc[:0]), meta=example.iloc[:0])
+    # Scored once and kept on the workers (8 bytes a row): the profile's three passes
+    # read it, and scoring the split is the monitor's costliest step.
+    signal = signal.persist()
     columns = {name: train[name] for name in [*data.numeric, *data.categorical]}
     numeric = {name: name in data.numeric for name in columns}
     columns["prediction"] = signal
