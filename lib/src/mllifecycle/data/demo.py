@@ -44,27 +44,32 @@ REFERENCE = Population()
 SHIFTED = Population(charge_shift=18.0, usage_scale=0.7, region_mix=(0.15, 0.20, 0.25, 0.40))
 
 
+# The demo history is drawn in parts of this many rows, each from its own random stream
+# ([seed, part]), on either engine: the same seed gives the same rows on pandas and on
+# dask (where the workers make the parts), so the engines can be compared row for row.
+PART_ROWS = 250_000
+
+
 def generate(
     problem: ProblemSpec, n_rows: int, n_production_rows: int, seed: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return (history, production) for the problem's task and target name."""
-    _check_classes(problem)
-    rng = np.random.default_rng(seed)
-    history = _customers(rng, n_rows, HISTORY_START, HISTORY_DAYS, REFERENCE, first_id=1)
-    production = _customers(
-        rng, n_production_rows, PRODUCTION_START, PRODUCTION_DAYS, SHIFTED, first_id=n_rows + 1
-    )
-    for frame in (history, production):
-        frame[problem.target] = _target(rng, frame, problem)
-    return history, production
+    made = [generate_part(problem, *part, seed) for part in parts(n_rows)]
+    history = pd.concat(made, ignore_index=True) if len(made) > 1 else made[0]
+    return history, generate_production(problem, n_rows, n_production_rows, seed)
+
+
+def parts(n_rows: int) -> list[tuple[int, int, int]]:
+    """(part number, rows, first id) of each part of a history of `n_rows`."""
+    starts = range(0, n_rows, PART_ROWS)
+    return [(i, min(PART_ROWS, n_rows - start), start + 1) for i, start in enumerate(starts)]
 
 
 def generate_part(
     problem: ProblemSpec, part: int, rows: int, first_id: int, seed: int
 ) -> pd.DataFrame:
-    """One part of a demo history made part by part (the dask engine's demo, so that no
-    process holds it whole): customers `first_id` onwards, drawn as `generate` draws
-    them, from the part's own random stream. Same seed and part, same rows."""
+    """One part of a demo history: customers `first_id` onwards, from the part's own
+    random stream. Same seed and part, same rows, whichever process draws them."""
     _check_classes(problem)
     rng = np.random.default_rng([seed, part])
     history = _customers(rng, rows, HISTORY_START, HISTORY_DAYS, REFERENCE, first_id)

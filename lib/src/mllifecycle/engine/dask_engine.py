@@ -283,14 +283,15 @@ def sampled(split: dd.DataFrame, rows: int, seed: int, total: int | None = None)
 
 
 def demo_parts(data: DataConfig, problem: ProblemSpec, rows: int) -> tuple[Any, Any]:
-    """The demo made on the workers, `rows` a part (demo.generate_part), and its batch."""
+    """The demo made on the workers, the pandas engine's rows part by part
+    (demo.generate_part), at most `rows` a partition, and its batch."""
     assert data.demo is not None  # guaranteed by DataConfig
     total, seed = data.demo.n_rows, data.demo.seed
-    parts = [
-        (i, min(rows, total - start), start + 1) for i, start in enumerate(range(0, total, rows))
-    ]
     made = partial(_demo_part, problem=problem, data=data, seed=seed)
+    parts = demo.parts(total)
     history = dd.from_map(made, parts, meta=made((0, 2, 1)).iloc[:0], enforce_metadata=False)
+    if rows < demo.PART_ROWS:
+        history = history.repartition(npartitions=-(-total // rows))
     batch = demo.generate_production(problem, total, data.demo.n_production_rows, seed)
     return history, parse_times(batch, data, "the production batch")
 
