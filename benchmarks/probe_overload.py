@@ -30,12 +30,11 @@ import sys
 import time
 import urllib.request
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from overload import Client, capacity, open_loop
-from probe_serving import free_port, one_record, target
+from probe_serving import free_port, one_record, probe_parser, run_probe, target
 
 HOSTILE_BYTES = 1_900_000  # under the service's 2 MB body limit: it must be parsed
 STALL_HEAD = (
@@ -230,23 +229,13 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--repo", type=Path, required=True)
-    parser.add_argument("--module", required=True)
-    parser.add_argument("--out", type=Path, required=True)
+    parser = probe_parser(__doc__)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--multipliers", type=lambda s: [float(x) for x in s.split(",")],
                         default=[1.0, 10.0])  # fmt: skip
     parser.add_argument("--hostile", type=int, default=2)
     parser.add_argument("--stalled", type=int, default=8)
-    args = parser.parse_args()
-    out = args.out.resolve()
-    result = measure(args)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2))
-    print(json.dumps(result["detail"], indent=2))
-    for row in result["targets"]:
-        print(f"{row['name']}: {row['value']} {row['unit']} (goal {row['goal']}, met {row['met']})")
+    print(json.dumps(run_probe(measure, parser.parse_args())["detail"], indent=2))
 
 
 if __name__ == "__main__":

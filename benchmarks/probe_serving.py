@@ -262,22 +262,34 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     return {"targets": targets, "detail": detail}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+def probe_parser(doc: str | None) -> argparse.ArgumentParser:
+    """The arguments every target probe takes (run.py's target_probe passes them)."""
+    parser = argparse.ArgumentParser(description=doc)
     parser.add_argument("--repo", type=Path, required=True)
     parser.add_argument("--module", required=True)
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--requests", type=int, default=3000)
-    parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--workers", type=int, help="default: the service's (one per core)")
-    args = parser.parse_args()
+    return parser
+
+
+def run_probe(measure: Any, args: argparse.Namespace) -> dict[str, Any]:
+    """`measure(args)` written to --out (resolved first: measure changes directory), and
+    each target printed."""
     out = args.out.resolve()
-    result = measure(args)
+    result: dict[str, Any] = measure(args)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))
     for row in result["targets"]:
         print(f"{row['name']}: {row['value']} {row['unit']} (goal {row['goal']}, met {row['met']})")
+    return result
+
+
+def main() -> None:
+    parser = probe_parser(__doc__)
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--workers", type=int, help="default: the service's (one per core)")
+    run_probe(measure, parser.parse_args())
 
 
 if __name__ == "__main__":
