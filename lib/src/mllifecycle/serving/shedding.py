@@ -9,9 +9,10 @@ act on; an admitted request carries a deadline the endpoint checks before the
 expensive work (504 past it), and a client that has left is not scored.
 
 A slot is for scoring, not for waiting on a client: when every slot is taken and as
-many requests wait as there are slots, the 503 goes out before the body is read (a prebuilt answer, the cheapest this
-service can give), and otherwise the body is read first, within `body_timeout_s`
-(408, connection closed), and only then is a slot taken. A client that sends headers
+many requests wait as there are slots, the 503 goes out before the body is read (a
+prebuilt answer, the cheapest this service can give); otherwise the body is read
+first, within `body_timeout_s` (408, connection closed), and only then is a slot
+taken. A client that sends headers
 and half a body holds a connection until its timeout, never a slot. A body over
 LARGE_BODY_BYTES waits for nothing: it has one slot of its own, and is shed when that
 is busy.
@@ -77,6 +78,8 @@ class LoadShedder:
             await JSONResponse({"detail": refusal.detail}, refusal.status_code,
                                headers=refusal.headers)(scope, receive, send)  # fmt: skip
             return
+        if body is None:  # the client left before its body was in: nobody to answer
+            return
         slots = self.large_slots if len(body) > LARGE_BODY_BYTES else self.slots
         if not await self._admitted(slots, may_wait=slots is self.slots):
             await self._shed(send)
@@ -108,8 +111,9 @@ class LoadShedder:
         await send({"type": "http.response.start", "status": 503, "headers": self.shed_headers})
         await send({"type": "http.response.body", "body": self.shed_body})
 
-    async def _body(self, receive: Receive, deadline: float) -> bytes:
-        """The whole request body, or HTTPException 408 when it is not in by `deadline`."""
+    async def _body(self, receive: Receive, deadline: float) -> bytes | None:
+        """The whole request body (None if the client left first), or HTTPException 408
+        when it is not in by `deadline`."""
         parts: list[bytes] = []
         while True:
             waiting = asyncio.ensure_future(receive())
@@ -122,8 +126,8 @@ class LoadShedder:
                     headers={"Connection": "close"},
                 )
             message = waiting.result()
-            if message["type"] != "http.request":  # the client left: nothing to score
-                return b"".join(parts)
+            if message["type"] != "http.request":  # http.disconnect
+                return None
             parts.append(message.get("body", b""))
             if not message.get("more_body"):
                 return b"".join(parts)
