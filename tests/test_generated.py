@@ -414,6 +414,10 @@ def test_registry_promotes_refuses_serves_and_rolls_back(project: Path,
     assert stopped.returncode != 0
     assert (f"models/champion.json names no version but the registry has {name}@{good} in "
             "prod") in stopped.stderr, stopped.stderr
+    # Back to the commit (files and DVC's outputs) for the tests that share this render.
+    generated_env.run(["git", "checkout", "--", "."], cwd=project)
+    generated_env.run(["dvc", "checkout", "-q"], cwd=project)
+    assert read_json(champion)["version"] == good
 
 
 def test_loadtest_judges_p99_against_the_limit(project: Path, generated_env: GeneratedEnv) -> None:

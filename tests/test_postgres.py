@@ -38,8 +38,9 @@ def test_postgres_tables_feed_the_gate_and_a_broken_table_is_stopped(
     passed = [*json.loads((project / "reports/validation/raw.json").read_text()),
               *json.loads((project / "reports/validation/production.json").read_text())]
     assert [(r["suite"], r["dataset"]) for r in passed if r["passed"]] == [
-        ("raw", "dataset"), ("time zones", "dataset"), ("serving", "production"),
-        ("time zones", "production"), ("skew", "production vs training")]
+        ("raw", "dataset"), ("time zones", "dataset"), ("target classes", "dataset"),
+        ("serving", "production"), ("time zones", "production"),
+        ("skew", "production vs training")]
     train = (project / "data/prepared/train.parquet").read_bytes()
 
     # Upstream renames a column; the retrain re-reads the table and stops at the gate.
