@@ -1,10 +1,11 @@
 """The model registry: versions and stages as git tags (GTO), files in DVC.
 
 A version is a commit whose dvc.lock pins `models/package`; `register` tags
-it (`name@v0.0.3`, the package's digest in the tag's message), `promote` assigns it to a stage (`name#prod#4`), and
-`rollback` unassigns the newest prod version so the one before it serves
-again. Both record the version then in effect in prod in the git-tracked
-models/champion.json, the champion `evaluate` and `monitor` read. Nothing is copied or overwritten: every version stays in git and in
+it (`name@v0.0.3`, the package's digest in the tag's message), `promote`
+assigns it to a stage (`name#prod#4`), and `rollback` unassigns the newest
+prod version so the one before it serves again. Both record the version then in
+effect in prod in the git-tracked models/champion.json, the champion `evaluate` and
+`monitor` read. Nothing is copied or overwritten: every version stays in git and in
 DVC's cache, so the way back is always there.
 """
 

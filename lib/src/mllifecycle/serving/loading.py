@@ -2,9 +2,10 @@
 
 Every door checks the same thing: a registered version (by stage, or a folder fetched
 from the registry, as `make image` bakes into an image) must be the package its tag
-recorded (digest) and have passed its evaluation or carry a recorded override. A folder that was never registered (the workspace's
-models/package) is loaded only when asked for explicitly (`unregistered=True`:
-SERVE_ALLOW_UNREGISTERED=1, `score --allow-unregistered`), and says so.
+recorded (digest) and have passed its evaluation or carry a recorded override. A
+folder that was never registered (the workspace's models/package) is loaded only when
+asked for explicitly (`unregistered=True`: SERVE_ALLOW_UNREGISTERED=1,
+`score --allow-unregistered`), and says so.
 """
 
 from __future__ import annotations
