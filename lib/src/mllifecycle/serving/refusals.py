@@ -20,10 +20,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from .schema import Problem
-from .strict_json import safe_text
+from .strict_json import MAX_ERRORS, not_shown, safe_text
 
 MAX_DEPTH = 8  # deeper parts of an echoed input are elided, not rendered
-MAX_ERRORS = 20  # errors listed in one answer; the rest are counted
 MAX_ITEMS = 20  # keys or items of an echoed object or list
 MAX_TEXT = 200  # characters of an echoed string
 
@@ -71,10 +70,7 @@ def validation_errors(_: Request, exc: Exception) -> JSONResponse:
         for error in itertools.islice(errors, MAX_ERRORS)
     ]
     if len(errors) > MAX_ERRORS:
-        more = len(errors) - MAX_ERRORS
-        detail.append(
-            {"type": "too_many_errors", "loc": ["body"], "msg": f"{more} more errors not shown"}
-        )
+        detail.append(not_shown(len(errors) - MAX_ERRORS))
     return JSONResponse({"detail": detail}, status_code=422)
 
 

@@ -24,7 +24,7 @@ from .limits import LARGE_BODY_BYTES
 INT64 = 2**63
 MAX_DIGITS = 19  # no int64 needs more
 MAX_ECHO = 80  # characters of an offending value shown back
-MAX_ERRORS = 20  # errors listed in one answer (refusals.py's cap too); the rest are counted
+MAX_ERRORS = 20  # errors listed in one answer (refusals.py's too); the rest are counted
 
 
 class BodyError(HTTPException):
@@ -166,8 +166,12 @@ def unknown_keys(value: Any, record_keys: frozenset[str]) -> list[dict[str, Any]
         )
         for index, key in found[:MAX_ERRORS]
     ]
-    more = f"{total - MAX_ERRORS} more errors not shown"
-    return [*errors, {"type": "too_many_errors", "loc": ["body"], "msg": more}]
+    return [*errors, not_shown(total - MAX_ERRORS)]
+
+
+def not_shown(count: int) -> dict[str, Any]:
+    """The last entry of a capped error list: how many more there were."""
+    return {"type": "too_many_errors", "loc": ["body"], "msg": f"{count} more errors not shown"}
 
 
 class StrictJSONRequest(Request):
