@@ -55,9 +55,9 @@ def from_stage(stage: str, repo: Path, cache_dir: Path) -> ServedModel:
         raise RegistryError(
             f"no version is assigned to {stage!r}; `make registry` shows what is where"
         )
+    # Checked against the digest the version's tag recorded, fetched before or not.
     folder = registry.fetch(version, cache_dir / version.name / version.version, repo)
     loaded = artifact.load(folder)  # hash-checked, so the verdict below is the packaged one
-    registry.digests.check(version, loaded.metadata.digest, repo, str(folder))
     if stage in registry.PROTECTED_STAGES:
         # Whatever put it there (promote, `gto assign`, a hand-made tag), it must qualify.
         registry.require_promotable(version.tag, loaded.metadata, stage, registry.WITHDRAW)
