@@ -73,6 +73,9 @@ def stages_with_peaks(project: Path, env: GeneratedEnv) -> dict[str, dict[str, A
             worker = max(max(x["worker_peak_bytes"], default=0) for x in lines)
             limit = max(x["memory_limit_bytes"] for x in lines)
             figures[stage].update(worker_peak_mb=worker / 2**20, worker_limit_mb=limit / 2**20)
+            driver = [x["driver_peak_bytes"] for x in lines if "driver_peak_bytes" in x]
+            if driver:  # the stage's own process, as its cluster closed
+                figures[stage]["driver_only_mb"] = max(driver) / 2**20
     return figures
 
 
@@ -97,7 +100,7 @@ def compare(cfg: dict[str, Any], work: Path, env: GeneratedEnv, save: Any,
                                      if kind == "seconds" else
                                      max(report["engines"][str(r)][engine][s].get(kind, 0)
                                          for s in STAGES) for r in sizes])
-                 for kind in ("seconds", "driver_mb", "worker_peak_mb")}
+                 for kind in ("seconds", "driver_mb", "driver_only_mb", "worker_peak_mb")}
         for engine in ("pandas", "dask")
         if all(engine in report["engines"][str(r)] for r in sizes)}
     save(report)
@@ -110,9 +113,11 @@ def markdown(report: dict[str, Any]) -> list[str]:
     caption = cluster_caption(report.get("config", {}))
     lines = [f"## Engines: the cold pipeline on pandas and on dask ({caption})", "",
              "Seconds; the peak RSS of the stage's largest process (RUSAGE_CHILDREN: the "
-             "driver, or under dask a worker where one was larger); dask: the largest worker "
-             "peak, from the workers' own monitors, / its memory limit.", "",
-             "| rows | stage | pandas | dask | dask worker peak |", "|---:|---|---:|---:|---:|"]
+             "driver, or under dask a worker where one was larger); dask driver: the stage's "
+             "own process (its ru_maxrss as its cluster closed); dask worker peak: the "
+             "largest, from the workers' own monitors, / its memory limit.", "",
+             "| rows | stage | pandas | dask | dask driver | dask worker peak |",
+             "|---:|---|---:|---:|---:|---:|"]
     for size, found in engines.items():
         for stage in [*STAGES, "total"]:
             cells = []
@@ -128,7 +133,10 @@ def markdown(report: dict[str, Any]) -> list[str]:
             dask_stage = found.get("dask", {}).get(stage, {})
             peak = (f"{dask_stage['worker_peak_mb']:.0f} / {dask_stage['worker_limit_mb']:.0f} MB"
                     if "worker_peak_mb" in dask_stage else "")
-            lines.append(f"| {int(size):,} | {stage} | {cells[0]} | {cells[1]} | {peak} |")
+            driver = (f"{dask_stage['driver_only_mb']:.0f} MB"
+                      if "driver_only_mb" in dask_stage else "")
+            lines.append(f"| {int(size):,} | {stage} | {cells[0]} | {cells[1]} | {driver} "
+                         f"| {peak} |")
     for engine, slopes in report.get("engine_slopes", {}).items():
         text = ", ".join(f"{k} {v:.2f}" for k, v in slopes.items() if v is not None)
         if text:

@@ -1,11 +1,15 @@
 """The same repository on Dask: one render runs its whole pipeline twice from the same
-files, the demo written as four Parquet parts, on the pandas engine and on a 2-worker
-LocalCluster (`dvc exp run -S engine=dask`), and the two packaged models must agree.
+files, the demo written as four Parquet parts and its production batch as three day
+files in a directory, on the pandas engine and on a 2-worker LocalCluster (`dvc exp run
+-S engine=dask`): the two packaged models must agree, and the monitor's report from
+per-part sums must match the one measured on the batch in one frame. Then one day file
+arrives with a column missing: the production gate names it.
 
 Parity is not bit-for-bit (distributed LightGBM builds its histograms per worker, the
 rows meet the model in another order): the tolerances are stated below and the figures
-are in every assertion message. The dask engine's faults (a part with another schema, an
-unreachable scheduler) are the library's own tests (lib/tests/test_dask_engine.py).
+are in every assertion message. The dask engine's other faults (a dataset part with
+another schema, an unreachable scheduler) are the library's own tests
+(lib/tests/test_dask_engine.py).
 """
 
 from __future__ import annotations
@@ -26,9 +30,13 @@ PARTS = 4
 # all near the threshold, at the same AUC within 0.002.
 MIN_AGREEMENT = 0.94
 MAX_AUC_GAP = 0.02
+# The monitor's drift statistics on dask (training sketched into 10,001 quantiles, the
+# batch into sums per bin) against pandas' exact ones (lib/tests/test_dask_monitor.py).
+MAX_STATISTIC_GAP = 0.005
+BATCH_DAYS = 3
 DASK = ["-S", "engine=dask", "-S", "engine.workers=2", "-S", "engine.memory_limit=1GiB"]
 
-# The demo's raw rows as parts, and its production batch as a file: the user's own data.
+# The demo's raw rows as parts, and its production batch as day files: the user's own data.
 WRITE_PARTS = """
 import sys
 from pathlib import Path
@@ -36,10 +44,12 @@ import numpy as np
 import pandas as pd
 raw, parts, production = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
 dataset = pd.read_parquet(raw / "dataset.parquet")
-parts.mkdir(parents=True)
-for number, rows in enumerate(np.array_split(np.arange(len(dataset)), int(sys.argv[4]))):
-    dataset.iloc[rows].to_parquet(parts / f"part-{number:05d}.parquet", index=False)
-pd.read_parquet(raw / "production.parquet").to_parquet(production, index=False)
+for folder, table, count in ((parts, dataset, int(sys.argv[4])),
+                             (production, pd.read_parquet(raw / "production.parquet"),
+                              int(sys.argv[5]))):
+    folder.mkdir(parents=True)
+    for number, rows in enumerate(np.array_split(np.arange(len(table)), count)):
+        table.iloc[rows].to_parquet(folder / f"part-{number:05d}.parquet", index=False)
 """
 
 # Both packages score the pandas engine's test split.
@@ -76,13 +86,13 @@ def test_the_pipeline_on_dask_agrees_with_pandas(tmp_path: Path,
     # The demo's rows, once, as the files both engines read.
     run(["churn-dask", "stage", "ingest"], cwd=project)
     run(["python", "-c", WRITE_PARTS, "data/raw", "data/external/customers.parquet",
-         "data/external/production.parquet", str(PARTS)], cwd=project)
+         "data/external/production", str(PARTS), str(BATCH_DAYS)], cwd=project)
     for written in (project / "data/raw").glob("*.parquet"):
         written.unlink()  # the stage's outputs: the runs below write them again
     data_conf = project / "conf/data/demo.yaml"
     data = yaml.safe_load(data_conf.read_text())
     data.update(source="file", path="data/external/customers.parquet",
-                production_path="data/external/production.parquet")
+                production_path="data/external/production")
     data_conf.write_text(yaml.safe_dump(data, sort_keys=False))
     run(["git", "add", "-A"], cwd=project)
     run(["git", "commit", "-qm", "The demo as the team's own partitioned files"], cwd=project)
@@ -102,11 +112,23 @@ def test_the_pipeline_on_dask_agrees_with_pandas(tmp_path: Path,
             shutil.copytree(project / "data/prepared", kept / "prepared")
     raw_parts = sorted((project / "data/raw/dataset.parquet").glob("part-*.parquet"))
     assert len(raw_parts) == PARTS, "the dask engine kept one partition per input file"
+    batch_parts = sorted(p.name for p in (project / "data/raw/production.parquet").iterdir())
+    assert batch_parts == [f"part-{i:05d}-part-{i:05d}.parquet" for i in range(BATCH_DAYS)]
 
     for engine, found in results.items():
         assert found["verdict"]["passed"], f"{engine}: {found['verdict']['criteria']}"
-    drifted = {engine: set(found["monitor"]["drifted"]) for engine, found in results.items()}
-    assert drifted["dask"] == drifted["pandas"], drifted
+    monitors = {engine: found["monitor"] for engine, found in results.items()}
+    assert monitors["dask"]["drifted"] == monitors["pandas"]["drifted"], monitors
+    assert monitors["dask"]["current_rows"] == monitors["pandas"]["current_rows"]
+    assert monitors["dask"]["verdict"] == monitors["pandas"]["verdict"]
+    windows = {e: [(w["start"], w["rows"], w["drifted"]) for w in m["windows"]]
+               for e, m in monitors.items()}
+    assert windows["dask"] == windows["pandas"], windows
+    for mine, theirs in zip(monitors["dask"]["features"], monitors["pandas"]["features"],
+                            strict=True):
+        assert mine["null_rate_current"] == theirs["null_rate_current"], (mine, theirs)
+        gap = abs(mine["statistic"] - theirs["statistic"])
+        assert gap <= MAX_STATISTIC_GAP, (mine["column"], mine["statistic"], theirs["statistic"])
     # The feature gate on partitions checks as many rows and rules as on one frame, and
     # the production check's verdicts do not move with a sample of training.
     for report in ("features", "production"):
@@ -129,3 +151,38 @@ def test_the_pipeline_on_dask_agrees_with_pandas(tmp_path: Path,
                f"AUC pandas {pandas_run['auc']:.4f}, dask {dask_run['auc']:.4f} "
                f"(max gap {MAX_AUC_GAP})")
     assert agreement >= MIN_AGREEMENT and gap <= MAX_AUC_GAP, figures
+
+
+def test_a_day_file_with_a_column_missing_is_named_by_the_production_gate(
+        tmp_path: Path, generated_env: GeneratedEnv) -> None:
+    """The dask render's production batch as day files, one without a column: ingest
+    keeps every file as a part, and the gate names the one that differs."""
+    project = bake(tmp_path, module_name="churn_days", project_name="churn days")
+    generated_env.install(project)
+    run = generated_env.run
+    run(["churn-days", "stage", "ingest"], cwd=project)
+    run(["python", "-c", WRITE_PARTS, "data/raw", "data/external/customers.parquet",
+         "data/external/production", str(PARTS), str(BATCH_DAYS)], cwd=project)
+    broken = project / "data/external/production/part-00001.parquet"
+    run(["python", "-c", DROP_COLUMN, str(broken), "region"], cwd=project)
+    data_conf = project / "conf/data/demo.yaml"
+    data = yaml.safe_load(data_conf.read_text())
+    data.update(source="file", path="data/external/customers.parquet",
+                production_path="data/external/production")
+    data_conf.write_text(yaml.safe_dump(data, sort_keys=False))
+    run(["churn-days", "params", *(option for option in DASK if option != "-S")], cwd=project)
+    run(["churn-days", "stage", "ingest"], cwd=project)
+    done = run(["churn-days", "stage", "validate_production"], cwd=project, check=False)
+    assert done.returncode != 0, done.stdout
+    named = [line for line in done.stderr.splitlines() if "parts_share_a_schema" in line]
+    assert len(named) == 1, done.stderr
+    assert "part-00001-part-00001.parquet" in named[0] and "region" in named[0], named[0]
+    report = json.loads((project / "reports/validation/production.json").read_text())
+    assert not report[0]["passed"], report
+
+
+DROP_COLUMN = """
+import sys
+import pandas as pd
+pd.read_parquet(sys.argv[1]).drop(columns=[sys.argv[2]]).to_parquet(sys.argv[1], index=False)
+"""

@@ -253,13 +253,22 @@ class Doubler(TransformerMixin, BaseEstimator):
 def test_a_custom_transformer_falls_back_to_scikit_learn(
     example_params: Callable[..., Params], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    packaged, batch = fitted(params_for(example_params))
+    packaged, _ = fitted(params_for(example_params))
     encoder = packaged.pipeline.named_steps["preprocess"].named_steps["encode"]
     encoder.named_transformers_["numeric"].steps.insert(0, ("double", Doubler()))
     content = PackageContent.model_construct(**dict(packaged.metadata))
     with pytest.raises(NotCompilable, match="Doubler"):
         _ = packaging.provisional(packaged.pipeline, content).compiled
-    assert packaging.scoring_path(packaged.pipeline, content, {"test": batch}) == "scikit-learn"
+    proven: list[Path] = []
+
+    def each_part(locations: list[Path], work: Callable[..., None]) -> list[None]:
+        proven.extend(locations)
+        return []
+
+    scoring = packaging.scoring_path(
+        packaged.pipeline, content, {"test": Path("test.parquet")}, each_part
+    )
+    assert scoring == "scikit-learn" and not proven, "nothing to prove without a compiled path"
     said = capsys.readouterr().out.strip().splitlines()
     assert said == [said[0]] and "scoring through scikit-learn" in said[0]
     assert "Doubler" in said[0]

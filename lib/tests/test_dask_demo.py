@@ -23,7 +23,8 @@ from mllifecycle.engine.dask_engine import demo_parts
 ROWS, PART_ROWS = 6000, 1300
 
 
-@pytest.mark.parametrize("demo_part_rows", [demo.PART_ROWS, 2500])  # one part, then three
+# One part; then six, and the production batch in two.
+@pytest.mark.parametrize("demo_part_rows", [demo.PART_ROWS, 1000])
 def test_the_demo_made_in_parts_is_the_pandas_demo_row_for_row(
     example_params: Callable[..., Params], monkeypatch: pytest.MonkeyPatch, demo_part_rows: int
 ) -> None:
@@ -32,12 +33,14 @@ def test_the_demo_made_in_parts_is_the_pandas_demo_row_for_row(
     data, problem = params.data, params.problem
     # As a stage runs (dask_engine.connect): text stays pandas' own `str`.
     with dask.config.set({"scheduler": "sync", "dataframe.convert-string": False}):
-        history, production = demo_parts(data, problem, PART_ROWS)
+        history, batch = demo_parts(data, problem, PART_ROWS)
         parts = history.npartitions
+        production = pd.concat([make() for make in batch.makers], ignore_index=True)
         made, again = history.compute(), demo_parts(data, problem, PART_ROWS)[0].compute()
     whole, whole_production = sources.collect(data, problem)
 
-    assert parts == -(-ROWS // PART_ROWS)
+    assert parts == -(-ROWS // min(PART_ROWS, demo_part_rows))
+    assert len(batch.names) == -(-1500 // demo_part_rows)
     pd.testing.assert_frame_equal(made.reset_index(drop=True), again.reset_index(drop=True))
     for ours, pandas in ((made, whole), (production, whole_production)):
         assert list(ours.columns) == list(pandas.columns)

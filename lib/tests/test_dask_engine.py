@@ -251,3 +251,68 @@ def test_a_stages_workers_import_nothing_of_the_model_before_a_task(tmp_path: Pa
                           text=True, timeout=300, cwd=tmp_path)  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     assert json.loads(done.stdout.strip().splitlines()[-1]) == [[]]
+
+
+def _batch_parts(batch: pd.DataFrame, folder: Path) -> list[Path]:
+    """The batch as three day files and a fourth that arrived empty."""
+    folder.mkdir(parents=True)
+    files = []
+    for number, rows in enumerate(np.array_split(np.arange(len(batch)), 3)):
+        files.append(folder / f"day-{number}.parquet")
+        batch.iloc[rows].to_parquet(files[-1], index=False)
+    files.append(folder / "day-3.parquet")
+    batch.iloc[:0].to_parquet(files[-1], index=False)
+    return files
+
+
+def test_a_partitioned_production_batch_is_checked_packaged_and_monitored_part_by_part(
+    pipeline_run: Path, tmp_path: Path
+) -> None:
+    """The pipeline run's production batch as day files in a directory, on a 2-worker
+    LocalCluster: ingest keeps a part per file, named after it; validate_production
+    passes and names the empty part it skipped; package proves its compiled path on
+    every part; monitor, from per-part sums, flags what the pandas monitor flagged on
+    the same batch in one frame. Then one day file loses a column: the gate names it."""
+    folder = tmp_path / "run"
+    shutil.copytree(pipeline_run, folder)
+    params = parse_params(yaml.safe_load((folder / "params.yaml").read_text()))
+    batch = pd.read_parquet(folder / "data/raw/production.parquet")
+    days = _batch_parts(batch, folder / "data/external/batch")
+    shutil.copy(folder / "data/raw/dataset.parquet", folder / "data/external/dataset.parquet")
+    _params(
+        folder,
+        params,
+        data__source="file",
+        data__path="data/external/dataset.parquet",
+        data__production_path="data/external/batch",
+        engine=DASK,
+    )
+    _run(folder, "ingest")
+    written = sorted(p.name for p in (folder / "data/raw/production.parquet").iterdir())
+    assert written == [f"part-{i:05d}-day-{i}.parquet" for i in range(4)]
+
+    _run(folder, "validate_production", "package", "monitor")
+    (serving, *_) = json.loads((folder / "reports/validation/production.json").read_text())
+    assert serving["passed"] and serving["rows"] == len(batch), serving
+    assert serving["skipped_empty_parts"] == ["part-00003-day-3.parquet"]
+    package = json.loads((folder / "models/package/metadata.json").read_text())
+    assert package["scoring_path"] == "compiled"
+    exact = json.loads((pipeline_run / "reports/monitor.json").read_text())
+    sketched = json.loads((folder / "reports/monitor.json").read_text())
+    assert sketched["current_rows"] == exact["current_rows"] == len(batch)
+    assert sketched["drifted"] == exact["drifted"]
+    assert [(w["start"], w["rows"]) for w in sketched["windows"]] == [
+        (w["start"], w["rows"]) for w in exact["windows"]
+    ]
+    for mine, theirs in zip(sketched["features"], exact["features"], strict=True):
+        assert mine["null_rate_current"] == theirs["null_rate_current"], mine["column"]
+        assert abs(mine["statistic"] - theirs["statistic"]) <= 0.005, (mine, theirs)
+
+    column = params.data.categorical[0]
+    pd.read_parquet(days[1]).drop(columns=[column]).to_parquet(days[1], index=False)
+    _run(folder, "ingest")
+    done = _stage(folder, "validate_production")
+    assert done.returncode == 1
+    assert "part-00001-day-1.parquet" in done.stderr and column in done.stderr, done.stderr
+    (serving, *_) = json.loads((folder / "reports/validation/production.json").read_text())
+    assert serving["rows"] == len(batch) - len(pd.read_parquet(days[1]))

@@ -171,3 +171,35 @@ def test_split_faults_on_parts_fail_as_on_pandas_and_a_null_feature_names_its_pa
     (null,) = [f for r in results if r.dataset == "valid" for f in r.failures]
     assert null.expectation == "expect_column_values_to_not_be_null"
     assert f"in part-{PARTS - 1:05d}.parquet" in null.observed
+
+
+@pytest.mark.parametrize("unknown", [40, 100])
+def test_a_mostly_rule_is_judged_on_the_whole_table_as_pandas_judges_it(
+    unknown: int, pipeline_run: Path, tmp_path: Path
+) -> None:
+    """`unknown` rows of one part (of 1,500, in four parts) with a region the serving
+    suite does not list: 40 are 11% of their part but 2.7% of the table, within the
+    rule's `mostly` 0.95; 100 are 6.7%, beyond it. The verdict is the whole table's."""
+    from mllifecycle.validation.production import as_served
+
+    params = load_params(pipeline_run / "params.yaml")
+    batch = pd.read_parquet(pipeline_run / "data/raw/production.parquet")
+    column = params.data.categorical[1]
+
+    def unlisted(part: pd.DataFrame, params: Params) -> pd.DataFrame:
+        part.loc[: unknown - 1, column] = "atlantis"
+        return part
+
+    folder = _write_parts(batch, tmp_path / "parts", unlisted, params)
+    table, files = partitioned.partitions(folder)
+    whole = as_served(pd.concat([pd.read_parquet(f) for f in files], ignore_index=True), params)
+    rules = [r for r in gates.load_suite("serving") if r["kwargs"].get("column") == column]
+    assert any("mostly" in r["kwargs"] for r in rules), "the suite's value set has `mostly`"
+    with dask.config.set(scheduler="sync"):
+        served = table.map_partitions(as_served, params, meta=as_served(table._meta, params))
+        got = partitioned.run(served, "serving", "production", [], files)
+    want = gates.run(whole, "serving", "production", [])
+    assert got.passed == want.passed == (unknown == 40)
+    if not got.passed:
+        (failure,) = got.failures
+        assert failure.column == column and "part-00002.parquet" in failure.observed

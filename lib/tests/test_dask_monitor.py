@@ -83,3 +83,53 @@ def test_quantiles_from_counts_are_numpys() -> None:
     grid = sketch.grid_from_counts(values.value_counts())
     at = np.linspace(0, 1, sketch.GRID_POINTS)
     assert grid == pytest.approx(np.quantile(values.to_numpy(), at))
+
+
+def test_the_batch_summed_up_part_by_part_is_measured_as_one_frame(
+    profiles: tuple[summary.Reference, summary.Reference, pd.DataFrame],
+    pipeline_run: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """partitioned.summarise on the batch in four parts, against summary.summarise on
+    it whole, with the same (exact) reference: windows, rows, null rates, category
+    statistics and value exactly; distances within a bin's share of the spread."""
+    from mllifecycle.contracts import JudgedModel
+    from mllifecycle.monitoring import partitioned
+
+    monkeypatch.chdir(pipeline_run)
+    exact, _, current = profiles
+    params = load_params(pipeline_run / "params.yaml")
+    packaged = artifact.load(pipeline_run / "models/package")
+    judged = JudgedModel(version=packaged.version, tag=None, source="models/package")
+    want, _, _ = summary.summarise(params, packaged, judged, exact, current)
+    with dask.config.set(scheduler="sync"):
+        batch = dd.from_pandas(current, npartitions=4, sort=False)
+        got, drifts, shown = partitioned.summarise(params, packaged, judged, exact, batch)
+    assert len(shown) == len(current), "a batch under SAMPLE_ROWS is shown whole"
+    assert got.current_rows == want.current_rows and got.drifted == want.drifted
+    assert [(w.start, w.rows, w.drifted, w.judged) for w in got.windows] == [
+        (w.start, w.rows, w.drifted, w.judged) for w in want.windows
+    ]
+    assert len(want.windows) > 1, "the batch spans several windows"
+    for mine, theirs in zip(got.windows, want.windows, strict=True):
+        assert mine.value_per_1000 == pytest.approx(theirs.value_per_1000, abs=1e-3)
+    assert got.performance is not None and want.performance is not None
+    assert got.performance.rows == want.performance.rows
+    assert got.performance.current_value_per_1000 == pytest.approx(
+        want.performance.current_value_per_1000, abs=1e-3
+    )
+    assert got.verdict == want.verdict
+    expected = {d.column: d for d in want.features}
+    for found in drifts:
+        wanted = expected[found.column]
+        assert (found.test, found.drifted) == (wanted.test, wanted.drifted), found.column
+        assert found.null_rate_current == wanted.null_rate_current, found.column
+        if wanted.kind == "categorical":
+            assert (found.statistic, found.psi) == (wanted.statistic, wanted.psi), found.column
+        else:
+            assert found.statistic == pytest.approx(wanted.statistic, abs=1e-3), found.column
+            assert found.psi == pytest.approx(wanted.psi, abs=1e-6), found.column
+    assert got.prediction_drift is not None and want.prediction_drift is not None
+    assert got.prediction_drift.statistic == pytest.approx(
+        want.prediction_drift.statistic, abs=1e-3
+    )

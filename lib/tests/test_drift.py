@@ -13,6 +13,7 @@ from mllifecycle.config import (
     Params,
 )
 from mllifecycle.contracts import DriftRecord
+from mllifecycle.monitoring import drift
 from mllifecycle.monitoring.drift import (
     ReferenceProfile,
     _bin_shares,
@@ -246,3 +247,38 @@ def test_one_profile_serves_every_batch(make_params: Callable[..., Params]) -> N
         assert profile.compare(current) == dataset_drift(
             reference, current, MIXED_NUMERIC, MIXED_CATEGORICAL, cfg
         )
+
+
+def test_a_column_summed_up_in_parts_compares_as_the_whole_column(
+    make_params: Callable[..., Params],
+) -> None:
+    """ColumnSketch: sketches of parts add up to the whole's; from them, PSI, null rates
+    and category statistics are exact and the distance within the spans' share."""
+    cfg = make_params().monitor.model_copy(update={"large_sample_rows": 100})
+    rng = np.random.default_rng(3)
+    reference = pd.Series(np.round(rng.normal(0, 1, 5000), 2))
+    current = pd.Series(np.where(rng.random(4000) < 0.1, np.nan, rng.normal(0.4, 1.3, 4000)))
+    numeric = drift.profile_column("x", reference, cfg, numeric=True)
+    parts = [numeric.sketch(current.iloc[start : start + 1500]) for start in (0, 1500, 3000)]
+    summed = parts[0] + parts[1] + parts[2]
+    whole = numeric.sketch(current)
+    assert summed.bins is not None and whole.bins is not None
+    assert (summed.bins == whole.bins).all() and summed.nulls == whole.nulls == current.isna().sum()
+    got, want = numeric.compare_sketch(summed, cfg, current), numeric.compare(current, cfg)
+    assert got.test == want.test == "wasserstein_normed"
+    assert got.statistic == pytest.approx(want.statistic, abs=1e-4)
+    assert (got.psi, got.null_rate_current, got.drifted) == (
+        want.psi,
+        want.null_rate_current,
+        want.drifted,
+    )
+
+    labels = pd.Series(
+        rng.choice(np.array(["a", "b", "c", None], dtype=object), 3000, p=[0.5, 0.3, 0.15, 0.05])
+    )
+    category = drift.profile_column("c", labels.iloc[:1000], cfg, numeric=False)
+    pieces = [category.sketch(labels.iloc[start : start + 500]) for start in range(1000, 3000, 500)]
+    summed = sum(pieces, start=drift.ColumnSketch(0, 0))
+    assert category.compare_sketch(summed, cfg, labels.iloc[:0]) == category.compare(
+        labels.iloc[1000:], cfg
+    )

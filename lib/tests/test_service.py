@@ -367,6 +367,22 @@ def test_batch_scoring_matches_the_service_and_keeps_outputs_on_failure(
     assert pd.read_parquet(scored_path).equals(scored)  # the earlier output is untouched
 
 
+def test_batch_scores_a_directory_of_parts_in_order(pipeline_run: Path, tmp_path: Path) -> None:
+    """A table written as parts (the dask engine's data/raw/production.parquet/, an
+    export a file a day) is scored part after part, an empty part adding no row."""
+    model = loading.from_dir(pipeline_run / "models/package", unregistered=True)
+    inputs = pd.read_parquet(scoring_input(pipeline_run))
+    parts = tmp_path / "batch.parquet"
+    parts.mkdir()
+    inputs.iloc[:300].to_parquet(parts / "part-0.parquet", index=False)
+    inputs.iloc[:0].to_parquet(parts / "part-1.parquet", index=False)
+    inputs.iloc[300:].to_parquet(parts / "part-2.parquet", index=False)
+    whole, in_parts = tmp_path / "whole.parquet", tmp_path / "parts.parquet"
+    batch.score(model, str(scoring_input(pipeline_run)), whole, chunk_rows=400)
+    assert batch.score(model, str(parts), in_parts, chunk_rows=400) == len(inputs)
+    assert pd.read_parquet(in_parts).equals(pd.read_parquet(whole))
+
+
 def test_batch_reads_a_sql_table(
     pipeline_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -57,6 +57,32 @@ def read_table(location: str | Path) -> pd.DataFrame:
 TABLE_SUFFIXES = (".parquet", ".pq", ".csv", ".csv.gz")
 
 
+def read_whole(location: str | Path) -> pd.DataFrame:
+    """A table in one frame, whether it is one file or parts (a directory or a glob of
+    files, as the dask engine writes and as exports arrive); parts without rows add none."""
+    text = str(location)
+    if text.startswith(SQL_PREFIX):
+        return read_table(text)
+    frames = [read_table(file) for file in table_files(text)]
+    filled = [frame for frame in frames if not frame.empty] or frames[:1]
+    return filled[0] if len(filled) == 1 else pd.concat(filled, ignore_index=True)
+
+
+def rows_in(location: str | Path) -> int:
+    """Rows of a table written as one file or as parts, from the Parquet footers."""
+    import fsspec
+    import pyarrow.parquet as pq
+
+    rows = 0
+    for file in table_files(location):
+        if not file.endswith((".parquet", ".pq")):
+            rows += len(read_table(file))
+            continue
+        with fsspec.open(file, "rb") as handle:
+            rows += pq.read_metadata(handle).num_rows
+    return rows
+
+
 def table_files(location: str | Path) -> list[str]:
     """The files a table is written in: one file, a directory of parts or a glob, local
     or any fsspec URL; sorted, so partitions keep the files' order."""

@@ -81,11 +81,31 @@ def generate_production(
     problem: ProblemSpec, n_rows: int, n_production_rows: int, seed: int
 ) -> pd.DataFrame:
     """The production batch that goes with a history of `n_rows` made by `generate_part`."""
+    made = [
+        generate_production_part(problem, *part, seed)
+        for part in production_parts(n_rows, n_production_rows)
+    ]
+    return pd.concat(made, ignore_index=True) if len(made) > 1 else made[0]
+
+
+def production_parts(n_rows: int, n_production_rows: int) -> list[tuple[int, int, int]]:
+    """(part number, rows, first id) of each part of the production batch: its ids
+    follow the history's."""
+    return [
+        (number, rows, n_rows + first_id)
+        for number, rows, first_id in parts(max(n_production_rows, 0)) or [(0, 0, 1)]
+    ]
+
+
+def generate_production_part(
+    problem: ProblemSpec, part: int, rows: int, first_id: int, seed: int
+) -> pd.DataFrame:
+    """One part of the production batch, from its own random stream (part 0's is the
+    one a batch of at most PART_ROWS rows has always been drawn from)."""
     _check_classes(problem)
-    rng = np.random.default_rng([seed, PRODUCTION_STREAM])
-    production = _customers(
-        rng, n_production_rows, PRODUCTION_START, PRODUCTION_DAYS, SHIFTED, first_id=n_rows + 1
-    )
+    stream = [seed, PRODUCTION_STREAM] if part == 0 else [seed, PRODUCTION_STREAM, part]
+    rng = np.random.default_rng(stream)
+    production = _customers(rng, rows, PRODUCTION_START, PRODUCTION_DAYS, SHIFTED, first_id)
     production[problem.target] = _target(rng, production, problem)
     return production
 

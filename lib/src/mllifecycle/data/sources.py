@@ -6,7 +6,7 @@ import pandas as pd
 
 from ..config import DataConfig, ProblemSpec
 from ..errors import DataError
-from ..io import read_table
+from ..io import read_table, read_whole
 from . import demo
 from .times import parse_times
 
@@ -30,6 +30,6 @@ def _read(data: DataConfig, problem: ProblemSpec) -> tuple[pd.DataFrame, pd.Data
     if dataset.empty:
         raise DataError(f"{data.path}: the file has no rows")
     production = (
-        read_table(data.production_path) if data.production_path else dataset.iloc[0:0].copy()
+        read_whole(data.production_path) if data.production_path else dataset.iloc[0:0].copy()
     )
     return dataset, production

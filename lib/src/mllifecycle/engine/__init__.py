@@ -50,6 +50,13 @@ class Engine(Protocol):
         distances): on dask a seeded sample of `sample_rows`; on pandas the table."""
         ...
 
+    def each_part(self, locations: list[Path], work: Callable[..., Any]) -> list[Any]:
+        """`work(part, *frames)` with the i-th part of each table at `locations` (tables
+        written part for part alike: a split and its features): on dask once per part on
+        the workers, `part` its file's name; on pandas once, on the whole tables, `part`
+        None."""
+        ...
+
 
 @contextmanager
 def session(cfg: EngineConfig) -> Iterator[Engine]:

@@ -18,6 +18,7 @@ import shutil
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import partial, reduce
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ from ..config import DataConfig, EngineConfig, ProblemSpec
 from ..data import demo, prepare
 from ..data.times import parse_times
 from ..errors import DataError, EngineError, GateError
-from ..io import read_table, schema_of, table_files, write_table
+from ..io import TABLE_SUFFIXES, read_table, schema_of, table_files
 
 SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
 WORKER_PEAKS_ENV = "WORKER_PEAKS_FILE"
@@ -80,12 +81,15 @@ def connect(cfg: EngineConfig) -> Iterator[Client]:
 
 
 def record_worker_peaks(client: Client) -> None:
-    """Each worker's peak memory during this stage, appended to the JSON-lines file
-    $WORKER_PEAKS_FILE names (the benchmark sets it; nothing else does). From the
-    worker's own monitor: a worker's ru_maxrss inherits its parent's high-water mark."""
+    """Each worker's peak memory during this stage, and this process's (the driver's) so
+    far, appended to the JSON-lines file $WORKER_PEAKS_FILE names (the benchmark sets it;
+    nothing else does). From the worker's own monitor: a worker's ru_maxrss inherits its
+    parent's high-water mark."""
     target = os.environ.get(WORKER_PEAKS_ENV)
     if not target:
         return
+    import resource
+
     peaks = client.run(_worker_peak)
     limits = {w["id"]: w["memory_limit"] for w in client.scheduler_info()["workers"].values()}
     line = {
@@ -93,6 +97,8 @@ def record_worker_peaks(client: Client) -> None:
         or getattr(sys.modules["__main__"].__spec__, "name", "?").rsplit(".", 1)[-1],
         "worker_peak_bytes": sorted(int(p) for p in peaks.values()),
         "memory_limit_bytes": max(limits.values(), default=0),
+        # Linux counts ru_maxrss in KiB.
+        "driver_peak_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
     }
     with open(target, "a", encoding="utf-8") as out:
         out.write(json.dumps(line) + "\n")
@@ -137,15 +143,15 @@ class DaskEngine:
             remove(path)
 
     def collect(self, data: DataConfig, problem: ProblemSpec) -> tuple[Any, Any]:
-        """(dataset, production batch): the dataset lazily, one partition per file."""
+        """(dataset, production batch): the dataset lazily, one partition per file; the
+        batch as parts, each made on a worker (BatchParts)."""
         if data.source == "demo":
             return demo_parts(data, problem, self.cfg.partition_rows)
         assert data.path is not None  # guaranteed by DataConfig
         dataset = read_files(data.path, data)
         if not data.production_path:
             return dataset, dataset._meta.copy()
-        batch = read_table(data.production_path)
-        return dataset, parse_times(batch, data, data.production_path)
+        return dataset, BatchParts.of_files(data.production_path, data)
 
     def read(self, location: str | Path) -> dd.DataFrame:
         return read_parts(location)[0]
@@ -153,7 +159,12 @@ class DaskEngine:
     def write(self, table: Any, path: Path) -> None:
         """A directory of part files under `path`, swapped in whole when complete."""
         if isinstance(table, pd.DataFrame):
-            write_table(table, path)
+            from .pandas_engine import PandasEngine
+
+            PandasEngine().write(table, path)  # one file, in place of any parts
+            return
+        if isinstance(table, BatchParts):
+            table.write(path)
             return
         fresh = staging_for(path)
         try:
@@ -262,6 +273,18 @@ class DaskEngine:
     def sample(self, table: dd.DataFrame, seed: int) -> pd.DataFrame:
         return sampled(table, self.cfg.sample_rows, seed)
 
+    def each_part(self, locations: list[Path], work: Callable[..., Any]) -> list[Any]:
+        tables = [table_files(location) for location in locations]
+        if len({len(files) for files in tables}) > 1:
+            counts = ", ".join(f"{loc}: {len(f)}" for loc, f in zip(locations, tables, strict=True))
+            raise EngineError(f"tables written part for part alike hold different parts ({counts})")
+        tasks = [dask.delayed(_on_files)(work, *files) for files in zip(*tables, strict=True)]
+        return list(dask.compute(*tasks))
+
+
+def _on_files(work: Callable[..., Any], *files: str) -> Any:
+    return work(files[0].rsplit("/", 1)[-1], *(read_table(file) for file in files))
+
 
 def summarise(
     table: dd.DataFrame, summary: Callable[[pd.DataFrame], Any], combine: Callable[[Any, Any], Any]
@@ -284,7 +307,7 @@ def sampled(split: dd.DataFrame, rows: int, seed: int, total: int | None = None)
 
 def demo_parts(data: DataConfig, problem: ProblemSpec, rows: int) -> tuple[Any, Any]:
     """The demo made on the workers, the pandas engine's rows part by part
-    (demo.generate_part), at most `rows` a partition, and its batch."""
+    (demo.generate_part), at most `rows` a partition, and its batch (the same way)."""
     assert data.demo is not None  # guaranteed by DataConfig
     total, seed = data.demo.n_rows, data.demo.seed
     made = partial(_demo_part, problem=problem, data=data, seed=seed)
@@ -292,8 +315,72 @@ def demo_parts(data: DataConfig, problem: ProblemSpec, rows: int) -> tuple[Any, 
     history = dd.from_map(made, parts, meta=made((0, 2, 1)).iloc[:0], enforce_metadata=False)
     if rows < demo.PART_ROWS:
         history = history.repartition(npartitions=-(-total // rows))
-    batch = demo.generate_production(problem, total, data.demo.n_production_rows, seed)
-    return history, parse_times(batch, data, "the production batch")
+    batch_parts = demo.production_parts(total, data.demo.n_production_rows)
+    batch = BatchParts(
+        [f"part-{number:05d}.parquet" for number, _, _ in batch_parts],
+        [partial(_demo_batch_part, part, problem, data, seed) for part in batch_parts],
+    )
+    return history, batch
+
+
+def _demo_batch_part(
+    part: tuple[int, int, int], problem: ProblemSpec, data: DataConfig, seed: int
+) -> pd.DataFrame:
+    batch = demo.generate_production_part(problem, *part, seed)
+    return parse_times(batch, data, "the production batch")
+
+
+@dataclass(frozen=True)
+class BatchParts:
+    """A production batch as parts, each made (read or drawn) and written by a task of
+    its own, as it came: its own columns, rows or none. Ingest refuses no part:
+    validate_production judges each one and names the part that fails or is skipped
+    (a broken batch stops batch scoring and the monitor, never a retrain)."""
+
+    names: list[str]
+    makers: list[Callable[[], pd.DataFrame]]
+
+    @classmethod
+    def of_files(cls, location: str, data: DataConfig) -> BatchParts:
+        """A part per file of `location` (a file, a directory or a glob), each named
+        after its source: `part-00003-<source name>.parquet`."""
+        files = table_files(location)
+        return cls(
+            [f"part-{i:05d}-{_stem(file)}.parquet" for i, file in enumerate(files)],
+            [partial(_batch_file, file, data) for file in files],
+        )
+
+    def write(self, path: Path) -> None:
+        fresh = staging_for(path)
+        fresh.mkdir(parents=True)
+        written = [
+            dask.delayed(_write_part)(make, fresh / name)
+            for make, name in zip(self.makers, self.names, strict=True)
+        ]
+        try:
+            dask.compute(*written)
+        except BaseException:
+            remove(fresh)  # the last complete batch stays where it was
+            raise
+        swap_in(fresh, path)
+
+
+def _stem(file: str) -> str:
+    name = file.rsplit("/", 1)[-1]
+    for suffix in TABLE_SUFFIXES:
+        name = name.removesuffix(suffix)
+    return name
+
+
+def _batch_file(file: str, data: DataConfig) -> pd.DataFrame:
+    return parse_times(read_table(file), data, file)
+
+
+def _write_part(make: Callable[[], pd.DataFrame], target: Path) -> None:
+    frame = make()
+    # An empty part keeps its columns' types (text would be written as null).
+    schema = arrow_schema(frame) if frame.empty else None
+    frame.to_parquet(target, index=False, schema=schema)
 
 
 def _demo_part(
@@ -334,8 +421,12 @@ def read_parts(location: str | Path, skip_empty: bool = False) -> tuple[dd.DataF
     files = table_files(location)
     kept = [file for file in files if not known_empty(file)] if skip_empty else files
     kept = kept or files[:1]
-    meta = _empty_like(files[0])
-    return dd.from_map(read_table, kept, meta=meta, enforce_metadata=False), kept
+    return read_files_as_they_are(kept), kept
+
+
+def read_files_as_they_are(files: list[str]) -> dd.DataFrame:
+    """A partition per file, read as it is (the first file's columns are the meta)."""
+    return dd.from_map(read_table, files, meta=_empty_like(files[0]), enforce_metadata=False)
 
 
 def _empty_like(file: str) -> pd.DataFrame:
@@ -361,23 +452,37 @@ def read_files(location: str, data: DataConfig) -> dd.DataFrame:
 
 def check_schemas(files: list[str]) -> None:
     """A file whose columns or types differ from the first file's stops ingest, named."""
-    first = _kinds(schema_of(files[0]))
-    for file in files[1:]:
-        schema = _kinds(schema_of(file))
+    for file, found in schema_differences(files[0], files[1:]):
+        raise GateError(
+            f"{file}: schema differs from the first part {files[0]}: {'; '.join(found)}"
+        )
+
+
+def schema_differences(reference: str, files: list[str]) -> list[tuple[str, list[str]]]:
+    """(file, what differs) for each of `files` whose columns or types are not those of
+    the file `reference`."""
+    first = kinds_of(reference)
+    differing = []
+    for file in files:
+        schema = kinds_of(file)
         missing = [c for c in first if c not in schema]
         extra = [c for c in schema if c not in first]
         changed = [
             f"{c} is {schema[c]}, not {t}" for c, t in first.items() if schema.get(c, t) != t
         ]
-        if missing or extra or changed:
-            found = [
-                *([f"missing columns {missing}"] if missing else []),
-                *([f"extra columns {extra}"] if extra else []),
-                *changed,
-            ]
-            raise GateError(
-                f"{file}: schema differs from the first part {files[0]}: {'; '.join(found)}"
-            )
+        found = [
+            *([f"missing columns {missing}"] if missing else []),
+            *([f"extra columns {extra}"] if extra else []),
+            *changed,
+        ]
+        if found:
+            differing.append((file, found))
+    return differing
+
+
+def kinds_of(file: str) -> dict[str, str]:
+    """The file's columns and their types, as _kinds compares them."""
+    return _kinds(schema_of(file))
 
 
 def _kinds(schema: dict[str, str]) -> dict[str, str]:

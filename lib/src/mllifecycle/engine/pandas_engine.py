@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..config import DataConfig, ProblemSpec
 from ..data import prepare, sources
-from ..io import read_table, write_table
+from ..io import read_table, read_whole, write_table
 
 
 class PandasEngine:
@@ -59,3 +59,6 @@ class PandasEngine:
 
     def sample(self, table: pd.DataFrame, seed: int) -> pd.DataFrame:
         return table
+
+    def each_part(self, locations: list[Path], work: Callable[..., Any]) -> list[Any]:
+        return [work(None, *(read_whole(location) for location in locations))]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -188,8 +189,12 @@ def check_round_trip(
     model: Any,
     features: pd.DataFrame,
     raw: pd.DataFrame,
+    part: str | None = None,
 ) -> None:
-    """The packaged pipeline must decide on raw rows as the evaluated model did on features."""
+    """The packaged pipeline must decide on raw rows as the evaluated model did on
+    features (`part`: the file both come from, where the split is written in parts)."""
+    if raw.empty:  # an empty part of a split: nothing was evaluated there
+        return
     expected = decide(
         params.problem,
         policy,
@@ -202,23 +207,51 @@ def check_round_trip(
         else np.allclose(expected.astype(float), actual.astype(float))
     )
     if not same:
-        raise ArtifactError("the packaged pipeline does not reproduce the evaluated decisions")
+        where = f" (test part {part})" if part else ""
+        raise ArtifactError(
+            f"the packaged pipeline does not reproduce the evaluated decisions{where}"
+        )
+
+
+def round_trip_of(
+    packaged: artifact.Artifact, params: Params, policy: DecisionPolicy, model: Any
+) -> Callable[[str | None, pd.DataFrame, pd.DataFrame], None]:
+    """check_round_trip as `Engine.each_part` runs it: on (part, features, raw rows)."""
+    unused = artifact.Artifact(packaged.pipeline, packaged.metadata)  # pickles to workers
+
+    def check(part: str | None, features: pd.DataFrame, raw: pd.DataFrame) -> None:
+        target = params.problem.target
+        inputs = features.drop(columns=[target], errors="ignore")
+        check_round_trip(unused, params, policy, model, inputs, raw, part)
+
+    return check
 
 
 def scoring_path(
-    pipeline: Pipeline, content: PackageContent, batches: dict[str, pd.DataFrame]
+    pipeline: Pipeline,
+    content: PackageContent,
+    batches: dict[str, Path],
+    each_part: Callable[[list[Path], Callable[..., None]], list[Any]],
 ) -> str:
     """ "compiled" when the NumPy form of `pipeline` scores every row of `batches` as the
-    pipeline does; "scikit-learn" when it has no NumPy form. Disagreement is refused."""
-    candidate = provisional(pipeline, content)
+    pipeline does; "scikit-learn" when it has no NumPy form. Disagreement is refused.
+    `each_part`: the engine's, so each part of a batch is proven where it lies."""
     try:
-        candidate.compiled  # noqa: B018 (compiling is the check)
+        provisional(pipeline, content).compiled  # noqa: B018 (compiling is the check)
     except NotCompilable as err:
         print(f"package: scoring through scikit-learn, no compiled path: {err}")
         return "scikit-learn"
-    for name, frame in batches.items():
-        prove_compiled(candidate, name, frame)
+    for name, location in batches.items():
+        each_part([location], partial(_prove_part, pipeline, content, name))
     return "compiled"
+
+
+def _prove_part(
+    pipeline: Pipeline, content: PackageContent, batch: str, part: str | None, frame: pd.DataFrame
+) -> None:
+    """prove_compiled on one part of a batch, with an artifact of its own."""
+    name = f"{batch} part {part}" if part else batch
+    prove_compiled(provisional(pipeline, content), name, frame)
 
 
 def provisional(pipeline: Pipeline, content: PackageContent) -> artifact.Artifact:

@@ -13,13 +13,13 @@ from pathlib import Path
 import pandas as pd
 
 from ..config import DataConfig
-from ..io import read_table
+from ..io import read_whole
 from ..serving import prediction_log
 
 
 def load(location: str, data: DataConfig) -> pd.DataFrame:
     if not location.endswith(".jsonl"):
-        return read_table(location)
+        return read_whole(location)
     logged = prediction_log.read(Path(location))
     if logged.empty:
         return pd.DataFrame(columns=data.features)

@@ -56,7 +56,54 @@ class NumericProfile:
             statistic = float(stats.ks_2samp(self.values, cur).pvalue)
         psi = _psi(self.shares, _bin_shares(cur, self.edges))
         return _record(
-            self.column, "numeric", test, statistic, threshold, psi, self.null_rate, current
+            self.column,
+            "numeric",
+            test,
+            statistic,
+            threshold,
+            psi,
+            self.null_rate,
+            float(current.isna().mean()),
+        )
+
+    def sketch(self, current: pd.Series) -> ColumnSketch:
+        """What compare_sketch needs of `current`, in sums that add over partitions."""
+        values = current.to_numpy(dtype=float, na_value=np.nan)
+        values = values[~np.isnan(values)]
+        at = np.searchsorted(self.values, values, side="right")
+        size = len(self.values) + 1
+        psi_bin = np.searchsorted(self.edges, values, side="right")
+        return ColumnSketch(
+            rows=len(current),
+            nulls=len(current) - len(values),
+            bins=np.bincount(at, minlength=size),
+            sums=np.bincount(at, weights=values, minlength=size),
+            psi_bins=np.bincount(psi_bin, minlength=len(self.edges) + 1),
+        )
+
+    def compare_sketch(
+        self, sketch: ColumnSketch, cfg: MonitorConfig, sample: pd.Series
+    ) -> DriftRecord:
+        """compare() from a sketch of the current column. A large reference: the
+        Wasserstein distance and PSI from the sketch's bins (PSI exactly, the distance
+        within a bin's share of the spread); a small one (a statistical test): the
+        test on `sample`, a bounded sample of the current rows. Null rates exact."""
+        if not self.large:
+            record = self.compare(sample, cfg)
+            return record.model_copy(update={"null_rate_current": _rate(sketch)})
+        bins, sums, psi_bins = sketch.bins, sketch.sums, sketch.psi_bins
+        assert bins is not None and sums is not None and psi_bins is not None  # numeric
+        statistic = _wasserstein_binned(self.values, bins, sums) / max(self.std, EPSILON)
+        psi = _psi(self.shares, psi_bins / max(int(psi_bins.sum()), 1))
+        return _record(
+            self.column,
+            "numeric",
+            "wasserstein_normed",
+            statistic,
+            cfg.wasserstein_threshold,
+            psi,
+            self.null_rate,
+            _rate(sketch),
         )
 
 
@@ -70,7 +117,25 @@ class CategoricalProfile:
     large: bool
 
     def compare(self, current: pd.Series, cfg: MonitorConfig) -> DriftRecord:
-        cur_counts = _label_counts(current)
+        return self.compare_counts(_label_counts(current), _nulls(current), cfg)
+
+    def sketch(self, current: pd.Series) -> ColumnSketch:
+        counts = _label_counts(current)
+        return ColumnSketch(
+            rows=len(current), nulls=len(current) - int(counts.sum()), labels=counts
+        )
+
+    def compare_sketch(
+        self, sketch: ColumnSketch, cfg: MonitorConfig, sample: pd.Series
+    ) -> DriftRecord:
+        """compare() from the current column's label counts: exactly."""
+        assert sketch.labels is not None  # a categorical sketch
+        return self.compare_counts(sketch.labels, (sketch.nulls, sketch.rows), cfg)
+
+    def compare_counts(
+        self, cur_counts: pd.Series, nulls: tuple[int, int], cfg: MonitorConfig
+    ) -> DriftRecord:
+        """compare() from the current label counts and (null rows, rows)."""
         categories = sorted(set(self.counts.index) | set(cur_counts.index))
         ref_share, cur_share = _shares(self.counts, categories), _shares(cur_counts, categories)
         if self.large:
@@ -84,13 +149,47 @@ class CategoricalProfile:
         new = [c for c, r in zip(categories, ref_share, strict=True) if r == 0]
         missing = [c for c, s in zip(categories, cur_share, strict=True) if s == 0]
         psi = _psi(ref_share, cur_share)
+        null_rate = nulls[0] / nulls[1] if nulls[1] else float("nan")
         record = _record(
-            self.column, "categorical", test, statistic, threshold, psi, self.null_rate, current
+            self.column, "categorical", test, statistic, threshold, psi, self.null_rate, null_rate
         )
         return record.model_copy(update={"new_categories": new, "missing_categories": missing})
 
 
 ColumnProfile = NumericProfile | CategoricalProfile
+
+
+@dataclass(frozen=True)
+class ColumnSketch:
+    """A current column summed up for its profile: rows, nulls and, for a number, the
+    count and the sum of its values in each bin between the reference's values and its
+    counts in the PSI bins; for a category, its label counts. Sketches of parts of a
+    batch add up to the batch's."""
+
+    rows: int
+    nulls: int
+    bins: np.ndarray | None = None
+    sums: np.ndarray | None = None
+    labels: pd.Series | None = None
+    psi_bins: np.ndarray | None = None
+
+    def __add__(self, other: ColumnSketch) -> ColumnSketch:
+        def added(a: Any, b: Any) -> Any:
+            return b if a is None else a if b is None else a + b
+
+        labels = (
+            self.labels.add(other.labels, fill_value=0).astype("int64")
+            if self.labels is not None and other.labels is not None
+            else added(self.labels, other.labels)
+        )
+        return ColumnSketch(
+            self.rows + other.rows,
+            self.nulls + other.nulls,
+            added(self.bins, other.bins),
+            added(self.sums, other.sums),
+            labels,
+            added(self.psi_bins, other.psi_bins),
+        )
 
 
 def profile_column(
@@ -168,7 +267,7 @@ def _record(
     threshold: float,
     psi: float,
     null_rate_reference: float,
-    current: pd.Series,
+    null_rate_current: float,
 ) -> DriftRecord:
     drifted = statistic < threshold if test.endswith("p_value") else statistic > threshold
     return DriftRecord(
@@ -180,8 +279,16 @@ def _record(
         drifted=bool(drifted),
         psi=round(psi, 6),
         null_rate_reference=round(null_rate_reference, 6),
-        null_rate_current=round(float(current.isna().mean()), 6),
+        null_rate_current=round(float(null_rate_current), 6),
     )
+
+
+def _nulls(series: pd.Series) -> tuple[int, int]:
+    return int(series.isna().sum()), len(series)
+
+
+def _rate(sketch: ColumnSketch) -> float:
+    return sketch.nulls / sketch.rows if sketch.rows else float("nan")
 
 
 def _sorted_non_null(series: pd.Series) -> np.ndarray:
@@ -207,6 +314,32 @@ def _wasserstein_sorted(u: np.ndarray, v: np.ndarray) -> float:
     widths = np.diff(ends, prepend=0)
     gaps = np.abs(u[(ends - 1) // m] - v[(ends - 1) // n])  # both quantiles on (start, end]
     return float(np.sum(widths * gaps)) / (n * m)  # not np.dot: BLAS threads fight the pool
+
+
+def _wasserstein_binned(u: np.ndarray, counts: np.ndarray, sums: np.ndarray) -> float:
+    """_wasserstein_sorted(u, v) for a sample v known by the count and the sum of its
+    values in each bin of the sorted sample u (bin i: the values with i of u at or below
+    them). On each span between distinct values of u the reference's distribution
+    function is flat; v's is taken as one step, at the mean of its values in the span,
+    which keeps its integral over the span exact. So the area between the two is exact
+    where they do not cross inside a span, or where v's values in it are equal (integers
+    on an integer grid); else off by less than the span's width times its share of v."""
+    m = int(counts.sum())
+    if not len(u) or not m:
+        return _wasserstein_sorted(u, np.empty(0))  # SciPy's error for an empty sample
+    starts = np.flatnonzero(np.r_[True, u[1:] != u[:-1]])
+    points = u[starts]  # u's distinct values
+    ends = np.r_[starts[1:], len(u)]  # how many of u are at or below each: the span's bin
+    tails = (counts[0] * points[0] - sums[0]) + (sums[-1] - counts[-1] * points[-1])
+    inner = ends[:-1]  # the bins of the spans between distinct values
+    width = np.diff(points)
+    n_in = counts[inner]
+    below = (np.cumsum(counts)[inner] - n_in) / m  # v's share left of the span
+    flat_f = inner / len(u)
+    mean_at = np.where(n_in > 0, sums[inner] / np.maximum(n_in, 1) - points[:-1], width)
+    step = np.clip(mean_at, 0, width)  # where v's step is, from the span's start
+    area = np.abs(flat_f - below) * step + np.abs(below + n_in / m - flat_f) * (width - step)
+    return float(tails / m + np.sum(area))
 
 
 def _bin_shares(sorted_values: np.ndarray, inner_edges: np.ndarray) -> np.ndarray:

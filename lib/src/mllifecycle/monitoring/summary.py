@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .. import paths, tasks
@@ -26,6 +27,7 @@ from ..contracts import (
     Performance,
     ProductionChecks,
     RetrainVerdict,
+    WindowRecord,
 )
 from ..data.prepare import clean
 from ..evaluation import champion as champion_comparison
@@ -40,9 +42,17 @@ NO_BATCH = "no production batch to compare"
 
 def prediction_signal(packaged: artifact.Artifact, frame: pd.DataFrame) -> pd.Series:
     """What to watch in the outputs: P(positive), the decided class, or the prediction."""
+    return signal_and_decisions(packaged, frame)[0]
+
+
+def signal_and_decisions(
+    packaged: artifact.Artifact, frame: pd.DataFrame
+) -> tuple[pd.Series, np.ndarray]:
+    """prediction_signal and the decisions, from one scoring of `frame`."""
     scores = packaged.scores(frame)
+    decisions = packaged.decide_from_scores(scores)
     signal = tasks.for_problem(packaged.problem).prediction_signal
-    return signal(scores, packaged.decide_from_scores(scores))
+    return signal(scores, decisions), decisions
 
 
 @dataclass(frozen=True)
@@ -107,10 +117,15 @@ def performance(
         return None
     labelled = current[current[target].notna()]
     observed = value_per_1000(packaged.problem, labelled[target], packaged.decide(labelled))
+    return performance_of(packaged, len(labelled), observed)
+
+
+def performance_of(packaged: artifact.Artifact, rows: int, observed: float) -> Performance:
+    """`observed` value per 1,000 decisions on `rows` labelled rows, against evaluation's."""
     expected = packaged.metadata.metrics["value_per_1000"]
     assert expected is not None  # every task's metrics carry the business value
     return Performance(
-        rows=len(labelled),
+        rows=rows,
         current_value_per_1000=round(observed, 4),
         evaluation_value_per_1000=float(expected),
         value_drop=round((expected - observed) / max(abs(expected), 1e-9), 6),
@@ -131,6 +146,17 @@ def retrain_verdict(
     return RetrainVerdict(retrain=bool(reasons), reasons=reasons)
 
 
+def clean_batch(params: Params, current: pd.DataFrame) -> pd.DataFrame:
+    """The batch typed as training was (its labels kept when they have arrived)."""
+    target = params.problem.target
+    return clean(
+        current,
+        params.data,
+        target if target in current.columns else None,
+        keep=params.derived_inputs,
+    )
+
+
 def summarise(
     params: Params,
     packaged: artifact.Artifact,
@@ -139,25 +165,12 @@ def summarise(
     current: pd.DataFrame,
 ) -> tuple[MonitorSummary, list[DriftRecord], pd.DataFrame]:
     """The summary, the per-feature drift and the cleaned batch it was measured on."""
-    data, target = params.data, params.problem.target
+    data = params.data
     if current.empty:
-        empty = MonitorSummary(
-            judged=judged,
-            model_version=packaged.version,
-            current_rows=0,
-            production_checks=production_checks(),
-            verdict=RetrainVerdict(retrain=False, reasons=[NO_BATCH]),
-        )
-        return empty, [], current
-    current = clean(
-        current,
-        data,
-        target if target in current.columns else None,
-        keep=params.derived_inputs,
-    )
+        return empty_summary(packaged, judged), [], current
+    current = clean_batch(params, current)
     profile = reference.profile
     drifts = profile.compare(current)
-    drifted = [d.column for d in drifts if d.drifted]
     prediction = reference.prediction.compare(prediction_signal(packaged, current), params.monitor)
     perf = performance(params, packaged, current)
 
@@ -168,28 +181,61 @@ def summarise(
     by_window = windows.window_drifts(
         profile, current, data, params.monitor, window_value, whole_batch=drifts
     )
-    summary = MonitorSummary.model_validate(
+    measured = Measured(len(current), drifts, prediction, perf, by_window)
+    return assemble(params, packaged, judged, reference, measured), drifts, current
+
+
+def empty_summary(packaged: artifact.Artifact, judged: JudgedModel) -> MonitorSummary:
+    return MonitorSummary(
+        judged=judged,
+        model_version=packaged.version,
+        current_rows=0,
+        production_checks=production_checks(),
+        verdict=RetrainVerdict(retrain=False, reasons=[NO_BATCH]),
+    )
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What was measured on the batch, however it was held."""
+
+    rows: int
+    drifts: list[DriftRecord]
+    prediction: DriftRecord
+    performance: Performance | None
+    windows: list[WindowRecord]
+
+
+def assemble(
+    params: Params,
+    packaged: artifact.Artifact,
+    judged: JudgedModel,
+    reference: Reference,
+    measured: Measured,
+) -> MonitorSummary:
+    """The MonitorSummary contract from the measurements, with the retrain verdict."""
+    drifts = measured.drifts
+    drifted = [d.column for d in drifts if d.drifted]
+    persistent = windows.persistent_drift(measured.windows, params.monitor)
+    return MonitorSummary.model_validate(
         {
             "judged": judged,
             "model_version": packaged.version,
             "reference_rows": reference.rows,
-            "current_rows": len(current),
+            "current_rows": measured.rows,
             "n_features": len(drifts),
             "drifted_features": len(drifted),
             "drifted": drifted,
             "drift_share": round(len(drifted) / len(drifts), 4),
             "drift_share_threshold": params.monitor.drift_share,
             "features": drifts,
-            "prediction_drift": prediction,
-            "performance": perf,
-            "windows": by_window,
+            "prediction_drift": measured.prediction,
+            "performance": measured.performance,
+            "windows": measured.windows,
             "production_checks": production_checks(),
-            "verdict": retrain_verdict(
-                params, windows.persistent_drift(by_window, params.monitor), perf
-            ),
+            "verdict": retrain_verdict(params, persistent, measured.performance),
         }
     )
-    return summary, drifts, current
 
 
 def metrics_of(summary: MonitorSummary) -> dict[str, Any]:

@@ -23,13 +23,18 @@ WHOLE_BATCH = "whole batch"
 
 
 def cut(
-    current: pd.DataFrame, time_column: str | None, window: str
+    current: pd.DataFrame,
+    time_column: str | None,
+    window: str,
+    origin: pd.Timestamp | None = None,
 ) -> list[tuple[str, pd.DataFrame]]:
-    """(window start, rows) in time order; empty windows are skipped."""
+    """(window start, rows) in time order; empty windows are skipped. Windows start at
+    `origin` (a part of a batch is cut at its batch's first time), else at the first time."""
     if not time_column or time_column not in current or current[time_column].isna().all():
         return [(WHOLE_BATCH, current)]
     timed = current.assign(**{time_column: pd.to_datetime(current[time_column])})
-    grouped = timed.groupby(pd.Grouper(key=time_column, freq=window, origin="start"))
+    start_at = "start" if origin is None else origin
+    grouped = timed.groupby(pd.Grouper(key=time_column, freq=window, origin=start_at))
     return [
         (cast(pd.Timestamp, start).date().isoformat(), frame)
         for start, frame in grouped
@@ -61,26 +66,31 @@ def window_drifts(
 
     results = []
     for start, frame in cut(current, data.time_column, cfg.window):
-        judged = len(frame) >= cfg.min_window_rows
         drifts = (
             whole_batch
             if start == WHOLE_BATCH and whole_batch is not None
             else profile().compare(frame)
         )
-        drifted = [d.column for d in drifts if d.drifted]
-        share = len(drifted) / len(drifts)
-        results.append(
-            WindowRecord(
-                start=start,
-                rows=len(frame),
-                judged=judged,
-                drift_share=round(share, 4),
-                dataset_drift=judged and share >= cfg.drift_share,
-                drifted=drifted,
-                value_per_1000=value_of(frame),
-            )
-        )
+        results.append(record(start, len(frame), drifts, value_of(frame), cfg))
     return results
+
+
+def record(
+    start: str, rows: int, drifts: list[DriftRecord], value: float | None, cfg: MonitorConfig
+) -> WindowRecord:
+    """A window's record: judged when it holds enough rows, drifted by its share."""
+    judged = rows >= cfg.min_window_rows
+    drifted = [d.column for d in drifts if d.drifted]
+    share = len(drifted) / len(drifts)
+    return WindowRecord(
+        start=start,
+        rows=rows,
+        judged=judged,
+        drift_share=round(share, 4),
+        dataset_drift=judged and share >= cfg.drift_share,
+        drifted=drifted,
+        value_per_1000=value,
+    )
 
 
 def persistent_drift(windows: list[WindowRecord], cfg: MonitorConfig) -> str | None:

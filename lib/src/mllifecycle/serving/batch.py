@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 
 from ..errors import ArtifactError, DataError, PipelineError
 from ..evaluation import business
-from ..io import SQL_PREFIX, read_sql
+from ..io import SQL_PREFIX, read_sql, table_files
 from ..models import compiled
 from ..models.artifact import Artifact
 from . import loading
@@ -54,12 +54,21 @@ def read_chunks(
     `types` reads as dictionaries are read dictionary-encoded."""
     if source.startswith(SQL_PREFIX):
         yield from read_sql(source.removeprefix(SQL_PREFIX), chunk_rows)
+    elif in_parts(source):  # a directory or a glob of files, read one after another
+        for file in table_files(source):
+            yield from read_chunks(file, chunk_rows, types, wanted)
     elif source.endswith((".parquet", ".pq")):
         yield from read_parquet_chunks(source, chunk_rows, types or {}, wanted)
     elif source.endswith((".csv", ".csv.gz")):
         yield from read_csv_chunks(source, chunk_rows, types or {}, wanted)
     else:
         raise DataError(f"{source}: expected .csv, .csv.gz, .parquet or sql:TABLE")
+
+
+def in_parts(source: str) -> bool:
+    """A table written as parts: a directory (the dask engine's outputs) or a glob."""
+    fs, root = fsspec.core.url_to_fs(source)
+    return any(mark in root for mark in "*?[") or fs.isdir(root)
 
 
 def read_parquet_chunks(

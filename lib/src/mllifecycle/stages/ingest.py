@@ -5,6 +5,7 @@ from __future__ import annotations
 from .. import paths
 from ..config import load_params
 from ..engine import session
+from ..io import rows_in
 from . import run_stage
 
 
@@ -15,7 +16,8 @@ def main() -> None:
         engine.write(dataset, paths.RAW_DATASET)
         engine.write(production, paths.RAW_PRODUCTION)
         rows = engine.rows(dataset)
-    print(f"ingested {rows} rows and a production batch of {len(production)} rows")
+    batch = rows_in(paths.RAW_PRODUCTION)
+    print(f"ingested {rows} rows and a production batch of {batch} rows")
 
 
 if __name__ == "__main__":

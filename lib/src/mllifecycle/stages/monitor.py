@@ -4,7 +4,8 @@ The batch is `monitor.current`: the demo's production data by default, or any
 table, or the service's prediction log (logs/predictions.jsonl). Reads it and the
 training reference; monitoring/summary.py judges the model in prod (or the
 workspace's package); writes reports/monitor.json (the MonitorSummary contract),
-metrics/monitor.json and the HTML report.
+metrics/monitor.json and the HTML report. On the dask engine both sides are summed
+up part by part on the workers (monitoring/sketch.py, monitoring/partitioned.py).
 """
 
 from __future__ import annotations
@@ -28,9 +29,17 @@ def main() -> None:
     with session(params.engine) as engine:
         train = engine.read(paths.prepared("train"))
         packaged, judged = summary.judged_model(params, train)
-        current = load_current(params.monitor.current, params.data)
         reference = reference_of(params, packaged, train, engine)
-    result, drifts, cleaned = summary.summarise(params, packaged, judged, reference, current)
+        if engine.name == "dask" and not params.monitor.current.endswith(".jsonl"):
+            from ..engine.dask_engine import read_parts
+            from ..monitoring import partitioned
+
+            batch = read_parts(params.monitor.current, skip_empty=True)[0]
+            measured = partitioned.summarise(params, packaged, judged, reference, batch)
+        else:
+            current = load_current(params.monitor.current, params.data)
+            measured = summary.summarise(params, packaged, judged, reference, current)
+    result, drifts, cleaned = measured
     write_json(result.model_dump(mode="json"), paths.MONITOR_SUMMARY)
     write_json(summary.metrics_of(result), paths.METRICS_DIR / "monitor.json")
     if result.current_rows == 0:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -53,13 +53,15 @@ class GateResult:
     evaluated: int
     failures: list[Failure]
     docs_page: Path | None = None  # the Data Docs index, when this run rendered them
+    # Part files not judged because they hold no rows (a partitioned table).
+    skipped: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
         return not self.failures
 
     def summary(self) -> dict[str, Any]:
-        return {
+        found = {
             "suite": self.suite,
             "dataset": self.dataset,
             "rows": self.rows,
@@ -67,6 +69,7 @@ class GateResult:
             "passed": self.passed,
             "failures": [f.describe() for f in self.failures],
         }
+        return {**found, "skipped_empty_parts": self.skipped} if self.skipped else found
 
 
 def load_suite(name: str, suites_dir: Path = paths.SUITES_DIR) -> list[Expectation]:
@@ -148,6 +151,22 @@ def run_expectations(
     elif docs is not None:  # pages of an earlier failure would describe data no longer there
         shutil.rmtree(docs.folder / dataset, ignore_errors=True)
     return GateResult(suite, dataset, len(frame), len(results), failures, page)
+
+
+def unexpected_counts(
+    frame: pd.DataFrame, suite: str, dataset: str, expectations: list[Expectation]
+) -> list[tuple[int, int]]:
+    """(unexpected values, values judged: not missing) of each per-row rule in
+    `expectations`, in their order, from one checkpoint over `frame` (the partitioned
+    gate adds them over parts to judge a `mostly` rule on the whole table)."""
+    outcome, _ = _checkpoint(frame, suite, dataset, expectations, detailed=True)
+    found = {}
+    for result in _results(outcome):
+        config, details = result.expectation_config, result.result or {}
+        judged = int(details.get("element_count", 0)) - int(details.get("missing_count", 0))
+        key = (config.type, config.kwargs.get("column"))
+        found[key] = (int(details.get("unexpected_count", 0)), judged)
+    return [found.get((e["type"], e["kwargs"].get("column")), (0, 0)) for e in expectations]
 
 
 def run_splits(

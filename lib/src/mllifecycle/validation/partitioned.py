@@ -2,7 +2,9 @@
 
 GX 1.x has no Dask data source, so the suite is split. Per-row rules (gates.ROW_WISE)
 hold for the table exactly when they hold for every partition: they run as today's
-checkpoint on each partition, on the workers, and a failure names its part. Rules about
+checkpoint on each partition, on the workers, and a failure names its part; one that
+holds for `mostly` of the values counts its unexpected values in each part, and the
+sums are judged. Rules about
 the whole table run on cluster aggregates: row count, uniqueness (value counts), distinct
 values, column maximum. An expectation type that is neither is refused in one line,
 rather than judged per partition where its verdict would be wrong. The result is one
@@ -11,7 +13,9 @@ GateResult per dataset, so `gates.enforce` and the report read as with pandas.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +41,8 @@ def run(
     """`gates.run` over every partition of `table`, whose files are `parts` (in order)."""
     expectations = [*gates.load_suite(suite), *derived]
     per_row = [e for e in expectations if gates._row_wise(e)]
-    whole = [e for e in expectations if not gates._row_wise(e)]
+    mostly = [e for e in expectations if e["type"] in gates.ROW_WISE and not gates._row_wise(e)]
+    whole = [e for e in expectations if e["type"] not in gates.ROW_WISE]
     unknown = sorted({e["type"] for e in whole if e["type"] not in TABLE_WISE})
     if unknown:
         raise GateError(
@@ -55,8 +60,42 @@ def run(
         for f in result.failures
     ]
     rows = sum(result.rows for result in results)
+    failures += _mostly(table, suite, dataset, mostly, parts)
     failures += [found for e in whole if (found := TABLE_WISE[e["type"]](table, e, rows, parts))]
     return gates.GateResult(suite, dataset, rows, len(expectations), failures)
+
+
+def _mostly(
+    table: dd.DataFrame, suite: str, dataset: str, rules: list[Expectation], parts: list[str]
+) -> list[gates.Failure]:
+    """Per-row rules that hold for `mostly` of the values: each part's unexpected and
+    judged values counted on the workers, added up, judged on the whole table."""
+    if not rules:
+        return []
+    strict = [
+        {**e, "kwargs": {k: v for k, v in e["kwargs"].items() if k != "mostly"}} for e in rules
+    ]
+    counted = [
+        dask.delayed(gates.unexpected_counts)(part, suite, f"{dataset}[{_name(file)}]", strict)
+        for part, file in zip(table.to_delayed(), parts, strict=True)
+    ]
+    per_part: list[list[tuple[int, int]]] = list(dask.compute(*counted))
+    failures = []
+    for i, e in enumerate(rules):
+        unexpected = [counts[i][0] for counts in per_part]
+        judged = sum(counts[i][1] for counts in per_part)
+        if not judged or 1 - sum(unexpected) / judged >= e["kwargs"]["mostly"]:
+            continue
+        most = _name(parts[max(range(len(parts)), key=unexpected.__getitem__)])
+        failures.append(
+            gates.Failure(
+                e["type"],
+                e["kwargs"].get("column"),
+                _rule(e),
+                f"{sum(unexpected)} of {judged} values unexpected in all parts, most in {most}",
+            )
+        )
+    return failures
 
 
 def partitions(location: str | Path) -> tuple[dd.DataFrame, list[str]]:
@@ -64,6 +103,45 @@ def partitions(location: str | Path) -> tuple[dd.DataFrame, list[str]]:
     from ..engine.dask_engine import read_parts
 
     return read_parts(location)
+
+
+@dataclass(frozen=True)
+class BatchFiles:
+    """A batch's part files sorted for its gate: those judged (the batch's columns and
+    types, with rows), a failure for each part of another schema (not judged further:
+    its rows would fail every rule for one cause), and the parts without rows."""
+
+    judged: list[str]
+    failures: list[gates.Failure]
+    skipped: list[str]
+
+
+def batch_files(location: str | Path) -> BatchFiles:
+    """The part files of `location`; the batch's schema is the one most parts share
+    (the first such part's), so one odd part is named whichever place it sorts in."""
+    from ..engine.dask_engine import kinds_of, known_empty, schema_differences
+    from ..io import table_files
+
+    files = table_files(location)
+    filled = [file for file in files if not known_empty(file)]
+    skipped = [_name(file) for file in files if file not in filled]
+    if not filled:  # the row-count rule fails on the first, empty, part
+        return BatchFiles(files[:1], [], skipped[1:])
+    kinds = {file: tuple(sorted(kinds_of(file).items())) for file in filled}
+    usual = Counter(kinds.values()).most_common(1)[0][0]
+    reference = next(file for file in filled if kinds[file] == usual)
+    differing = schema_differences(reference, filled)
+    failures = [
+        gates.Failure(
+            "parts_share_a_schema",
+            None,
+            f"the columns and types of {_name(reference)}",
+            f"{'; '.join(found)} in {_name(file)}",
+        )
+        for file, found in differing
+    ]
+    odd = {file for file, _ in differing}
+    return BatchFiles([file for file in filled if file not in odd], failures, skipped)
 
 
 def shared_ids(splits: dict[str, dd.DataFrame], id_column: str | None) -> list[gates.Failure]:

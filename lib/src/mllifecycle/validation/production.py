@@ -8,6 +8,12 @@ and is reported by the monitor, but never blocks the retrain it may call for.
 
 from __future__ import annotations
 
+import dataclasses
+import operator
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import pandas as pd
 
 from ..config import Params
@@ -15,6 +21,9 @@ from ..features.inputs import category_text
 from . import gates, skew
 from .raw import derived_expectations
 from .time_rules import time_expectations, time_zone_mismatches
+
+if TYPE_CHECKING:
+    from ..engine import Engine
 
 
 def check_batch(
@@ -32,6 +41,44 @@ def check_batch(
         gates.run(as_served(production, params), "serving", "production", rules, docs),
         time_zone_mismatches(params, production, "production"),
         skew.gate(training, production, params.data),
+    ]
+
+
+def check_parts(
+    params: Params,
+    now: pd.Timestamp,
+    training: pd.DataFrame,
+    location: str | Path,
+    engine: Engine,
+    docs: gates.Docs | None = None,
+) -> list[gates.GateResult]:
+    """check_batch on the dask engine, part file by part file on the workers: the same
+    results, where a failure names its part, a part of another schema is a failure
+    naming it and a part without rows is skipped and named. The skew check counts nulls
+    and infinities in every row and measures distances on a seeded sample of the batch."""
+    from ..engine.dask_engine import read_files_as_they_are
+    from . import partitioned
+
+    files = partitioned.batch_files(location)
+    table = read_files_as_they_are(files.judged)
+    meta = table._meta
+    counts: skew.Counts = engine.summarise(
+        table, partial(skew.Counts.of, data=params.data), operator.add
+    )
+    if not counts.rows and not production_configured(params):
+        return []
+    served = table.map_partitions(as_served, params, meta=as_served(meta, params))
+    rules = production_expectations(params, now, meta)
+    gate = partitioned.run(served, "serving", "production", rules, files.judged, docs)
+    gate = dataclasses.replace(
+        gate, failures=[*files.failures, *gate.failures], skipped=files.skipped
+    )
+    zones = time_zone_mismatches(params, meta, "production")
+    sample = engine.sample(table, seed=0)
+    return [
+        gate,
+        dataclasses.replace(zones, rows=gate.rows),
+        skew.gate(training, sample, params.data, counts),
     ]
 
 

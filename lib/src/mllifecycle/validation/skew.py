@@ -9,6 +9,8 @@ Categories the model never saw are the serving suite's concern (its value sets).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -19,24 +21,68 @@ from .gates import Failure, GateResult
 EPSILON = 1e-9
 
 
-def gate(training: pd.DataFrame, production: pd.DataFrame, data: DataConfig) -> GateResult:
-    if production.empty:  # nothing to compare; the serving gate reports an empty batch
+@dataclass(frozen=True)
+class Counts:
+    """What the gate counts exactly on the whole batch (added up part by part on the
+    dask engine, where the distances come from a seeded sample of the batch)."""
+
+    rows: int
+    nulls: dict[str, int]
+    infinite: dict[str, int]
+
+    @classmethod
+    def of(cls, production: pd.DataFrame, data: DataConfig) -> Counts:
+        present = [c for c in data.features if c in production]
+        return cls(
+            rows=len(production),
+            nulls={c: int(production[c].isna().sum()) for c in present},
+            infinite={
+                c: int(np.isinf(pd.to_numeric(production[c], errors="coerce")).sum())
+                for c in data.numeric
+                if c in production
+            },
+        )
+
+    def __add__(self, other: Counts) -> Counts:
+        def added(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:
+            return {c: a.get(c, 0) + b.get(c, 0) for c in {**a, **b}}
+
+        return Counts(
+            self.rows + other.rows,
+            added(self.nulls, other.nulls),
+            added(self.infinite, other.infinite),
+        )
+
+
+def gate(
+    training: pd.DataFrame,
+    production: pd.DataFrame,
+    data: DataConfig,
+    counts: Counts | None = None,
+) -> GateResult:
+    """`counts`: the whole batch's, where `production` is a sample of it."""
+    counts = counts or Counts.of(production, data)
+    if not counts.rows:  # nothing to compare; the serving gate reports an empty batch
         return GateResult("skew", "production vs training", 0, 0, [])
     failures = [
-        *(f for c in data.numeric if (f := numeric_skew(c, training, production, data))),
-        *(f for c in data.features if (f := null_rate_rise(c, training, production, data))),
+        *(f for c in data.numeric if (f := numeric_skew(c, training, production, data, counts))),
+        *(f for c in data.features if (f := null_rate_rise(c, training, counts, data))),
     ]
     checked = len(data.numeric) + len(data.features)
-    return GateResult("skew", "production vs training", len(production), checked, failures)
+    return GateResult("skew", "production vs training", counts.rows, checked, failures)
 
 
 def numeric_skew(
-    column: str, training: pd.DataFrame, production: pd.DataFrame, data: DataConfig
+    column: str,
+    training: pd.DataFrame,
+    production: pd.DataFrame,
+    data: DataConfig,
+    counts: Counts,
 ) -> Failure | None:
     if column not in production or column not in training:
         return None  # the suites report a missing column
     before, now = finite(training[column]), finite(production[column])
-    infinite = int(np.isinf(pd.to_numeric(production[column], errors="coerce")).sum())
+    infinite = counts.infinite[column]
     rule = f"max_skew={data.checks.max_skew} training std"
     if infinite:
         observed = f"{infinite} infinite value(s) in production"
@@ -71,11 +117,11 @@ def finite(values: pd.Series) -> np.ndarray:
 
 
 def null_rate_rise(
-    column: str, training: pd.DataFrame, production: pd.DataFrame, data: DataConfig
+    column: str, training: pd.DataFrame, counts: Counts, data: DataConfig
 ) -> Failure | None:
-    if column not in production or column not in training:
+    if column not in counts.nulls or column not in training:
         return None
-    before, now = float(training[column].isna().mean()), float(production[column].isna().mean())
+    before, now = float(training[column].isna().mean()), counts.nulls[column] / counts.rows
     if now - before <= data.checks.max_null_rate_shift:
         return None
     return Failure(
