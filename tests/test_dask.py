@@ -24,12 +24,18 @@ import yaml
 from .conftest import GeneratedEnv, bake
 
 PARTS = 4
-# Share of test-split decisions the two engines' models must make alike, and the
-# largest AUC difference allowed between them. On the demo's 20,000 rows the order of
-# rows sharing a timestamp alone (a shuffle's, not the file's) moves ~4% of decisions,
-# all near the threshold, at the same AUC within 0.002.
-MIN_AGREEMENT = 0.94
-MAX_AUC_GAP = 0.02
+# How close the two engines' models must be on the pandas run's test rows. The engines
+# see the same rows, but rows sharing a timestamp reach the model in another order and
+# distributed LightGBM builds its histograms per worker, so the scores differ a little
+# (mean 0.015 on the demo) and the decision threshold tuned on validation moves with
+# them: measured on four dask runs of this test (2026-12-07), thresholds 0.23-0.32
+# against pandas' 0.245, decisions alike on 93.4-98.1% of the rows, AUC within 0.0015,
+# value per 1,000 decisions within 2%, score rank correlation 0.990. The bounds: item 4
+# of issue 31 (AUC within 0.01, value within 5%), the ranking, and the decisions.
+MIN_AGREEMENT = 0.92
+MAX_AUC_GAP = 0.01
+MAX_VALUE_GAP = 0.05
+MIN_RANK_CORRELATION = 0.98
 # The monitor's drift statistics on dask (training sketched into 10,001 quantiles, the
 # batch into sums per bin) against pandas' exact ones (lib/tests/test_dask_monitor.py).
 MAX_STATISTIC_GAP = 0.005
@@ -58,6 +64,7 @@ import json, sys
 from pathlib import Path
 import pandas as pd
 from sklearn.metrics import roc_auc_score
+from mllifecycle.evaluation.business import value_per_1000
 from mllifecycle.models import artifact
 test = pd.read_parquet(sys.argv[1])
 found = {}
@@ -66,15 +73,20 @@ for name, folder in (("pandas", sys.argv[2]), ("dask", sys.argv[3])):
     scores = model.scores(test)
     positive = model.problem.labels[-1]
     truth = test[model.problem.target].astype(str) == positive
+    decisions = model.decide_from_scores(scores)
     found[name] = {
-        "decisions": [str(d) for d in model.decide_from_scores(scores)],
+        "decisions": [str(d) for d in decisions],
+        "scores": scores[:, -1].tolist(),
+        "value": value_per_1000(model.problem, test[model.problem.target].astype(str), decisions),
         "auc": float(roc_auc_score(truth, scores[:, -1])),
         "estimator": type(model.pipeline[-1]).__module__ + "." + type(model.pipeline[-1]).__name__,
         "scoring_path": model.metadata.scoring_path,
         "input_schema": [f.model_dump(mode="json") for f in model.metadata.input_schema],
         "training_rows": model.metadata.training_rows,
     }
-print(json.dumps(found))
+from scipy.stats import spearmanr
+ranks = spearmanr(found["pandas"]["scores"], found["dask"]["scores"]).statistic
+print(json.dumps({**found, "rank_correlation": float(ranks)}))
 """
 
 
@@ -147,10 +159,15 @@ def test_the_pipeline_on_dask_agrees_with_pandas(tmp_path: Path,
     pairs = list(zip(pandas_run["decisions"], dask_run["decisions"], strict=True))
     agreement = sum(a == b for a, b in pairs) / len(pairs)
     gap = abs(dask_run["auc"] - pandas_run["auc"])
+    value_gap = abs(dask_run["value"] - pandas_run["value"]) / abs(pandas_run["value"])
+    ranks = compared["rank_correlation"]
     figures = (f"agreement {agreement:.4f} on {len(pairs)} test rows (min {MIN_AGREEMENT}); "
                f"AUC pandas {pandas_run['auc']:.4f}, dask {dask_run['auc']:.4f} "
-               f"(max gap {MAX_AUC_GAP})")
+               f"(max gap {MAX_AUC_GAP}); value per 1,000 pandas {pandas_run['value']:.1f}, "
+               f"dask {dask_run['value']:.1f} (max gap {MAX_VALUE_GAP:.0%}); score rank "
+               f"correlation {ranks:.4f} (min {MIN_RANK_CORRELATION})")
     assert agreement >= MIN_AGREEMENT and gap <= MAX_AUC_GAP, figures
+    assert value_gap <= MAX_VALUE_GAP and ranks >= MIN_RANK_CORRELATION, figures
 
 
 def test_a_day_file_with_a_column_missing_is_named_by_the_production_gate(

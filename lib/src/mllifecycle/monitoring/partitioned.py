@@ -13,6 +13,7 @@ batch. Exact duplicates are dropped within a part, as clean drops them in a batc
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial, reduce
 from typing import Any
@@ -179,10 +180,10 @@ def _added(parts: list[Any]) -> dict[str, Window]:
 
 
 def _add_windows(a: dict[str, Window], b: dict[str, Window]) -> dict[str, Window]:
-    return {
-        key: a[key] + b[key] if key in a and key in b else a.get(key) or b[key]
-        for key in {**a, **b}
-    }
+    added = {**a, **b}
+    for key in a.keys() & b.keys():
+        added[key] = a[key] + b[key]
+    return added
 
 
 def _sample(
@@ -204,9 +205,10 @@ def _window_records(
     found: dict[str, Window],
     sample: pd.DataFrame,
     origin: pd.Timestamp | None,
-    compared: Any,
+    compared: Callable[[Window, pd.DataFrame], list[DriftRecord]],
     whole_drifts: list[DriftRecord],
 ) -> list[WindowRecord]:
+    """Each window's record, in time order (a batch without times: one, the whole)."""
     cfg = params.monitor
     if windows.WHOLE_BATCH in found:
         (window,) = found.values()
