@@ -69,13 +69,14 @@ def stages_with_peaks(project: Path, env: GeneratedEnv) -> dict[str, dict[str, A
             seconds, driver_mb = measure(["dvc", "repro", "--single-item", stage], project, staged)
             lines = [json.loads(x) for x in Path(peaks.name).read_text().splitlines() if x]
         figures[stage] = {"seconds": seconds, "driver_mb": driver_mb}
-        if lines:
-            worker = max(max(x["worker_peak_bytes"], default=0) for x in lines)
-            limit = max(x["memory_limit_bytes"] for x in lines)
+        workers = [x for x in lines if "worker_peak_bytes" in x]
+        if workers:
+            worker = max(max(x["worker_peak_bytes"], default=0) for x in workers)
+            limit = max(x["memory_limit_bytes"] for x in workers)
             figures[stage].update(worker_peak_mb=worker / 2**20, worker_limit_mb=limit / 2**20)
-            driver = [x["driver_peak_bytes"] for x in lines if "driver_peak_bytes" in x]
-            if driver:  # the stage's own process, as its cluster closed
-                figures[stage]["driver_only_mb"] = max(driver) / 2**20
+        driver = [x["driver_peak_bytes"] for x in lines if "driver_peak_bytes" in x]
+        if driver:  # the stage's own process, at its exit
+            figures[stage]["driver_only_mb"] = max(driver) / 2**20
     return figures
 
 
@@ -114,7 +115,7 @@ def markdown(report: dict[str, Any]) -> list[str]:
     lines = [f"## Engines: the cold pipeline on pandas and on dask ({caption})", "",
              "Seconds; the peak RSS of the stage's largest process (RUSAGE_CHILDREN: the "
              "driver, or under dask a worker where one was larger); dask driver: the stage's "
-             "own process (its ru_maxrss as its cluster closed); dask worker peak: the "
+             "own process (its ru_maxrss at exit); dask worker peak: the "
              "largest, from the workers' own monitors, / its memory limit.", "",
              "| rows | stage | pandas | dask | dask driver | dask worker peak |",
              "|---:|---|---:|---:|---:|---:|"]

@@ -90,22 +90,28 @@ print(json.dumps({**found, "rank_correlation": float(ranks)}))
 """
 
 
-def test_the_pipeline_on_dask_agrees_with_pandas(tmp_path: Path,
-                                                 generated_env: GeneratedEnv) -> None:
-    project = bake(tmp_path, module_name="churn_dask", project_name="churn dask")
-    generated_env.install(project)
+def the_demo_as_files(project: Path, generated_env: GeneratedEnv, command: str) -> None:
+    """The demo's rows, once, as the team's own files (the dataset in parts, the batch in
+    day files) that conf/data/demo.yaml then names; the stage's outputs removed."""
     run = generated_env.run
-    # The demo's rows, once, as the files both engines read.
-    run(["churn-dask", "stage", "ingest"], cwd=project)
+    run([command, "stage", "ingest"], cwd=project)
     run(["python", "-c", WRITE_PARTS, "data/raw", "data/external/customers.parquet",
          "data/external/production", str(PARTS), str(BATCH_DAYS)], cwd=project)
     for written in (project / "data/raw").glob("*.parquet"):
-        written.unlink()  # the stage's outputs: the runs below write them again
+        written.unlink()  # the runs below write them again
     data_conf = project / "conf/data/demo.yaml"
     data = yaml.safe_load(data_conf.read_text())
     data.update(source="file", path="data/external/customers.parquet",
                 production_path="data/external/production")
     data_conf.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def test_the_pipeline_on_dask_agrees_with_pandas(tmp_path: Path,
+                                                 generated_env: GeneratedEnv) -> None:
+    project = bake(tmp_path, module_name="churn_dask", project_name="churn dask")
+    generated_env.install(project)
+    run = generated_env.run
+    the_demo_as_files(project, generated_env, "churn-dask")
     run(["git", "add", "-A"], cwd=project)
     run(["git", "commit", "-qm", "The demo as the team's own partitioned files"], cwd=project)
 
@@ -177,16 +183,9 @@ def test_a_day_file_with_a_column_missing_is_named_by_the_production_gate(
     project = bake(tmp_path, module_name="churn_days", project_name="churn days")
     generated_env.install(project)
     run = generated_env.run
-    run(["churn-days", "stage", "ingest"], cwd=project)
-    run(["python", "-c", WRITE_PARTS, "data/raw", "data/external/customers.parquet",
-         "data/external/production", str(PARTS), str(BATCH_DAYS)], cwd=project)
+    the_demo_as_files(project, generated_env, "churn-days")
     broken = project / "data/external/production/part-00001.parquet"
     run(["python", "-c", DROP_COLUMN, str(broken), "region"], cwd=project)
-    data_conf = project / "conf/data/demo.yaml"
-    data = yaml.safe_load(data_conf.read_text())
-    data.update(source="file", path="data/external/customers.parquet",
-                production_path="data/external/production")
-    data_conf.write_text(yaml.safe_dump(data, sort_keys=False))
     run(["churn-days", "params", *(option for option in DASK if option != "-S")], cwd=project)
     run(["churn-days", "stage", "ingest"], cwd=project)
     done = run(["churn-days", "stage", "validate_production"], cwd=project, check=False)

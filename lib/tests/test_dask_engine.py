@@ -316,3 +316,21 @@ def test_a_partitioned_production_batch_is_checked_packaged_and_monitored_part_b
     assert "part-00001-day-1.parquet" in done.stderr and column in done.stderr, done.stderr
     (serving, *_) = json.loads((folder / "reports/validation/production.json").read_text())
     assert serving["rows"] == len(batch) - len(pd.read_parquet(days[1]))
+
+
+def test_a_stage_records_its_workers_peaks_and_its_own_at_exit(
+    both_engines: dict[str, Path], tmp_path: Path
+) -> None:
+    """What `make bench ENGINE=dask` reads: each worker's peak against its limit when
+    the cluster closes, and the stage process's own peak when it exits (evaluate judges
+    in this process after its cluster has closed)."""
+    folder = tmp_path / "run"
+    shutil.copytree(both_engines["dask"], folder)
+    peaks = tmp_path / "peaks.jsonl"
+    done = _stage(folder, "prepare", env={"WORKER_PEAKS_FILE": str(peaks)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    workers, driver = (json.loads(line) for line in peaks.read_text().splitlines())
+    assert workers["stage"] == driver["stage"] == "prepare"
+    assert len(workers["worker_peak_bytes"]) == DASK["workers"]
+    assert 0 < max(workers["worker_peak_bytes"]) < workers["memory_limit_bytes"] == 2**30
+    assert driver["driver_peak_bytes"] > 50 * 2**20, "a Python process with pandas and dask"

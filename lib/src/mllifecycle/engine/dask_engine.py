@@ -8,6 +8,7 @@ through the same pandas functions the pandas engine calls; what needs the whole 
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import json
 import logging
@@ -81,25 +82,40 @@ def connect(cfg: EngineConfig) -> Iterator[Client]:
 
 
 def record_worker_peaks(client: Client) -> None:
-    """Each worker's peak memory during this stage, and this process's (the driver's) so
-    far, appended to the JSON-lines file $WORKER_PEAKS_FILE names (the benchmark sets it;
-    nothing else does). From the worker's own monitor: a worker's ru_maxrss inherits its
-    parent's high-water mark."""
+    """Each worker's peak memory during this stage, appended to the JSON-lines file
+    $WORKER_PEAKS_FILE names (the benchmark sets it; nothing else does), and this
+    process's (the driver's) peak when it exits: some stages judge in this process after
+    their cluster has closed. From the worker's own monitor: a worker's ru_maxrss
+    inherits its parent's high-water mark."""
     target = os.environ.get(WORKER_PEAKS_ENV)
     if not target:
         return
-    import resource
-
+    stage = (
+        os.environ.get(paths.STAGE_ENV)
+        or getattr(sys.modules["__main__"].__spec__, "name", "?").rsplit(".", 1)[-1]
+    )
     peaks = client.run(_worker_peak)
     limits = {w["id"]: w["memory_limit"] for w in client.scheduler_info()["workers"].values()}
-    line = {
-        "stage": os.environ.get(paths.STAGE_ENV)
-        or getattr(sys.modules["__main__"].__spec__, "name", "?").rsplit(".", 1)[-1],
-        "worker_peak_bytes": sorted(int(p) for p in peaks.values()),
-        "memory_limit_bytes": max(limits.values(), default=0),
-        # Linux counts ru_maxrss in KiB.
-        "driver_peak_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
-    }
+    _append(
+        target,
+        {
+            "stage": stage,
+            "worker_peak_bytes": sorted(int(p) for p in peaks.values()),
+            "memory_limit_bytes": max(limits.values(), default=0),
+        },
+    )
+    atexit.register(_record_driver_peak, target, stage)
+
+
+def _record_driver_peak(target: str, stage: str) -> None:
+    import resource
+
+    # Linux counts ru_maxrss in KiB.
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    _append(target, {"stage": stage, "driver_peak_bytes": peak})
+
+
+def _append(target: str, line: dict[str, Any]) -> None:
     with open(target, "a", encoding="utf-8") as out:
         out.write(json.dumps(line) + "\n")
 
