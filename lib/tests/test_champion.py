@@ -9,7 +9,6 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import pytest
 
 from mllifecycle import cli, compose
@@ -27,7 +26,7 @@ from mllifecycle.errors import (
 from mllifecycle.evaluation import (
     champion,
 )
-from mllifecycle.evaluation.assessment import champion_record
+from mllifecycle.evaluation.assessment import champion_to_compare
 from mllifecycle.io import (
     read_table,
 )
@@ -226,7 +225,7 @@ def test_evaluate_stops_on_a_champion_file_the_registry_disagrees_with(
     monkeypatch.chdir(repo)
     params = load_params(ROOT / "params.yaml")
     with pytest.raises(RegistryError, match="names no version but the registry has"):
-        champion_record(params, pd.DataFrame(), pd.Series(dtype=float))
+        champion_to_compare(params, [])
 
 
 def test_repro_stops_before_dvc_when_the_champion_file_disagrees(

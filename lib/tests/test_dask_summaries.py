@@ -7,8 +7,6 @@ synchronous scheduler. Skipped where dask is not installed.
 
 from __future__ import annotations
 
-import operator
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +15,7 @@ import pytest
 
 from mllifecycle import paths
 from mllifecycle.config import Params, load_params
+from mllifecycle.errors import DataError
 from mllifecycle.evaluation import assessment
 from mllifecycle.models import artifact, packaging
 from mllifecycle.validation import leakage
@@ -94,21 +93,41 @@ def test_rates_from_parts_judge_a_shift_as_the_whole_split_does(
         ]
 
 
-def test_the_test_split_scored_per_partition_is_the_split_scored_whole(
+def test_the_test_split_scored_per_part_is_the_split_scored_whole(
     pipeline_run: Path, prepared: tuple[Params, dict[str, pd.DataFrame]]
 ) -> None:
+    """Evaluate's pass over the test split, part by part (prepared and featurized rows
+    side by side, as Engine.each_part gives them; one part empty), folds to what one pass
+    over the whole split gives: labels, scores (the workspace's package as champion),
+    rule decisions and the columns slices and fairness group by."""
     params, _ = prepared
+    raw = pd.read_parquet(pipeline_run / "data/prepared/test.parquet")
     features = pd.read_parquet(pipeline_run / "data/features/test.parquet")
     estimators = {
         "model": artifact.read_model(pipeline_run / paths.MODEL),
         "baseline": artifact.read_model(pipeline_run / paths.BASELINE),
     }
-    score = partial(assessment.scored_parts, params.problem, estimators)
-    # As a dask session sets it (engine/dask_engine.py): pandas' own `str` labels stay so.
-    with dask.config.set({"scheduler": "sync", "dataframe.convert-string": False}):
-        folded = assessment.joined(summarise(_in_parts(features), score, operator.add))
-    whole = assessment.joined(score(features))
+    champion = artifact.load(pipeline_run / paths.PACKAGE_DIR)
+    scorers = assessment.Scorers(
+        params.problem, estimators, champion, assessment.grouped_by(params)
+    )
+    parts = np.array_split(np.arange(len(raw)), PARTS)
+    parts.insert(PARTS // 2, np.arange(0))
+    folded = assessment.joined(
+        [
+            assessment.scored_part(scorers, f"part-{i:05d}", raw.iloc[rows], features.iloc[rows])
+            for i, rows in enumerate(parts)
+        ]
+    )
+    whole = assessment.joined([assessment.scored_part(scorers, None, raw, features)])
     assert len(folded.actual) == len(features)
     pd.testing.assert_series_equal(folded.actual, whole.actual)
-    for name in estimators:
+    assert set(folded.scores) == {"model", "baseline", "champion"}
+    for name in folded.scores:
         np.testing.assert_allclose(folded.scores[name], whole.scores[name], rtol=1e-12)
+    assert folded.rule is not None and whole.rule is not None
+    assert folded.rule.tolist() == whole.rule.tolist()
+    assert list(folded.groups.columns) == assessment.grouped_by(params)
+    pd.testing.assert_frame_equal(folded.groups, whole.groups)
+    with pytest.raises(DataError, match=r"has 9 rows in part-00003, the prepared one 10"):
+        assessment.scored_part(scorers, "part-00003", raw.iloc[:10], features.iloc[:9])

@@ -49,42 +49,89 @@ class Assessment:
 
 @dataclass(frozen=True)
 class FittedPipeline:
-    """What robustness and cost need beyond the featurized test split."""
+    """What robustness and cost need beyond the scored test split."""
 
     pipeline: Any  # preprocessing + model, as package ships it
     train: pd.DataFrame  # the prepared train split (feature spreads)
     train_summary: dict[str, Any]  # metrics/train.json (the fit time)
+    # Prepared test rows that robustness perturbs and cost times: the split on pandas,
+    # a seeded sample on dask.
+    test_sample: pd.DataFrame
 
 
 @dataclass(frozen=True)
 class ScoredSplit:
-    """The featurized test split's labels and each estimator's scores ("model",
-    "baseline"), row for row with the prepared test split. On dask each partition is
-    scored on a worker (`scored_parts`) and only these columns are collected."""
+    """The test split as the judgement reads it, row for row: the labels, each scorer's
+    scores ("model", "baseline"; "champion" when one is compared), the rule baseline's
+    decisions and the prepared columns that slices and fairness group by. On dask each
+    part is scored on a worker (`scored_part`) and only these come back, not the table."""
 
     actual: pd.Series
     scores: dict[str, np.ndarray]
+    rule: np.ndarray | None
+    groups: pd.DataFrame
 
 
-def scored_parts(
-    problem: ProblemSpec, estimators: dict[str, Any], part: pd.DataFrame
-) -> list[ScoredSplit]:
-    """One partition of the featurized test split, scored (a list, so parts add up)."""
-    if part.empty:  # a time split leaves some partitions empty
-        return []
-    inputs, actual = part.drop(columns=[problem.target]), part[problem.target]
-    return [
-        ScoredSplit(actual, {k: factory.scores(e, inputs, problem) for k, e in estimators.items()})
-    ]
+@dataclass(frozen=True)
+class Scorers:
+    """What scores a part of the test split."""
+
+    problem: ProblemSpec
+    estimators: dict[str, Any]  # "model", "baseline": on the featurized rows
+    champion: artifact.Artifact | None  # the champion's package: on the prepared rows
+    grouped_by: list[str]  # the prepared columns slices and fairness group by
 
 
-def joined(parts: list[ScoredSplit]) -> ScoredSplit:
-    """The parts in partition order, as one split."""
-    if not parts:
-        raise DataError("the featurized test split has no rows to evaluate")
+@dataclass(frozen=True)
+class Champion:
+    """The version models/champion.json names, as evaluate compares with it."""
+
+    record: dict[str, Any]  # version, tag, and `refused`: why it is no comparison
+    package: artifact.Artifact | None  # None when refused
+
+
+def grouped_by(params: Params) -> list[str]:
+    return list(dict.fromkeys([*params.slice_columns, *params.problem.sensitive_attributes]))
+
+
+def scored_part(
+    scorers: Scorers, part: str | None, raw: pd.DataFrame, features: pd.DataFrame
+) -> ScoredSplit | None:
+    """One part of the test split, prepared and featurized row for row (as
+    `Engine.each_part` passes them), scored; None for an empty part (a time split
+    leaves some)."""
+    if len(raw) != len(features):
+        where = f" in {part}" if part else ""
+        raise DataError(
+            f"the featurized test split has {len(features):,} rows{where}, the prepared one "
+            f"{len(raw):,}: run `dvc repro featurize` so that they match"
+        )
+    if features.empty:
+        return None
+    problem = scorers.problem
+    inputs, actual = features.drop(columns=[problem.target]), features[problem.target]
+    scores = {k: factory.scores(e, inputs, problem) for k, e in scorers.estimators.items()}
+    if scorers.champion is not None:
+        scores["champion"] = scorers.champion.scores(raw)
     return ScoredSplit(
-        pd.concat([p.actual for p in parts], ignore_index=True),
-        {k: np.concatenate([p.scores[k] for p in parts]) for k in parts[0].scores},
+        actual.reset_index(drop=True),
+        scores,
+        rule_decisions(problem, raw),
+        raw[scorers.grouped_by].reset_index(drop=True),
+    )
+
+
+def joined(parts: list[ScoredSplit | None]) -> ScoredSplit:
+    """The parts in partition order, as one split."""
+    found = [p for p in parts if p is not None]
+    if not found:
+        raise DataError("the featurized test split has no rows to evaluate")
+    rules = [p.rule for p in found if p.rule is not None]
+    return ScoredSplit(
+        pd.concat([p.actual for p in found], ignore_index=True),
+        {k: np.concatenate([p.scores[k] for p in found]) for k in found[0].scores},
+        np.concatenate(rules) if rules else None,
+        pd.concat([p.groups for p in found], ignore_index=True),
     )
 
 
@@ -95,18 +142,16 @@ def score(
     return scores, decide(problem, policy, scores)
 
 
-def champion_record(
-    params: Params, raw_test: pd.DataFrame, actual: pd.Series
-) -> tuple[dict[str, Any] | None, np.ndarray | None]:
-    """The champion that models/champion.json names, scored on this test split, and its
-    decision on each row.
+def champion_to_compare(params: Params, columns: list[str]) -> Champion | None:
+    """The champion that models/champion.json names, loaded to score the test split;
+    `columns`: the prepared test split's.
 
     None when evaluate.champion is null or no version is in prod. A champion of
     another problem is refused: the record says why and holds no metrics.
     """
     version = champion_file.verified() if params.evaluate.champion else None
     if version is None:
-        return None, None
+        return None
     fix = "run `dvc pull` to fetch it, or set evaluate.champion: null to skip the comparison"
     packaged = artifact.load(champion_file.package(version, fix))
     record: dict[str, Any] = {"version": version.version, "tag": version.tag}
@@ -115,13 +160,25 @@ def champion_record(
         packaged.problem,
         champion_comparison.input_columns(packaged),
         params.problem,
-        raw_test.columns,
+        columns,
     )
     if refused:
         print(refused)
-        return {**record, "refused": refused}, None
-    scored, decisions = champion_comparison.scored(packaged, params.problem, raw_test, actual)
-    return {**record, "refused": None, "metrics": scored}, decisions
+        return Champion({**record, "refused": refused}, None)
+    return Champion({**record, "refused": None}, packaged)
+
+
+def champion_record(
+    problem: ProblemSpec, champion: Champion | None, test: ScoredSplit
+) -> tuple[dict[str, Any] | None, np.ndarray | None]:
+    """The champion's record, with its metrics on this test split, and its decision on
+    each row (None where there is no champion or it was refused)."""
+    if champion is None or champion.package is None:
+        return (None if champion is None else champion.record), None
+    scored, decisions = champion_comparison.judged(
+        champion.package, problem, test.scores["champion"], test.actual
+    )
+    return {**champion.record, "metrics": scored}, decisions
 
 
 def plot_tables(
@@ -144,7 +201,7 @@ def plot_tables(
 
 def beyond_value(
     params: Params,
-    raw_test: pd.DataFrame,
+    groups: pd.DataFrame,
     actual: pd.Series,
     decisions: np.ndarray,
     policy: DecisionPolicy,
@@ -159,19 +216,19 @@ def beyond_value(
         )
         return metrics.compute(problem, frame[problem.target], scores, decided)
 
-    groups = fairness.analyse(
+    attributes = fairness.analyse(
         problem,
-        raw_test,
+        groups,
         actual,
         decisions,
         params.data.numeric,
         cfg.slice_bins,
         cfg.fairness_min_group_rows,
     )
-    sample = robustness.sample(raw_test, cfg.robustness)
+    sample = robustness.sample(fitted.test_sample, cfg.robustness)
     spreads = robustness.spread(fitted.train, params.data.numeric)
     perturbed = robustness.analyse(problem, scored, sample, params.data, spreads, cfg.robustness)
-    inputs = as_model_input(cost.timed_rows(raw_test), params.data, params.features)
+    inputs = as_model_input(cost.timed_rows(fitted.test_sample), params.data, params.features)
     costs = cost.figures(
         fitted.pipeline,
         lambda frame: factory.scores(fitted.pipeline, frame, problem),
@@ -181,37 +238,32 @@ def beyond_value(
     criteria = [
         c
         for c in (
-            fairness.criterion(problem, groups),
+            fairness.criterion(problem, attributes),
             robustness.criterion(perturbed, cfg.robustness),
         )
         if c is not None
     ]
     sections = [
-        fairness.section(problem, groups, cfg.fairness_min_group_rows),
+        fairness.section(problem, attributes, cfg.fairness_min_group_rows),
         robustness.section(perturbed, cfg.robustness, len(sample)),
         cost.section(costs, len(inputs)),
     ]
-    figures = {"fairness": fairness.metrics(groups), "robustness": perturbed, "cost": costs}
+    figures = {"fairness": fairness.metrics(attributes), "robustness": perturbed, "cost": costs}
     return figures, criteria, sections
 
 
 def assess(
     params: Params,
     test: ScoredSplit,
-    raw_test: pd.DataFrame,
     policies: Decisions,
+    champion: Champion | None,
     split: dict[str, Any],
     data_version: str,
     fitted: FittedPipeline,
 ) -> Assessment:
-    """`test`: the featurized test split, scored; `raw_test`: the prepared one, row for
-    row; `policies`: the model's and the dummy baseline's (models/decisions.json)."""
+    """`test`: the test split, scored; `policies`: the model's and the dummy baseline's
+    (models/decisions.json); `champion`: the model in prod, when one is compared."""
     problem = params.problem
-    if len(test.actual) != len(raw_test):
-        raise DataError(
-            f"the featurized test split has {len(test.actual):,} rows, the prepared one "
-            f"{len(raw_test):,}: run `dvc repro featurize` so that they match"
-        )
     actual = test.actual
     model_scores = test.scores["model"]
     model_decisions = decide(problem, policies.model, model_scores)
@@ -221,24 +273,23 @@ def assess(
     model_metrics = metrics.compute(problem, actual, model_scores, model_decisions)
     baselines = {"dummy": metrics.compute(problem, actual, dummy_scores, dummy_decisions)}
     baseline_decisions = {"dummy": dummy_decisions}
-    rule = rule_decisions(problem, raw_test)
-    if rule is not None:
-        baselines["rule"] = {"value_per_1000": round(value_per_1000(problem, actual, rule), 6)}
-        baseline_decisions["rule"] = rule
+    if test.rule is not None:
+        baselines["rule"] = {"value_per_1000": round(value_per_1000(problem, actual, test.rule), 6)}
+        baseline_decisions["rule"] = test.rule
     best = max(baselines, key=lambda name: baselines[name]["value_per_1000"])
 
     found = slices.analyse(
         problem,
         params.evaluate,
-        raw_test,
+        test.groups,
         params.data.numeric,
         actual,
         model_decisions,
         baseline_decisions[best],
         columns=params.slice_columns,
     )
-    champion, champion_decisions = champion_record(params, raw_test, actual)
-    champion_metrics = champion.get("metrics") if champion else None
+    record, champion_decisions = champion_record(problem, champion, test)
+    champion_metrics = record.get("metrics") if record else None
     against_champion = (
         None
         if champion_decisions is None
@@ -251,7 +302,7 @@ def assess(
         )
     )
     judgement, more_criteria, more_sections = beyond_value(
-        params, raw_test, actual, model_decisions, policies.model, fitted
+        params, test.groups, actual, model_decisions, policies.model, fitted
     )
     judged = verdict.as_record(
         verdict.judge(
@@ -280,7 +331,7 @@ def assess(
             "model": params.model.name,
             "best_baseline": best,
             **judged,
-            "champion": champion,
+            "champion": record,
             "slice_judgement": {
                 "method": slices.method(params.evaluate.slice_confidence),
                 "confidence": params.evaluate.slice_confidence,
@@ -295,7 +346,7 @@ def assess(
         params=params,
         model=model_metrics,
         baselines=baselines,
-        champion=champion,
+        champion=record,
         verdict=judged,
         slices=found,
         reliability=plots["reliability"],

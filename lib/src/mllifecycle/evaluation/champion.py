@@ -57,7 +57,13 @@ def scored(
 ) -> tuple[dict[str, float], np.ndarray]:
     """The champion's value per 1,000 and ML metrics on these raw rows, by this problem's
     values, and its decision on each row."""
-    scores = packaged.scores(raw)
+    return judged(packaged, problem, packaged.scores(raw), actual)
+
+
+def judged(
+    packaged: Artifact, problem: ProblemSpec, scores: np.ndarray, actual: pd.Series
+) -> tuple[dict[str, float], np.ndarray]:
+    """`scored`, from the champion's scores of these rows (scored where the rows lie)."""
     decisions = packaged.decide_from_scores(scores)
     return metrics.compute(problem, actual, scores, decisions), decisions
 

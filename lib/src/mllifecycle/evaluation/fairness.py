@@ -81,11 +81,7 @@ def report(
     bins: int,
     min_rows: int,
 ) -> AttributeReport:
-    if attribute not in raw.columns:
-        raise ConfigError(
-            f"problem.sensitive_attributes: {attribute!r} is not a column of the prepared "
-            f"test split (columns: {list(raw.columns)})"
-        )
+    check_attributes([attribute], list(raw.columns))
     labels = slice_labels(raw[attribute], numeric, bins).reset_index(drop=True)
     actual = actual.reset_index(drop=True)
     overall = figures(problem, actual, decided)
@@ -114,6 +110,16 @@ def report(
             worst[base] = max(seen, key=lambda name: abs(seen[name] - whole))
             widest[base] = figure
     return AttributeReport(attribute, overall, groups, gaps, worst, widest)
+
+
+def check_attributes(attributes: list[str], columns: list[str]) -> None:
+    """Every sensitive attribute must be a column of the prepared test split."""
+    for attribute in attributes:
+        if attribute not in columns:
+            raise ConfigError(
+                f"problem.sensitive_attributes: {attribute!r} is not a column of the "
+                f"prepared test split (columns: {columns})"
+            )
 
 
 def analyse(

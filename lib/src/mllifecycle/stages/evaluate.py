@@ -1,10 +1,12 @@
 """Step 5, evaluation: the test split, read once, judged on business value.
 
-Scores the featurized test split with the trained model and baseline (per partition
-on the workers with engine=dask), reads the prepared test split and the decision
-policies (and, for robustness and cost, the preprocessor, a sample of the prepared
-train split and metrics/train.json); evaluation/assessment.py judges them (baselines,
-slices, champion, calibration);
+Scores the test split part by part (on the workers with engine=dask): the model and
+the dummy baseline on the featurized rows, the rule baseline and the champion on the
+prepared ones; only labels, scores, decisions and the columns slices and fairness
+group by come back, never the table. Reads the decision policies and, for robustness
+and cost, the preprocessor, samples of the prepared train and test splits and
+metrics/train.json; evaluation/assessment.py judges them (baselines, slices, champion,
+calibration);
 writes metrics/evaluate.json, reports/verdict.json (the Verdict contract), the plots
 and the model card. A failed verdict does not stop the pipeline (experiments must
 stay cheap to compare): it is recorded and packaged, and promotion refuses it
@@ -13,16 +15,23 @@ unless conf/evaluate names who accepted it.
 
 from __future__ import annotations
 
-import operator
 from functools import partial
 
 from .. import paths
 from ..config import load_params
 from ..contracts import Decisions
 from ..engine import session
-from ..evaluation import card
-from ..evaluation.assessment import FittedPipeline, assess, joined, scored_parts
-from ..io import read_json, read_table, write_json, write_text
+from ..evaluation import card, fairness
+from ..evaluation.assessment import (
+    FittedPipeline,
+    Scorers,
+    assess,
+    champion_to_compare,
+    grouped_by,
+    joined,
+    scored_part,
+)
+from ..io import read_json, schema_of, table_files, write_json, write_text
 from ..models import artifact
 from . import run_stage
 
@@ -31,23 +40,30 @@ def main() -> None:
     params = load_params()
     model = artifact.read_model(paths.MODEL)
     estimators = {"model": model, "baseline": artifact.read_model(paths.BASELINE)}
+    test = paths.prepared("test")
+    columns = list(schema_of(table_files(test)[0]))
+    fairness.check_attributes(params.problem.sensitive_attributes, columns)
+    champion = champion_to_compare(params, columns)
+    package = champion.package if champion else None
+    scorers = Scorers(params.problem, estimators, package, grouped_by(params))
     with session(params.engine) as engine:
-        # On dask: train's feature spreads from a sample, the test split scored per
-        # partition on the workers (only labels and scores come back).
+        scored = joined(
+            engine.each_part([test, paths.features("test")], partial(scored_part, scorers))
+        )
+        # On dask: seeded samples (train's feature spreads; test rows to perturb and time).
         train = engine.sample(engine.read(paths.prepared("train")), seed=0)
-        features = engine.read(paths.features("test"))
-        score_part = partial(scored_parts, params.problem, estimators)
-        scored = joined(engine.summarise(features, score_part, operator.add))
+        test_sample = engine.sample(engine.read(test), seed=0)
     fitted = FittedPipeline(
         artifact.pipeline_of(artifact.read_model(paths.PREPROCESSOR), model),
         train,
         read_json(paths.METRICS_DIR / "train.json"),
+        test_sample,
     )
     assessment = assess(
         params,
         scored,
-        read_table(paths.prepared("test")),
         Decisions.read(paths.DECISIONS),
+        champion,
         read_json(paths.SPLIT_REPORT),
         artifact.sha256_of(paths.RAW_DATASET)[:12],
         fitted,
