@@ -18,10 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
 from run import STAGES, measure, slope  # benchmarks/ is on sys.path
-from tests.conftest import GeneratedEnv, bake
 
+from tests.conftest import GeneratedEnv, bake
 
 
 def dask_engine(cfg: dict[str, Any]) -> dict[str, Any]:
@@ -80,6 +79,26 @@ def stages_with_peaks(project: Path, env: GeneratedEnv) -> dict[str, dict[str, A
     return figures
 
 
+def outcome(project: Path) -> dict[str, Any]:
+    """What the run decided: every gate passed (a failed one stops the run), so the verdict,
+    the model's value and main metric against the best baseline's, and the monitor's call."""
+    verdict = json.loads((project / "reports/verdict.json").read_text())
+    evaluation = json.loads((project / "metrics/evaluate.json").read_text())
+    test = evaluation["test"]
+    best = verdict["best_baseline"]
+    monitor = json.loads((project / "reports/monitor.json").read_text())
+    return {
+        "verdict_passed": verdict["passed"],
+        "promotable": verdict["promotable"],
+        "value_per_1000": test["model"]["value_per_1000"],
+        "baseline": best,
+        "baseline_value_per_1000": test[best]["value_per_1000"],
+        "roc_auc": test["model"].get("roc_auc"),
+        "test_rows": test["model"].get("rows"),
+        "monitor_retrain": monitor.get("retrain"),
+    }
+
+
 def compare(cfg: dict[str, Any], work: Path, env: GeneratedEnv, save: Any,
             report: dict[str, Any]) -> None:
     """report["engines"][rows][engine][stage] and the slopes per engine."""
@@ -92,6 +111,7 @@ def compare(cfg: dict[str, Any], work: Path, env: GeneratedEnv, save: Any,
         for name, engine in engines.items():
             project = engine_project(work, env, rows, engine, f"{name}-{rows}")
             found[name] = stages_with_peaks(project, env)
+            report.setdefault("outcomes", {}).setdefault(str(rows), {})[name] = outcome(project)
             shutil.rmtree(project, ignore_errors=True)
             report["engines"][str(rows)] = found
             save(report)
@@ -138,6 +158,21 @@ def markdown(report: dict[str, Any]) -> list[str]:
                       if "driver_only_mb" in dask_stage else "")
             lines.append(f"| {int(size):,} | {stage} | {cells[0]} | {cells[1]} | {driver} "
                          f"| {peak} |")
+    outcomes = report.get("outcomes", {})
+    if outcomes:
+        lines += ["", "What each run decided (every gate passed: a failed one stops the run):", "",
+                  "| rows | engine | verdict | value per 1,000 | best baseline | AUC | test rows |"
+                  " monitor asks a retrain |",
+                  "|---:|---|---|---:|---:|---:|---:|---|"]
+        for size, engines_run in outcomes.items():
+            for engine, o in engines_run.items():
+                verdict = ("passed" if o["verdict_passed"] else "failed") + (
+                    ", promotable" if o["promotable"] else "")
+                auc = f"{o['roc_auc']:.4f}" if o.get("roc_auc") is not None else "-"
+                lines.append(
+                    f"| {int(size):,} | {engine} | {verdict} | {o['value_per_1000']:,.1f} "
+                    f"| {o['baseline']} {o['baseline_value_per_1000']:,.1f} | {auc} "
+                    f"| {o.get('test_rows') or 0:,} | {o.get('monitor_retrain')} |")
     for engine, slopes in report.get("engine_slopes", {}).items():
         text = ", ".join(f"{k} {v:.2f}" for k, v in slopes.items() if v is not None)
         if text:
