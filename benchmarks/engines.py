@@ -95,7 +95,7 @@ def outcome(project: Path) -> dict[str, Any]:
         "baseline_value_per_1000": test[best]["value_per_1000"],
         "roc_auc": test["model"].get("roc_auc"),
         "test_rows": test["model"].get("rows"),
-        "monitor_retrain": monitor.get("retrain"),
+        "monitor_retrain": monitor["verdict"]["retrain"],
     }
 
 
@@ -172,7 +172,7 @@ def markdown(report: dict[str, Any]) -> list[str]:
                 lines.append(
                     f"| {int(size):,} | {engine} | {verdict} | {o['value_per_1000']:,.1f} "
                     f"| {o['baseline']} {o['baseline_value_per_1000']:,.1f} | {auc} "
-                    f"| {o.get('test_rows') or 0:,} | {o.get('monitor_retrain')} |")
+                    f"| {int(o.get('test_rows') or 0):,} | {o.get('monitor_retrain')} |")
     for engine, slopes in report.get("engine_slopes", {}).items():
         text = ", ".join(f"{k} {v:.2f}" for k, v in slopes.items() if v is not None)
         if text:
