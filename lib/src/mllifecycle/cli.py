@@ -31,7 +31,7 @@ import click
 
 from . import paths
 from .errors import PipelineError
-from .stages import NAMES
+from .stages import NAMES, OPTIONAL_NAMES
 
 
 def program() -> str:
@@ -87,7 +87,7 @@ def cli(root: Path | None) -> None:
 
 
 @cli.command()
-@click.argument("name", metavar="STAGE", type=click.Choice(NAMES))
+@click.argument("name", metavar="STAGE", type=click.Choice([*NAMES, *OPTIONAL_NAMES]))
 def stage(name: str) -> None:
     """Run one DVC stage (what dvc.yaml calls): define, ingest, ... monitor."""
     from . import stages
