@@ -7,8 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
+from pydantic import ValidationError
 
-from ..config import RegistryConfig
+from ..config import RegistryConfig, _where
 from ..errors import ConfigError
 from .versions import Backend
 
@@ -23,8 +24,9 @@ def registry_config(repo: Path) -> RegistryConfig:
     section = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("registry") or {}
     try:
         return RegistryConfig.model_validate(section)
-    except ValueError as err:
-        raise ConfigError(f"{path}: registry: {err}") from err
+    except ValidationError as err:
+        problems = "; ".join(f"registry.{_where(e['loc'])}: {e['msg']}" for e in err.errors())
+        raise ConfigError(f"{path}: {problems}") from err
 
 
 def backend_of(repo: Path = Path(".")) -> Backend:

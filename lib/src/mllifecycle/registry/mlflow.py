@@ -245,7 +245,10 @@ class MlflowRegistry:
         return str(digest)
 
     def holds_versions(self) -> bool:
-        name = self.model.name
+        try:
+            name = self.model.name
+        except RegistryError:  # no dvc.yaml here: a scratch run
+            return False
         with answering(f"read {name}"):
             return bool(client().search_model_versions(f"name='{name}'", max_results=1))
 
