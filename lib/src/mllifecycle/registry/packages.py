@@ -14,7 +14,7 @@ from ..errors import RegistryError
 from ..models import artifact
 from . import digests
 from .backends import backend_of
-from .versions import Version
+from .versions import Version, entry
 
 # Written beside a fetched package: which registry version it is, and its digest.
 REGISTRY_FILE = "registry.json"
@@ -25,7 +25,7 @@ def metadata(version: Version, repo: Path = Path(".")) -> PackageMetadata:
     """The packaged metadata of a version, as registered, checked against the digest the
     registry recorded, parsed once."""
     backend = backend_of(repo)
-    where = f"{version.tag}: {artifact.METADATA_FILE}"
+    where = f"{version.tag}: {entry(repo).path}/{artifact.METADATA_FILE}"
     try:
         loaded = json.loads(backend.package_file(version, artifact.METADATA_FILE))
     except FileNotFoundError as err:
