@@ -146,6 +146,7 @@ def test_a_failed_model_is_refused_at_promotion_and_at_service_start(
 ) -> None:
     failed = v1_package(tmp_path / "failed")  # its verdict failed, with no override
     version = registry.backend_of(repo).register(COMMITS[2], packaged(failed, repo), "patch")
+    assert client().get_model_version(version.name, "1").tags["verdict"] == "failed"
     with pytest.raises(RegistryError, match=rf"{version.tag} failed its evaluation verdict"):
         registry.promote(version.version, "prod", repo)
     assert registry.current("prod", repo) is None
@@ -197,6 +198,20 @@ def test_a_tracked_run_logs_params_metrics_and_the_package_that_register_finds(
     version = registry.backend_of(repo).register(COMMITS[0], digest, "patch")
     source = client().get_model_version(version.name, "1").source
     assert source == f"models:/{logged['model_id']}"
+
+
+def test_a_run_the_server_cannot_take_is_one_line_and_leaves_the_outputs(
+    pipeline_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    closed = f"http://127.0.0.1:{free_port()}"
+    monkeypatch.setenv(SERVER_ENV, closed)
+    package = pipeline_run / "models" / "package"
+    before = sorted((p.name, p.stat().st_mtime_ns) for p in package.iterdir())
+    with pytest.raises(RegistryError) as err:
+        tracking.log_run(MODEL, MODEL, {"model": {"name": "x"}}, {}, [], package, "a", "b")
+    assert str(err.value).startswith("track the run in MLflow: the MLflow server at " + closed)
+    assert SERVER_ENV in str(err.value) and "\n" not in str(err.value)
+    assert sorted((p.name, p.stat().st_mtime_ns) for p in package.iterdir()) == before
 
 
 def test_an_unreachable_server_is_one_line_naming_it_and_the_variable(

@@ -31,6 +31,8 @@ LOCAL_SERVER = "http://127.0.0.1:5000"
 COMMIT_TAG = "git_commit"
 DIGEST_TAG = "package_digest"
 EXPERIMENT_TAG = "dvc_experiment"
+VERDICT_TAG = "verdict"
+OVERRIDE_TAG = "verdict_override"
 HISTORY_TAG = "mllifecycle.stage.{stage}"  # JSON: the versions assigned, oldest first
 # MLflow retries an unanswered request 7 times with backoff (about 4 minutes); a
 # registry command should say in seconds that the server is down. The user's own
@@ -129,7 +131,7 @@ class MlflowRegistry:
         from mlflow.exceptions import MlflowException
 
         name = self.model.name
-        tags = {COMMIT_TAG: commit, DIGEST_TAG: digest}
+        tags = {COMMIT_TAG: commit, DIGEST_TAG: digest, **self._verdict_tags()}
         with answering(f"register {name}"):
             model_id = self.logged_model(commit, digest)
             mlflow = client()
@@ -143,6 +145,18 @@ class MlflowRegistry:
                 name, source=f"models:/{model_id}", tags=tags, model_id=model_id
             )
         return Version(name, f"v{created.version}", commit)
+
+    def _verdict_tags(self) -> dict[str, str]:
+        """The package's verdict, and an override where one was recorded, for the MLflow UI
+        (promotion and loading read the digest-checked package itself)."""
+        from ..models import artifact
+
+        verdict = artifact.verified(self.repo / self.model.path).verdict
+        tags = {VERDICT_TAG: "passed" if verdict.passed else "failed"}
+        if verdict.override is not None:
+            override = verdict.override
+            tags[OVERRIDE_TAG] = f"{override.approved_by}: {override.reason}"
+        return tags
 
     def logged_model(self, commit: str, digest: str) -> str:
         """The LoggedModel of this package: the one a tracked run logged (registry/tracking),
