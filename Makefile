@@ -14,7 +14,7 @@ $(BIN)/cookiecutter: requirements-dev.txt lib/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip uv
 	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements-dev.txt \
-		-e 'lib[pipeline,serve,loadtest,sql,dask,test]'
+		-e 'lib[pipeline,serve,loadtest,sql,dask,mlflow,test]'
 	touch $@
 
 venv: $(BIN)/cookiecutter

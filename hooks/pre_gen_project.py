@@ -27,6 +27,7 @@ CHOICES = {
     "license": ("MIT", "Apache-2.0", "BSD-3-Clause", "Proprietary"),
     "ci": ("github", "gitlab", "none"),
     "dvc_remote": ("none", "local", "s3", "gcs", "azure"),
+    "registry": ("gto", "mlflow"),
 }
 # Free text lands in TOML, Python, YAML and Markdown: one line each, of bounded length.
 FREE_TEXT_LIMITS = {"project_name": 100, "description": 300, "author_name": 100}

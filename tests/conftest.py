@@ -29,7 +29,7 @@ from cookiecutter.main import cookiecutter
 
 TEMPLATE = Path(__file__).resolve().parents[1]
 LIBRARY = TEMPLATE / "lib"
-LIBRARY_EXTRAS = "pipeline,serve,loadtest,sql,dask"
+LIBRARY_EXTRAS = "pipeline,serve,loadtest,sql,dask,mlflow"
 CACHE = TEMPLATE / ".cache"
 UV = str(Path(sys.executable).parent / "uv")
 QUIET_ENV = {

@@ -31,7 +31,7 @@ import click
 
 from . import paths
 from .errors import PipelineError
-from .stages import NAMES
+from .stages import NAMES, OPTIONAL_NAMES
 
 
 def program() -> str:
@@ -87,7 +87,7 @@ def cli(root: Path | None) -> None:
 
 
 @cli.command()
-@click.argument("name", metavar="STAGE", type=click.Choice(NAMES))
+@click.argument("name", metavar="STAGE", type=click.Choice([*NAMES, *OPTIONAL_NAMES]))
 def stage(name: str) -> None:
     """Run one DVC stage (what dvc.yaml calls): define, ingest, ... monitor."""
     from . import stages
@@ -251,7 +251,7 @@ def pr_report(base: str, output: Path) -> None:
 
 @cli.group()
 def registry() -> None:
-    """Versions and stages of the packaged model (git tags, files in DVC)."""
+    """Versions and stages of the packaged model (git tags with GTO, or MLflow: conf/registry)."""
 
 
 @registry.command("show")
@@ -269,14 +269,16 @@ def registry_show() -> None:
 @registry.command("register")
 @click.option("--bump", type=click.Choice(["patch", "minor", "major"]), default="patch")
 def registry_register(bump: str) -> None:
-    """Tag HEAD's packaged model as a new version."""
+    """Register HEAD's packaged model as a new version (--bump: GTO's semantic versions)."""
     from . import registry as models
 
     try:
         version = models.register(bump=bump)
     except PipelineError as err:
         fail("registry", err)
-    print(f"registered {version.tag} at {version.commit[:8]} (git push --tags to share it)")
+    kept = models.registry_config(Path(".")).backend
+    where = "git push --tags to share it" if kept == "gto" else f"in MLflow at {mlflow_uri()}"
+    print(f"registered {version.tag} at {version.commit[:8]} ({where})")
 
 
 @registry.command("promote")
@@ -320,6 +322,12 @@ def registry_fetch(version: str, destination: Path) -> None:
     except PipelineError as err:
         fail("registry", err)
     print(f"{version} is in {folder}")
+
+
+def mlflow_uri() -> str:
+    from .registry.mlflow import server_uri
+
+    return server_uri()
 
 
 def remind_to_commit(changed: str) -> None:

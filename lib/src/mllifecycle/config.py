@@ -711,6 +711,22 @@ def byte_count(text: str) -> int:
     return int(float(match.group(1)) * _BYTE_UNITS[unit])
 
 
+class RegistryConfig(Strict):
+    """Where the model registry keeps versions and stages (conf/registry): git tags (GTO,
+    serverless) or an MLflow 3 registry, whose server MLFLOW_TRACKING_URI names."""
+
+    backend: Literal["gto", "mlflow"] = "gto"
+    # MLflow: the experiment runs are logged to (null: the model artifact's name).
+    experiment: str | None = None
+    # MLflow: the alias each stage moves; a stage not listed moves an alias of its name.
+    aliases: dict[str, str] = Field(
+        default_factory=lambda: {"prod": "champion", "staging": "challenger"}
+    )
+
+    def alias(self, stage: str) -> str:
+        return self.aliases.get(stage, stage)
+
+
 class EngineConfig(Strict):
     """Where stages run: pandas in one process, or a Dask cluster (conf/engine/)."""
 
@@ -745,6 +761,7 @@ class Params(Strict):
     selection: SelectionConfig
     search: SearchConfig | None = None
     engine: EngineConfig = EngineConfig()
+    registry: RegistryConfig = RegistryConfig()
 
     @model_validator(mode="after")
     def _target_is_not_a_feature(self) -> Params:

@@ -70,17 +70,22 @@ def read_whole(location: str | Path) -> pd.DataFrame:
 
 def rows_in(location: str | Path) -> int:
     """Rows of a table written as one file or as parts, from the Parquet footers."""
+    rows = 0
+    for file in table_files(location):
+        counted = parquet_rows(file)
+        rows += len(read_table(file)) if counted is None else counted
+    return rows
+
+
+def parquet_rows(file: str) -> int | None:
+    """A Parquet file's rows, from its footer; None for another format (CSV)."""
+    if not file.endswith((".parquet", ".pq")):
+        return None
     import fsspec
     import pyarrow.parquet as pq
 
-    rows = 0
-    for file in table_files(location):
-        if not file.endswith((".parquet", ".pq")):
-            rows += len(read_table(file))
-            continue
-        with fsspec.open(file, "rb") as handle:
-            rows += pq.read_metadata(handle).num_rows
-    return rows
+    with fsspec.open(file, "rb") as handle:
+        return int(pq.read_metadata(handle).num_rows)
 
 
 def table_files(location: str | Path) -> list[str]:

@@ -50,6 +50,8 @@ SELECTION = REPORTS_DIR / "selection.json"
 MODEL_CARD = REPORTS_DIR / "model_card.md"
 MODEL_CARD_HTML = REPORTS_DIR / "model_card.html"
 VERDICT = REPORTS_DIR / "verdict.json"
+# conf/registry backend mlflow: the MLflow run and LoggedModel this pipeline run logged.
+TRACKING = REPORTS_DIR / "tracking.json"
 FEATURE_IMPORTANCE = REPORTS_DIR / "feature_importance.csv"
 MONITOR_REPORT = REPORTS_DIR / "monitor.html"
 MONITOR_SUMMARY = REPORTS_DIR / "monitor.json"

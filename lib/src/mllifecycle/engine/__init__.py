@@ -45,9 +45,10 @@ class Engine(Protocol):
         the workers, folded with `combine` (counts add, bounds widen) in this process."""
         ...
 
-    def sample(self, table: Any, seed: int) -> Any:
+    def sample(self, table: Any, seed: int, total: int | None = None) -> Any:
         """A pandas frame that stands for `table` where a sample will do (spreads,
-        distances): on dask a seeded sample of `sample_rows`; on pandas the table."""
+        distances): on dask a seeded sample of `sample_rows`; on pandas the table.
+        `total`: the table's rows where the caller has counted them (saves a pass)."""
         ...
 
     def each_part(self, locations: list[Path], work: Callable[..., Any]) -> list[Any]:

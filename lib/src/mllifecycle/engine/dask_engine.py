@@ -35,7 +35,7 @@ from ..config import DataConfig, EngineConfig, ProblemSpec
 from ..data import demo, prepare
 from ..data.times import parse_times
 from ..errors import DataError, EngineError, GateError
-from ..io import TABLE_SUFFIXES, read_table, schema_of, table_files
+from ..io import TABLE_SUFFIXES, parquet_rows, read_table, schema_of, table_files
 
 SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
 WORKER_PEAKS_ENV = "WORKER_PEAKS_FILE"
@@ -286,8 +286,8 @@ class DaskEngine:
     ) -> Any:
         return summarise(table, summary, combine)
 
-    def sample(self, table: dd.DataFrame, seed: int) -> pd.DataFrame:
-        return sampled(table, self.cfg.sample_rows, seed)
+    def sample(self, table: dd.DataFrame, seed: int, total: int | None = None) -> pd.DataFrame:
+        return sampled(table, self.cfg.sample_rows, seed, total)
 
     def each_part(self, locations: list[Path], work: Callable[..., Any]) -> list[Any]:
         tables = [table_files(location) for location in locations]
@@ -513,13 +513,7 @@ def _kinds(schema: dict[str, str]) -> dict[str, str]:
 
 def known_empty(file: str) -> bool:
     """A Parquet part with no rows (Spark writes them): skipped, as it adds nothing."""
-    if not file.endswith((".parquet", ".pq")):
-        return False
-    import fsspec
-    import pyarrow.parquet as pq
-
-    with fsspec.open(file, "rb") as handle:
-        return bool(pq.read_metadata(handle).num_rows == 0)
+    return parquet_rows(file) == 0
 
 
 def _load_file(file: str, data: DataConfig) -> pd.DataFrame:

@@ -57,7 +57,7 @@ class PandasEngine:
     ) -> Any:
         return summary(table)
 
-    def sample(self, table: pd.DataFrame, seed: int) -> pd.DataFrame:
+    def sample(self, table: pd.DataFrame, seed: int, total: int | None = None) -> pd.DataFrame:
         return table
 
     def each_part(self, locations: list[Path], work: Callable[..., Any]) -> list[Any]:

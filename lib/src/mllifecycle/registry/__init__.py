@@ -1,12 +1,13 @@
-"""The model registry: versions and stages as git tags (GTO), files in DVC.
+"""The model registry: versions and the stages they are in, packages by digest.
 
-A version is a commit whose dvc.lock pins `models/package`; `register` tags
-it (`name@v0.0.3`, the package's digest in the tag's message), `promote`
-assigns it to a stage (`name#prod#4`), and `rollback` unassigns the newest
-prod version so the one before it serves again. Both record the version then in
-effect in prod in the git-tracked models/champion.json, the champion `evaluate` and
-`monitor` read. Nothing is copied or overwritten: every version stays in git and in
-DVC's cache, so the way back is always there.
+A version is a commit whose dvc.lock pins `models/package`; `register` records it with
+its package's digest, `promote` assigns it to a stage and `rollback` unassigns the
+newest version in a stage so the one before it serves again. Both record the version
+then in effect in prod in the git-tracked models/champion.json, the champion `evaluate`
+and `monitor` read. The record lives in git tags (GTO, the default) or in an MLflow
+registry (aliases and version tags), as params.yaml's `registry.backend` says
+(registry/backends.py); the rules here hold for both. Nothing is copied or overwritten:
+every version stays registered, so the way back is always there.
 """
 
 from __future__ import annotations
@@ -16,28 +17,19 @@ from pathlib import Path
 from ..contracts import PackageMetadata, VerdictCore
 from ..errors import RegistryError
 from ..models import artifact
-from . import champion, digests
+from . import champion
+from .backends import backend_of, registry_config
 from .packages import REGISTRY_FILE, Stamp, check_folder, fetch, metadata, stamp_of
-from .versions import (
-    PROTECTED_STAGES,
-    Entry,
-    Version,
-    current,
-    entry,
-    git,
-    gto_call,
-    in_stage,
-    latest_version,
-    resolve,
-    stages,
-)
+from .versions import PROTECTED_STAGES, Backend, Entry, Version, entry, git
 
 __all__ = [
     "PROTECTED_STAGES",
     "REGISTRY_FILE",
+    "Backend",
     "Entry",
     "Stamp",
     "Version",
+    "backend_of",
     "check_folder",
     "current",
     "entry",
@@ -46,6 +38,7 @@ __all__ = [
     "metadata",
     "promote",
     "register",
+    "registry_config",
     "require_promotable",
     "resolve",
     "rollback",
@@ -54,54 +47,53 @@ __all__ = [
 ]
 
 
+def in_stage(stage: str, repo: Path = Path(".")) -> list[Version]:
+    """Versions assigned to `stage`, the one in effect first."""
+    return backend_of(repo).in_stage(stage)
+
+
+def current(stage: str, repo: Path = Path(".")) -> Version | None:
+    versions = in_stage(stage, repo)
+    return versions[0] if versions else None
+
+
+def resolve(version: str, repo: Path = Path(".")) -> Version:
+    """A registered version by its name (v0.0.3 with GTO, v3 with MLflow)."""
+    return backend_of(repo).resolve(version)
+
+
+def stages(repo: Path = Path(".")) -> dict[str, str]:
+    """What is where: the latest version, then the version in effect per stage."""
+    return backend_of(repo).stages()
+
+
 def register(repo: Path = Path("."), bump: str = "patch") -> Version:
-    """Tag HEAD as a new version; HEAD must hold the packaged model the workspace has.
+    """Register HEAD as a new version; HEAD must hold the packaged model the workspace has.
 
-    The tag's message records the package's digest: every later load by version
-    checks the package against it (registry/digests.py).
+    The registry records the package's digest: every later load by version checks the
+    package against it (registry/digests.py). `bump` is GTO's (semantic versions);
+    MLflow numbers its versions.
     """
-    import gto.api
-
     _require_committed_package(repo)
-    model = entry(repo)
-    digest = artifact.verified(repo / model.path).digest
-    first = latest_version(model, repo) == "-"
-    tag = gto_call(
-        "register",
-        gto.api.register,
-        str(repo),
-        model.name,
-        ref="HEAD",
-        message=digests.tag_message(model.name, digest),
-        **({} if first else {f"bump_{bump}": True}),
-    )
-    return Version(model.name, tag.version, git(repo, "rev-parse", "HEAD"))
+    digest = artifact.verified(repo / entry(repo).path).digest
+    return backend_of(repo).register(git(repo, "rev-parse", "HEAD"), digest, bump)
 
 
 def promote(version: str, stage: str, repo: Path = Path(".")) -> Version:
     """Assign a version to a stage; protected stages refuse a failed verdict."""
-    import gto.api
-
-    target = resolve(version, repo)
+    backend = backend_of(repo)
+    target = backend.resolve(version)
     if stage in PROTECTED_STAGES:
         require_promotable(target.tag, metadata(target, repo), stage)
-    gto_call(
-        f"promote {target.tag} to {stage}",
-        gto.api.assign,
-        str(repo),
-        target.name,
-        stage,
-        version=version,
-    )
+    backend.assign(target, stage)
     _record_champion(stage, repo)
     return target
 
 
 def rollback(stage: str = "prod", repo: Path = Path(".")) -> tuple[Version, Version]:
     """Unassign the version in effect; the previous one in that stage serves again."""
-    import gto.api
-
-    versions = in_stage(stage, repo)
+    backend = backend_of(repo)
+    versions = backend.in_stage(stage)
     if not versions:
         raise RegistryError(f"nothing is in {stage!r}, so there is nothing to roll back")
     if len(versions) < 2:
@@ -110,14 +102,7 @@ def rollback(stage: str = "prod", repo: Path = Path(".")) -> tuple[Version, Vers
             "there is no earlier version to roll back to"
         )
     withdrawn, restored = versions[0], versions[1]
-    gto_call(
-        f"roll back {stage}",
-        gto.api.unassign,
-        str(repo),
-        withdrawn.name,
-        version=withdrawn.version,
-        stage=stage,
-    )
+    backend.unassign(withdrawn, stage)
     _record_champion(stage, repo)
     return withdrawn, restored
 

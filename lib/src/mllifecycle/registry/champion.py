@@ -14,8 +14,9 @@ from typing import Any
 
 from .. import paths
 from ..errors import RegistryError
+from .backends import backend_of
 from .packages import REGISTRY_FILE, fetch
-from .versions import Version, current, entry, git
+from .versions import Version
 
 STAGE = "prod"
 KEYS = ("stage", "version", "tag", "commit")
@@ -44,13 +45,15 @@ def verified(repo: Path = Path("."), path: Path = paths.CHAMPION) -> Version | N
     The file is a workspace file: `dvc exp apply` of an experiment made before a
     promotion, a checkout or a hand edit can change it while the tags say otherwise, and
     then `evaluate` would compare with (and `monitor` judge) the wrong model. Where the
-    registry can be read (its tags are here; a queued experiment's copy may have none),
-    a disagreement stops with one line naming both.
+    registry can be read (GTO: its tags are here, and a queued experiment's copy may have
+    none), a disagreement stops with one line naming both.
     """
     named = read(repo / path)
-    if not (repo / path).exists() or not registered_here(repo):
+    backend = backend_of(repo)
+    if not (repo / path).exists() or not backend.holds_versions():
         return named
-    in_prod = current(STAGE, repo)
+    versions = backend.in_stage(STAGE)
+    in_prod = versions[0] if versions else None
     if _identity(named) == _identity(in_prod):
         return named
     said = named.tag if named else "no version"
@@ -63,15 +66,6 @@ def verified(repo: Path = Path("."), path: Path = paths.CHAMPION) -> Version | N
 
 def _identity(version: Version | None) -> tuple[str, str] | None:
     return (version.tag, version.commit) if version else None
-
-
-def registered_here(repo: Path) -> bool:
-    """Whether this checkout holds the registry's tags (any version of the model)."""
-    try:
-        name = entry(repo).name
-    except RegistryError:
-        return False
-    return bool(git(repo, "tag", "--list", f"{name}@*", check=False))
 
 
 def write(version: Version | None, repo: Path = Path(".")) -> Path:

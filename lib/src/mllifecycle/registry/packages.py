@@ -1,5 +1,6 @@
-"""A version's package: read from DVC at its commit, checked against the digest its tag
-recorded, and fetched into a folder stamped with what it is (registry.json)."""
+"""A version's package: read from the registry's backend (GTO: DVC at the version's
+commit; MLflow: its artifact store), checked against the digest recorded when it was
+registered, and fetched into a folder stamped with what it is (registry.json)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from ..contracts import PackageMetadata
 from ..errors import RegistryError
 from ..models import artifact
 from . import digests
-from .versions import Version, entry, git
+from .backends import backend_of
+from .versions import Version, entry
 
 # Written beside a fetched package: which registry version it is, and its digest.
 REGISTRY_FILE = "registry.json"
@@ -20,39 +22,35 @@ STAMP_KEYS = ("version", "tag", "commit", "digest")
 
 
 def metadata(version: Version, repo: Path = Path(".")) -> PackageMetadata:
-    """The packaged metadata of a version, read from git and DVC at its commit, checked
-    against the digest its tag recorded, parsed once."""
-    from dvc.api import DVCFileSystem
-
-    fs = DVCFileSystem(str(repo), rev=version.commit)
-    path = f"{entry(repo).path}/{artifact.METADATA_FILE}"
+    """The packaged metadata of a version, as registered, checked against the digest the
+    registry recorded, parsed once."""
+    backend = backend_of(repo)
+    where = f"{version.tag}: {entry(repo).path}/{artifact.METADATA_FILE}"
     try:
-        with fs.open(path) as handle:
-            loaded = json.load(handle)
+        loaded = json.loads(backend.package_file(version, artifact.METADATA_FILE))
     except FileNotFoundError as err:
         raise RegistryError(f"{version.tag}: its package is not in DVC's cache or remote") from err
     except json.JSONDecodeError as err:
-        raise RegistryError(f"{version.tag}: {path} is not valid JSON ({err})") from err
-    where = f"{version.tag}: {path}"
+        raise RegistryError(f"{where} is not valid JSON ({err})") from err
     parsed = artifact.parse_metadata(loaded, where)
-    digests.check(version, parsed.digest, repo, where)
+    digests.check(backend, version, parsed.digest, where)
     return parsed
 
 
 def fetch(version: Version, destination: Path, repo: Path = Path(".")) -> Path:
-    """Materialise a version's package (from DVC's cache or remote) into `destination`;
-    a folder fetched before is checked again, never trusted for being there."""
-    from dvc.api import DVCFileSystem
-
+    """Materialise a version's package (GTO: from DVC's cache or remote; MLflow: from its
+    artifact store) into `destination`; a folder fetched before is checked again, never
+    trusted for being there."""
+    backend = backend_of(repo)
     if (destination / artifact.METADATA_FILE).exists():
-        digests.check(version, artifact.verified(destination).digest, repo, str(destination))
+        digest = artifact.verified(destination).digest
+        digests.check(backend, version, digest, str(destination))
         return destination
     partial = destination.with_name(destination.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
-    fs = DVCFileSystem(str(repo), rev=version.commit)
-    fs.get(entry(repo).path, str(partial), recursive=True)
+    backend.package_files(version, partial)
     digest = artifact.verified(partial).digest
-    digests.check(version, digest, repo, f"{version.tag} as fetched")
+    digests.check(backend, version, digest, f"{version.tag} as fetched")
     # Beside the package, not in it: the package's own files stay byte for byte.
     stamp = {"version": version.version, "tag": version.tag, "commit": version.commit}
     (partial / REGISTRY_FILE).write_text(json.dumps({**stamp, "digest": digest}, indent=2) + "\n")
@@ -88,10 +86,10 @@ def stamp_of(directory: Path) -> Stamp | None:
 
 def check_folder(directory: Path, stamp: Stamp, digest: str, repo: Path | None) -> None:
     """A fetched folder's package must be the one its stamp names, and, where the
-    registry's tags can be read, the one the tag recorded.
+    registry's record of the version can be read, the one it recorded.
 
-    In an image (`make image`) there are no tags: the digest was checked against the tag
-    when the folder was fetched, and the image's own digest covers it from there.
+    In an image (`make image`) there is no registry: the digest was checked against the
+    record when the folder was fetched, and the image's own digest covers it from there.
     """
     where = str(directory)
     if digest != stamp.digest:
@@ -100,5 +98,8 @@ def check_folder(directory: Path, stamp: Stamp, digest: str, repo: Path | None) 
             f"its {REGISTRY_FILE} recorded for {stamp.version.tag}; refusing a package "
             "changed after it was fetched (fetch the version again from the registry)"
         )
-    if repo is not None and git(repo, "tag", "--list", stamp.version.tag, check=False):
-        digests.check(stamp.version, digest, repo, where)
+    if repo is None:
+        return
+    backend = backend_of(repo)
+    if backend.holds(stamp.version):
+        digests.check(backend, stamp.version, digest, where)

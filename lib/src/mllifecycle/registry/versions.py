@@ -1,8 +1,10 @@
-"""The registry as read: which versions exist and which is in each stage.
+"""What a registry holds, whichever backend keeps it: versions, and the stages they are in.
 
-Versions and stages are git tags (GTO); a version's package is read from DVC at its
-commit (registry/packages.py). Writing (register, promote, rollback) is the package's
-own (registry/__init__.py).
+A version is a commit whose dvc.lock pins `models/package`, registered with its
+package's digest. Two backends keep the record (registry/backends.py picks one from
+params.yaml's `registry.backend`): git tags (GTO, registry/gto.py) or an MLflow
+model registry (registry/mlflow.py). Writing (register, promote, rollback) and the
+rules that hold whatever the backend are the package's own (registry/__init__.py).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
 import yaml
 
@@ -40,6 +42,52 @@ class Version:
         return f"{self.name}@{self.version}"
 
 
+class Backend(Protocol):
+    """Where the registry's record lives. Each method speaks for one model (dvc.yaml's
+    artifact of type model) and raises RegistryError in one line when it cannot."""
+
+    def register(self, commit: str, digest: str, bump: str) -> Version:
+        """Record `commit` (its package's `digest`) as the next version."""
+        ...
+
+    def assign(self, version: Version, stage: str) -> None: ...
+
+    def unassign(self, version: Version, stage: str) -> None: ...
+
+    def in_stage(self, stage: str) -> list[Version]:
+        """Versions assigned to `stage`, the one in effect first."""
+        ...
+
+    def resolve(self, version: str) -> Version:
+        """A registered version by its name (v0.0.3 with GTO, v3 with MLflow)."""
+        ...
+
+    def stages(self) -> dict[str, str]:
+        """The latest version, then the version in effect per stage ("-": none)."""
+        ...
+
+    def package_files(self, version: Version, destination: Path) -> None:
+        """Copy the version's package (as registered) into `destination`."""
+        ...
+
+    def package_file(self, version: Version, name: str) -> bytes:
+        """One file of the version's package (metadata.json), as registered."""
+        ...
+
+    def recorded_digest(self, version: Version) -> str:
+        """The package digest the version was registered with."""
+        ...
+
+    def holds_versions(self) -> bool:
+        """Whether this registry can be read here and holds any version of the model (a
+        queued experiment's copy of the repository may have no tags)."""
+        ...
+
+    def holds(self, version: Version) -> bool:
+        """Whether `version`'s record can be read here (an image holds no tags)."""
+        ...
+
+
 def entry(repo: Path = Path(".")) -> Entry:
     """The model artifact named in dvc.yaml (the first one of type model)."""
     pipeline = repo / "dvc.yaml"
@@ -50,68 +98,6 @@ def entry(repo: Path = Path(".")) -> Entry:
         if spec.get("type") == "model":
             return Entry(name=name, path=spec["path"])
     raise RegistryError(f"{repo / 'dvc.yaml'}: no artifact of type model under `artifacts:`")
-
-
-def gto_call(action: str, call: Any, *args: Any, **kwargs: Any) -> Any:
-    from gto.exceptions import GTOException  # gto comes with dvc; imported only when used
-
-    try:
-        return call(*args, **kwargs)
-    except GTOException as err:
-        raise RegistryError(f"{action}: {err}") from err
-
-
-def in_stage(stage: str, repo: Path = Path(".")) -> list[Version]:
-    """Versions assigned to `stage`, the one in effect first."""
-    import gto.api
-    from gto.exceptions import ArtifactNotFound
-
-    artifact = entry(repo)
-    try:
-        found = gto.api.find_versions_in_stage(
-            str(repo), artifact.name, stage, versions_per_stage=-1
-        )
-    except ArtifactNotFound:  # nothing registered yet
-        return []
-    return [Version(artifact.name, v.version, v.commit_hexsha) for v in found or []]
-
-
-def current(stage: str, repo: Path = Path(".")) -> Version | None:
-    versions = in_stage(stage, repo)
-    return versions[0] if versions else None
-
-
-def resolve(version: str, repo: Path = Path(".")) -> Version:
-    """A registered version by its name (v0.0.3)."""
-    artifact = entry(repo)
-    tag = f"{artifact.name}@{version}"
-    commit = git(repo, "rev-list", "-n", "1", tag, check=False)
-    if not commit:
-        raise RegistryError(f"{tag}: no such version; `make registry` lists them")
-    return Version(artifact.name, version, commit)
-
-
-def stages(repo: Path = Path(".")) -> dict[str, str]:
-    """What is where: the latest version, then the version in effect per stage."""
-    import gto.api
-
-    artifact = entry(repo)
-    shown = {"latest": latest_version(artifact, repo)}
-    for stage in gto_call("list stages", gto.api.get_stages, str(repo)) or []:
-        version = current(stage, repo)
-        shown[stage] = version.version if version else "-"
-    return shown
-
-
-def latest_version(artifact: Entry, repo: Path) -> str:
-    import gto.api
-    from gto.exceptions import ArtifactNotFound
-
-    try:
-        latest = gto.api.find_latest_version(str(repo), artifact.name)
-    except ArtifactNotFound:
-        return "-"
-    return latest.version if latest is not None else "-"
 
 
 def git(repo: Path, *args: str, check: bool = True) -> str:

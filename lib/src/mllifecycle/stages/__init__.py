@@ -28,6 +28,8 @@ NAMES = (
     "validate_production",
     "monitor",
 )
+# Stages a render has only by its answers: `track` where the registry is MLflow.
+OPTIONAL_NAMES = ("track",)
 
 
 def run_stage(name: str, body: Callable[[], None]) -> None:

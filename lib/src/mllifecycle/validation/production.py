@@ -74,7 +74,7 @@ def check_parts(
         gate, failures=[*files.failures, *gate.failures], skipped=files.skipped
     )
     zones = time_zone_mismatches(params, meta, "production")
-    sample = engine.sample(table, seed=0)
+    sample = engine.sample(table, seed=0, total=counts.rows)
     return [
         gate,
         dataclasses.replace(zones, rows=gate.rows),
