@@ -16,53 +16,20 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .registry.mlflow import COMMIT_TAG, DIGEST_TAG, EXPERIMENT_TAG, answering, client
+from .registry.mlflow import (
+    COMMIT_TAG,
+    DIGEST_TAG,
+    EXPERIMENT_TAG,
+    answering,
+    client,
+    experiment_id,
+    log_package,
+    server_uri,
+)
 
 # MLflow caps a param's value at 6,000 characters (long lists are cut, and say so).
 MAX_PARAM_CHARS = 6000
 EXPERIMENT_ENV = "DVC_EXP_NAME"  # set by `dvc exp run` for the stage's processes
-
-
-def experiment_id(name: str) -> str:
-    """The MLflow experiment called `name`, created on first use."""
-    mlflow = client()
-    found = mlflow.get_experiment_by_name(name)
-    return str(found.experiment_id) if found else str(mlflow.create_experiment(name))
-
-
-def find_logged_model(experiment: str, digest: str) -> str | None:
-    """The newest ready LoggedModel of the package with this digest, if one was logged."""
-    found = client().search_logged_models(
-        [experiment],
-        filter_string=f"tags.`{DIGEST_TAG}` = '{digest}'",
-        order_by=[{"field_name": "creation_timestamp", "ascending": False}],
-    )
-    ready = [m for m in found if str(m.status) in ("READY", "LoggedModelStatus.READY")]
-    return str(ready[0].model_id) if ready else None
-
-
-def log_package(
-    experiment: str,
-    name: str,
-    package: Path,
-    commit: str,
-    digest: str,
-    run_id: str | None = None,
-    params: dict[str, str] | None = None,
-) -> str:
-    """The package folder's files as a LoggedModel (ready once every file is up)."""
-    mlflow = client()
-    tags = {COMMIT_TAG: commit, DIGEST_TAG: digest}
-    model = mlflow.create_logged_model(
-        experiment, name=name, source_run_id=run_id, tags=tags, params=params
-    )
-    try:
-        mlflow.log_model_artifacts(model.model_id, str(package))
-    except Exception:
-        mlflow.finalize_logged_model(model.model_id, "FAILED")
-        raise
-    mlflow.finalize_logged_model(model.model_id, "READY")
-    return str(model.model_id)
 
 
 def flattened(values: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
@@ -124,7 +91,7 @@ def log_run(
             raise
         mlflow.set_terminated(run_id, "FINISHED")
     return {
-        "tracking_uri": _uri(),
+        "tracking_uri": server_uri(),
         "experiment_id": experiment,
         "run_id": run_id,
         "model_id": model_id,
@@ -145,9 +112,3 @@ def _metric(key: str, value: float) -> Any:
     from mlflow.entities import Metric
 
     return Metric(key, value, int(time.time() * 1000), 0)
-
-
-def _uri() -> str:
-    from .registry.mlflow import server_uri
-
-    return server_uri()

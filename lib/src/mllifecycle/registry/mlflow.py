@@ -159,20 +159,14 @@ class MlflowRegistry:
         return tags
 
     def logged_model(self, commit: str, digest: str) -> str:
-        """The LoggedModel of this package: the one a tracked run logged (registry/tracking),
+        """The LoggedModel of this package: the one a tracked run logged (tracking.py),
         else the workspace's package, logged now."""
-        from .. import tracking
-
-        found = tracking.find_logged_model(self.experiment_id(), digest)
+        experiment = experiment_id(self.cfg.experiment or self.model.name)
+        found = find_logged_model(experiment, digest)
         if found is not None:
             return found
         package = self.repo / self.model.path
-        return tracking.log_package(self.experiment_id(), self.model.name, package, commit, digest)
-
-    def experiment_id(self) -> str:
-        from .. import tracking
-
-        return tracking.experiment_id(self.cfg.experiment or self.model.name)
+        return log_package(experiment, self.model.name, package, commit, digest)
 
     def assign(self, version: Version, stage: str) -> None:
         number = number_of(version.version)
@@ -322,3 +316,45 @@ class MlflowRegistry:
                 return False
             raise
         return True
+
+
+def experiment_id(name: str) -> str:
+    """The MLflow experiment called `name`, created on first use."""
+    mlflow = client()
+    found = mlflow.get_experiment_by_name(name)
+    return str(found.experiment_id) if found else str(mlflow.create_experiment(name))
+
+
+def find_logged_model(experiment: str, digest: str) -> str | None:
+    """The newest ready LoggedModel of the package with this digest, if one was logged."""
+    found = client().search_logged_models(
+        [experiment],
+        filter_string=f"tags.`{DIGEST_TAG}` = '{digest}'",
+        order_by=[{"field_name": "creation_timestamp", "ascending": False}],
+    )
+    ready = [m for m in found if str(m.status) in ("READY", "LoggedModelStatus.READY")]
+    return str(ready[0].model_id) if ready else None
+
+
+def log_package(
+    experiment: str,
+    name: str,
+    package: Path,
+    commit: str,
+    digest: str,
+    run_id: str | None = None,
+    params: dict[str, str] | None = None,
+) -> str:
+    """The package folder's files as a LoggedModel (ready once every file is up)."""
+    mlflow = client()
+    tags = {COMMIT_TAG: commit, DIGEST_TAG: digest}
+    model = mlflow.create_logged_model(
+        experiment, name=name, source_run_id=run_id, tags=tags, params=params
+    )
+    try:
+        mlflow.log_model_artifacts(model.model_id, str(package))
+    except Exception:
+        mlflow.finalize_logged_model(model.model_id, "FAILED")
+        raise
+    mlflow.finalize_logged_model(model.model_id, "READY")
+    return str(model.model_id)
