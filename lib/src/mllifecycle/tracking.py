@@ -27,7 +27,8 @@ from .registry.mlflow import (
     server_uri,
 )
 
-# MLflow caps a param's value at 6,000 characters (long lists are cut, and say so).
+# MLflow caps a param's value at 6,000 characters: longer values are cut to it (the
+# whole params.yaml is in DVC, and its values are in the run's params up to that length).
 MAX_PARAM_CHARS = 6000
 EXPERIMENT_ENV = "DVC_EXP_NAME"  # set by `dvc exp run` for the stage's processes
 
